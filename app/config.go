@@ -1,0 +1,44 @@
+package app
+
+import (
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+const (
+	// AppName is the name of the application, reported over ABCI.
+	AppName = "nro"
+	// Bech32Prefix is the account address prefix: nro1...
+	Bech32Prefix = "nro"
+	// BondDenom is the base denomination: 1 NRO = 10^6 unro.
+	BondDenom = "unro"
+	// DisplayDenom is the human unit.
+	DisplayDenom = "nro"
+	// DefaultChainID is the chain id of local networks.
+	DefaultChainID = "nro-local-1"
+)
+
+var (
+	Bech32PrefixAccPub   = Bech32Prefix + sdk.PrefixPublic
+	Bech32PrefixValAddr  = Bech32Prefix + sdk.PrefixValidator + sdk.PrefixOperator
+	Bech32PrefixValPub   = Bech32PrefixValAddr + sdk.PrefixPublic
+	Bech32PrefixConsAddr = Bech32Prefix + sdk.PrefixValidator + sdk.PrefixConsensus
+	Bech32PrefixConsPub  = Bech32PrefixConsAddr + sdk.PrefixPublic
+)
+
+// SetConfig sets the global SDK address prefixes to nro. It is idempotent and must run before any
+// address is rendered; the SDK config is process-global, so it is sealed afterwards.
+func SetConfig() {
+	cfg := sdk.GetConfig()
+	if cfg.GetBech32AccountAddrPrefix() == Bech32Prefix {
+		return
+	}
+	cfg.SetBech32PrefixForAccount(Bech32Prefix, Bech32PrefixAccPub)
+	cfg.SetBech32PrefixForValidator(Bech32PrefixValAddr, Bech32PrefixValPub)
+	cfg.SetBech32PrefixForConsensusNode(Bech32PrefixConsAddr, Bech32PrefixConsPub)
+	cfg.Seal()
+}
+
+func init() {
+	SetConfig()
+	sdk.DefaultBondDenom = BondDenom
+}

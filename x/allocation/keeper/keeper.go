@@ -1,0 +1,136 @@
+// Package keeper holds x/allocation's state and logic: the registry of staked GPU nodes, their stake
+// escrow and the unbonding queue.
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/store"
+	"cosmossdk.io/log/v2"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/consensus-nro/nro/x/allocation/types"
+)
+
+// NodeIndexes are the secondary indexes of the node registry, so that queries and later the allocation
+// engine narrow by operator, region or status without scanning every node.
+type NodeIndexes struct {
+	Operator *indexes.Multi[sdk.AccAddress, string, types.Node]
+	Region   *indexes.Multi[string, string, types.Node]
+	Status   *indexes.Multi[int32, string, types.Node]
+}
+
+// IndexesList implements collections.Indexes.
+func (i NodeIndexes) IndexesList() []collections.Index[string, types.Node] {
+	return []collections.Index[string, types.Node]{i.Operator, i.Region, i.Status}
+}
+
+func newNodeIndexes(sb *collections.SchemaBuilder, addrCodec address.Codec) NodeIndexes {
+	return NodeIndexes{
+		Operator: indexes.NewMulti(sb, types.NodesByOperatorKey, "nodes_by_operator",
+			sdk.AccAddressKey, collections.StringKey,
+			func(_ string, n types.Node) (sdk.AccAddress, error) {
+				return addrCodec.StringToBytes(n.Operator)
+			}),
+		Region: indexes.NewMulti(sb, types.NodesByRegionKey, "nodes_by_region",
+			collections.StringKey, collections.StringKey,
+			func(_ string, n types.Node) (string, error) { return n.Region, nil }),
+		Status: indexes.NewMulti(sb, types.NodesByStatusKey, "nodes_by_status",
+			collections.Int32Key, collections.StringKey,
+			func(_ string, n types.Node) (int32, error) { return int32(n.Status), nil }),
+	}
+}
+
+// Keeper is the x/allocation keeper.
+type Keeper struct {
+	cdc          codec.BinaryCodec
+	storeService store.KVStoreService
+	logger       log.Logger
+	ak           types.AccountKeeper
+	bk           types.BankKeeper
+	addrCodec    address.Codec
+	// authority is the account allowed to change params: the gov module account.
+	authority string
+
+	Schema collections.Schema
+	Params collections.Item[types.Params]
+	// Nodes maps node id to node.
+	Nodes *collections.IndexedMap[string, types.Node, NodeIndexes]
+	// UnbondingQueue holds (release height, node id) for every UNBONDING node; EndBlock walks it in order.
+	UnbondingQueue collections.KeySet[collections.Pair[int64, string]]
+}
+
+// NewKeeper builds the keeper. It panics on a malformed authority, as the SDK's keepers do.
+func NewKeeper(
+	cdc codec.BinaryCodec,
+	storeService store.KVStoreService,
+	logger log.Logger,
+	ak types.AccountKeeper,
+	bk types.BankKeeper,
+	authority string,
+) Keeper {
+	addrCodec := ak.AddressCodec()
+	if _, err := addrCodec.StringToBytes(authority); err != nil {
+		panic(fmt.Errorf("x/allocation: invalid authority %q: %w", authority, err))
+	}
+	if ak.GetModuleAddress(types.ModuleName) == nil {
+		panic("x/allocation: module account is not set in the account keeper's permissions")
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	k := Keeper{
+		cdc:          cdc,
+		storeService: storeService,
+		logger:       logger.With("module", "x/"+types.ModuleName),
+		ak:           ak,
+		bk:           bk,
+		addrCodec:    addrCodec,
+		authority:    authority,
+		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Nodes: collections.NewIndexedMap(sb, types.NodesKey, "nodes", collections.StringKey,
+			codec.CollValue[types.Node](cdc), newNodeIndexes(sb, addrCodec)),
+		UnbondingQueue: collections.NewKeySet(sb, types.UnbondingQueueKey, "unbonding_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.StringKey)),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(err)
+	}
+	k.Schema = schema
+	return k
+}
+
+// Authority returns the params authority.
+func (k Keeper) Authority() string { return k.authority }
+
+// AddressCodec returns the account address codec.
+func (k Keeper) AddressCodec() address.Codec { return k.addrCodec }
+
+// Logger returns the module logger.
+func (k Keeper) Logger() log.Logger { return k.logger }
+
+// GetParams returns the current params.
+func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
+	return k.Params.Get(ctx)
+}
+
+// GetNode returns a node by id, or ErrNodeNotFound.
+func (k Keeper) GetNode(ctx context.Context, id string) (types.Node, error) {
+	n, err := k.Nodes.Get(ctx, id)
+	if err != nil {
+		if errors.Is(err, collections.ErrNotFound) {
+			return types.Node{}, types.ErrNodeNotFound.Wrapf("no node with id %q", id)
+		}
+		return types.Node{}, err
+	}
+	return n, nil
+}
+
+// ModuleAddress is the module account holding all stakes.
+func (k Keeper) ModuleAddress() sdk.AccAddress { return k.ak.GetModuleAddress(types.ModuleName) }

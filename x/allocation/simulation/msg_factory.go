@@ -1,0 +1,147 @@
+package simulation
+
+import (
+	"context"
+	"fmt"
+
+	"cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/testutil/simsx"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/consensus-nro/nro/x/allocation/keeper"
+	"github.com/consensus-nro/nro/x/allocation/types"
+)
+
+// maxNodesScanned bounds how many nodes a factory looks at to pick one.
+const maxNodesScanned = 64
+
+// MsgRegisterNodeFactory registers a node with random real GPU groups, region and price, staking between the
+// minimum and twice the minimum.
+func MsgRegisterNodeFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgRegisterNode] {
+	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgRegisterNode) {
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil
+		}
+		r := testData.Rand()
+		gpus := randomGPUs(r.Rand)
+		var total uint32
+		for _, g := range gpus {
+			total += g.Count
+		}
+		minStake := params.MinStake(total)
+		extra, _ := r.PositiveSDKIntn(minStake.Amount)
+		stake := sdk.NewCoin(params.Denom(), minStake.Amount.Add(extra))
+		operator := testData.AnyAccount(reporter, simsx.WithLiquidBalanceGTE(stake))
+		agent := testData.AnyAccount(reporter)
+		if reporter.IsSkipped() {
+			return nil, nil
+		}
+		return []simsx.SimAccount{operator}, &types.MsgRegisterNode{
+			Operator:        operator.AddressBech32,
+			NodeId:          fmt.Sprintf("node-%d", r.Uint64InRange(0, 1<<40)),
+			Agent:           agent.AddressBech32,
+			Region:          params.Regions[r.Intn(len(params.Regions))],
+			Gpus:            gpus,
+			BandwidthMbps:   r.Uint64InRange(1_000, 100_000),
+			PricePerGpuHour: sdk.NewCoin(params.Denom(), math.NewInt(int64(r.IntInRange(100_000, 5_000_000)))),
+			Stake:           stake,
+		}
+	}
+}
+
+// MsgUpdateNodeFactory changes the price and bandwidth of a random active node.
+func MsgUpdateNodeFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgUpdateNode] {
+	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateNode) {
+		node, operator := randomNode(ctx, k, testData, reporter, types.NODE_STATUS_ACTIVE)
+		if reporter.IsSkipped() {
+			return nil, nil
+		}
+		r := testData.Rand()
+		price := sdk.NewCoin(node.PricePerGpuHour.Denom, math.NewInt(int64(r.IntInRange(100_000, 5_000_000))))
+		return []simsx.SimAccount{operator}, &types.MsgUpdateNode{
+			Operator:        node.Operator,
+			NodeId:          node.Id,
+			PricePerGpuHour: &price,
+			BandwidthMbps:   r.Uint64InRange(1_000, 100_000),
+		}
+	}
+}
+
+// MsgAddStakeFactory adds a random amount of stake to a random active node.
+func MsgAddStakeFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgAddStake] {
+	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgAddStake) {
+		node, operator := randomNode(ctx, k, testData, reporter, types.NODE_STATUS_ACTIVE)
+		if reporter.IsSkipped() {
+			return nil, nil
+		}
+		amount := operator.LiquidBalance().RandSubsetCoin(reporter, node.Stake.Denom)
+		if reporter.IsSkipped() {
+			return nil, nil
+		}
+		return []simsx.SimAccount{operator}, &types.MsgAddStake{Operator: node.Operator, NodeId: node.Id, Amount: amount}
+	}
+}
+
+// MsgDeregisterNodeFactory deregisters a random active node.
+func MsgDeregisterNodeFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgDeregisterNode] {
+	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgDeregisterNode) {
+		node, operator := randomNode(ctx, k, testData, reporter, types.NODE_STATUS_ACTIVE)
+		if reporter.IsSkipped() {
+			return nil, nil
+		}
+		return []simsx.SimAccount{operator}, &types.MsgDeregisterNode{Operator: node.Operator, NodeId: node.Id}
+	}
+}
+
+// MsgUpdateParamsFactory proposes new random params through governance.
+func MsgUpdateParamsFactory() simsx.SimMsgFactoryFn[*types.MsgUpdateParams] {
+	return func(_ context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateParams) {
+		r := testData.Rand()
+		params := types.DefaultParams()
+		params.MinStakePerGpu = sdk.NewCoin(sdk.DefaultBondDenom, math.NewInt(int64(r.IntInRange(1_000, 100_000))))
+		params.UnbondingBlocks = r.Uint64InRange(1, 20)
+		params.MaxReleasesPerBlock = r.Uint32InRange(1, 5)
+		return nil, &types.MsgUpdateParams{
+			Authority: testData.ModuleAccountAddress(reporter, "gov"),
+			Params:    params,
+		}
+	}
+}
+
+// randomNode picks one of the first nodes in a status (by id order) whose operator is a simulation account.
+func randomNode(
+	ctx context.Context, k keeper.Keeper, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter, status types.NodeStatus,
+) (types.Node, simsx.SimAccount) {
+	iter, err := k.Nodes.Indexes.Status.MatchExact(ctx, int32(status))
+	if err != nil {
+		reporter.Skip(err.Error())
+		return types.Node{}, simsx.SimAccount{}
+	}
+	var ids []string
+	for ; iter.Valid() && len(ids) < maxNodesScanned; iter.Next() {
+		id, err := iter.PrimaryKey()
+		if err != nil {
+			break
+		}
+		ids = append(ids, id)
+	}
+	iter.Close()
+	if len(ids) == 0 {
+		reporter.Skip(fmt.Sprintf("no %s node", status))
+		return types.Node{}, simsx.SimAccount{}
+	}
+	node, err := k.Nodes.Get(ctx, ids[testData.Rand().Intn(len(ids))])
+	if err != nil {
+		reporter.Skip(err.Error())
+		return types.Node{}, simsx.SimAccount{}
+	}
+	if !testData.HasAccount(node.Operator) {
+		reporter.Skip("operator is not a simulation account")
+		return types.Node{}, simsx.SimAccount{}
+	}
+	return node, testData.GetAccount(reporter, node.Operator)
+}
+
