@@ -78,11 +78,10 @@ func NewRootCmd() *cobra.Command {
 	return rootCmd
 }
 
-// initCometBFTConfig returns CometBFT's defaults with faster blocks suited to leases measured in blocks.
+// initCometBFTConfig returns CometBFT's defaults (1 s commit timeout: leases are measured in blocks, so the
+// block rate is part of the product and is kept at CometBFT's default unless an operator changes it).
 func initCometBFTConfig() *cmtcfg.Config {
-	cfg := cmtcfg.DefaultConfig()
-	cfg.Consensus.TimeoutCommit = 0 // use the consensus param next_block_delay
-	return cfg
+	return cmtcfg.DefaultConfig()
 }
 
 // initAppConfig sets a non-empty minimum gas price so that a validator does not accept free spam.

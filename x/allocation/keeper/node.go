@@ -23,11 +23,11 @@ func (k Keeper) RegisterNode(ctx context.Context, msg *types.MsgRegisterNode) er
 	if err != nil {
 		return errorsmod.Wrapf(types.ErrInvalidAddress, "operator %q: %v", msg.Operator, err)
 	}
-	if err := types.ValidateNodeID(msg.NodeId); err != nil {
-		return err
-	}
 	if _, err := k.addrCodec.StringToBytes(msg.Agent); err != nil {
 		return errorsmod.Wrapf(types.ErrInvalidAddress, "agent %q: want the bech32 nro1... account of the node's agent: %v", msg.Agent, err)
+	}
+	if err := types.ValidateNodeID(msg.NodeId); err != nil {
+		return err
 	}
 	if msg.EthAddress != "" {
 		if err := types.ValidateEthAddress(msg.EthAddress); err != nil {
@@ -47,7 +47,7 @@ func (k Keeper) RegisterNode(ctx context.Context, msg *types.MsgRegisterNode) er
 	if err := types.ValidatePrice(msg.PricePerGpuHour, params.Denom()); err != nil {
 		return err
 	}
-	if err := k.validateStakeCoin(msg.Stake, params); err != nil {
+	if err := k.validateStakeCoin("stake", msg.Stake, params); err != nil {
 		return err
 	}
 	if minStake := params.MinStake(total); msg.Stake.IsLT(minStake) {
@@ -174,7 +174,7 @@ func (k Keeper) AddStake(ctx context.Context, msg *types.MsgAddStake) (sdk.Coin,
 	if node.Status == types.NODE_STATUS_UNBONDING {
 		return sdk.Coin{}, errorsmod.Wrapf(types.ErrNodeNotActive, "node %s is UNBONDING; register a new node instead", node.Id)
 	}
-	if err := k.validateStakeCoin(msg.Amount, params); err != nil {
+	if err := k.validateStakeCoin("amount", msg.Amount, params); err != nil {
 		return sdk.Coin{}, err
 	}
 	operator, _ := k.addrCodec.StringToBytes(msg.Operator) // checked by operatorNode
@@ -297,15 +297,16 @@ func (k Keeper) operatorNode(ctx context.Context, signer, nodeID string) (types.
 	return node, nil
 }
 
-func (k Keeper) validateStakeCoin(c sdk.Coin, params types.Params) error {
+// validateStakeCoin checks a stake amount; field is the message field that holds it, for the error.
+func (k Keeper) validateStakeCoin(field string, c sdk.Coin, params types.Params) error {
 	if err := c.Validate(); err != nil {
-		return errorsmod.Wrapf(types.ErrInvalidStake, "%v", err)
+		return errorsmod.Wrapf(types.ErrInvalidStake, "%s %s: %v", field, c, err)
 	}
 	if c.Denom != params.Denom() {
-		return errorsmod.Wrapf(types.ErrInvalidStake, "stake denom %q: stake is in %s", c.Denom, params.Denom())
+		return errorsmod.Wrapf(types.ErrInvalidStake, "%s denom %q: stake is in %s", field, c.Denom, params.Denom())
 	}
 	if !c.IsPositive() {
-		return errorsmod.Wrapf(types.ErrInvalidStake, "stake amount must be positive")
+		return errorsmod.Wrapf(types.ErrInvalidStake, "%s must be positive", field)
 	}
 	return nil
 }
