@@ -164,7 +164,7 @@ func (app *App) prepForZeroHeightGenesis(ctx sdk.Context, jailAllowedAddrs []str
 		addr := sdk.ValAddress(stakingtypes.AddressFromValidatorsKey(iter.Key()))
 		validator, err := app.StakingKeeper.GetValidator(ctx, addr)
 		if err != nil {
-			iter.Close()
+			_ = iter.Close()
 			return fmt.Errorf("expected validator %s: %w", addr, err)
 		}
 		validator.UnbondingHeight = 0
@@ -172,11 +172,11 @@ func (app *App) prepForZeroHeightGenesis(ctx sdk.Context, jailAllowedAddrs []str
 			validator.Jailed = true
 		}
 		if err := app.StakingKeeper.SetValidator(ctx, validator); err != nil {
-			iter.Close()
+			_ = iter.Close()
 			return err
 		}
 	}
-	iter.Close()
+	_ = iter.Close()
 	if _, err := app.StakingKeeper.ApplyAndReturnValidatorSetUpdates(ctx); err != nil {
 		return err
 	}

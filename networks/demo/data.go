@@ -93,7 +93,7 @@ func readCSV(path string) ([]map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	r := csv.NewReader(f)
 	header, err := r.Read()
 	if err != nil {

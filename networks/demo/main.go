@@ -71,7 +71,7 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 		return err
 	}
 	if !keep {
-		defer os.RemoveAll(home)
+		defer func() { _ = os.RemoveAll(home) }()
 	}
 	ports, err := localnet.FreePorts()
 	if err != nil {
@@ -84,7 +84,7 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	if err != nil {
 		return err
 	}
-	defer logFile.Close()
+	defer func() { _ = logFile.Close() }()
 	cfg.Log = logFile
 	node, err := localnet.Init(ctx, cfg)
 	if err != nil {

@@ -46,7 +46,7 @@ func run(nrod, home, chainID string, offset int, unbonding uint64, blockTime tim
 		if home, err = os.MkdirTemp("", "nro-localnet-"); err != nil {
 			return err
 		}
-		defer os.RemoveAll(home)
+		defer func() { _ = os.RemoveAll(home) }()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -64,7 +64,7 @@ func run(nrod, home, chainID string, offset int, unbonding uint64, blockTime tim
 	if err != nil {
 		return err
 	}
-	defer logFile.Close()
+	defer func() { _ = logFile.Close() }()
 	cfg.Log = logFile
 
 	node, err := localnet.Init(ctx, cfg)

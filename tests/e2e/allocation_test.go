@@ -59,7 +59,7 @@ func startNode(t *testing.T, ctx context.Context, home string, unbondingBlocks u
 	cfg.BlockTime = 500 * time.Millisecond
 	logf, err := os.OpenFile(filepath.Join(t.TempDir(), "nrod.log"), os.O_CREATE|os.O_WRONLY, 0o644)
 	require.NoError(t, err)
-	t.Cleanup(func() { logf.Close() })
+	t.Cleanup(func() { _ = logf.Close() })
 	cfg.Log = logf
 	node, err := localnet.Init(ctx, cfg)
 	require.NoError(t, err)
@@ -98,7 +98,7 @@ func TestProviderLifecycleThroughCLI(t *testing.T) {
 	defer cancel()
 	home := t.TempDir()
 	n := startNode(t, ctx, home, lifecycleUnbonding)
-	defer n.Stop()
+	defer func() { _ = n.Stop() }()
 
 	provider, err := n.Address(ctx, "provider-1")
 	require.NoError(t, err)
@@ -235,7 +235,7 @@ func TestExportThenNewChain(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(newHome, "config", "genesis.json"), exported, 0o644))
 
 	n2 := startNode(t, ctx, newHome, 0) // home exists: reused as is
-	defer n2.Stop()
+	defer func() { _ = n2.Stop() }()
 	got := queryNode(t, ctx, n2, "exported-node")
 	require.Equal(t, wantNode, got)
 	// The unbonding node keeps its release height and is paid back on the new chain.

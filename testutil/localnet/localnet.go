@@ -42,7 +42,7 @@ func FreePorts() (Ports, error) {
 	var listeners []net.Listener
 	defer func() {
 		for _, l := range listeners {
-			l.Close()
+			_ = l.Close()
 		}
 	}()
 	for i := range ports {
@@ -289,7 +289,7 @@ func (n *Node) WaitForHeight(ctx context.Context, h int64, timeout time.Duration
 		select {
 		case err := <-n.done:
 			n.done <- err
-			return 0, fmt.Errorf("nrod exited before height %d: %v", h, err)
+			return 0, fmt.Errorf("nrod exited before height %d: %w", h, err)
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		default:

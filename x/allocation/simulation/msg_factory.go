@@ -39,6 +39,11 @@ func MsgRegisterNodeFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgReg
 		if reporter.IsSkipped() {
 			return nil, nil
 		}
+		// Reserve the stake so that the random tx fees are drawn from the rest of the balance.
+		if !operator.LiquidBalance().BlockAmount(stake) {
+			reporter.Skip("operator balance does not cover the stake")
+			return nil, nil
+		}
 		return []simsx.SimAccount{operator}, &types.MsgRegisterNode{
 			Operator:        operator.AddressBech32,
 			NodeId:          fmt.Sprintf("node-%d", r.Uint64InRange(0, 1<<40)),
@@ -128,7 +133,7 @@ func randomNode(
 		}
 		ids = append(ids, id)
 	}
-	iter.Close()
+	_ = iter.Close()
 	if len(ids) == 0 {
 		reporter.Skip(fmt.Sprintf("no %s node", status))
 		return types.Node{}, simsx.SimAccount{}
@@ -144,4 +149,3 @@ func randomNode(
 	}
 	return node, testData.GetAccount(reporter, node.Operator)
 }
-

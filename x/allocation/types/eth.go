@@ -17,7 +17,7 @@ func ChecksumEthAddress(addr string) (string, error) {
 	}
 	lower := strings.ToLower(hexPart)
 	if _, err := hex.DecodeString(lower); err != nil {
-		return "", fmt.Errorf("want 0x followed by 40 hex digits: %v", err)
+		return "", fmt.Errorf("want 0x followed by 40 hex digits: %w", err)
 	}
 	h := sha3.NewLegacyKeccak256()
 	h.Write([]byte(lower))
@@ -46,7 +46,7 @@ func ValidateEthAddress(addr string) error {
 	}
 	want, err := ChecksumEthAddress(addr)
 	if err != nil {
-		return fmt.Errorf("eth_address %q: %v", addr, err)
+		return fmt.Errorf("eth_address %q: %w", addr, err)
 	}
 	if addr != want {
 		return fmt.Errorf("eth_address %q: not in EIP-55 checksummed form; if the address is right, write it as %s", addr, want)

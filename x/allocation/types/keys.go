@@ -11,10 +11,10 @@ const (
 
 // Store prefixes. Numbers are never reused: a removed collection keeps its prefix retired.
 var (
-	ParamsKey           = collections.NewPrefix(0)
-	NodesKey            = collections.NewPrefix(1)
-	NodesByOperatorKey  = collections.NewPrefix(2)
-	NodesByRegionKey    = collections.NewPrefix(3)
-	NodesByStatusKey    = collections.NewPrefix(4)
-	UnbondingQueueKey   = collections.NewPrefix(5)
+	ParamsKey          = collections.NewPrefix(0)
+	NodesKey           = collections.NewPrefix(1)
+	NodesByOperatorKey = collections.NewPrefix(2)
+	NodesByRegionKey   = collections.NewPrefix(3)
+	NodesByStatusKey   = collections.NewPrefix(4)
+	UnbondingQueueKey  = collections.NewPrefix(5)
 )
