@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"cosmossdk.io/collections"
@@ -23,7 +24,12 @@ func (k Keeper) RegisterNode(ctx context.Context, msg *types.MsgRegisterNode) er
 	if err != nil {
 		return errorsmod.Wrapf(types.ErrInvalidAddress, "operator %q: %v", msg.Operator, err)
 	}
-	if _, err := k.addrCodec.StringToBytes(msg.Agent); err != nil {
+	operatorStr, err := k.addrCodec.BytesToString(operator) // canonical form, as stored
+	if err != nil {
+		return err
+	}
+	agent, err := k.canonicalAddress(msg.Agent)
+	if err != nil {
 		return errorsmod.Wrapf(types.ErrInvalidAddress, "agent %q: want the bech32 nro1... account of the node's agent: %v", msg.Agent, err)
 	}
 	if err := types.ValidateNodeID(msg.NodeId); err != nil {
@@ -66,8 +72,8 @@ func (k Keeper) RegisterNode(ctx context.Context, msg *types.MsgRegisterNode) er
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	node := types.Node{
 		Id:               msg.NodeId,
-		Operator:         msg.Operator,
-		Agent:            msg.Agent,
+		Operator:         operatorStr,
+		Agent:            agent,
 		EthAddress:       msg.EthAddress,
 		Region:           msg.Region,
 		Gpus:             slices.Clone(msg.Gpus),
@@ -125,11 +131,12 @@ func (k Keeper) UpdateNode(ctx context.Context, msg *types.MsgUpdateNode) error 
 		}
 	}
 	if msg.Agent != "" {
-		if _, err := k.addrCodec.StringToBytes(msg.Agent); err != nil {
+		agent, err := k.canonicalAddress(msg.Agent)
+		if err != nil {
 			return errorsmod.Wrapf(types.ErrInvalidAddress, "agent %q: %v", msg.Agent, err)
 		}
-		if msg.Agent != node.Agent {
-			node.Agent = msg.Agent
+		if agent != node.Agent {
+			node.Agent = agent
 			changed = append(changed, "agent")
 		}
 	}
@@ -239,12 +246,13 @@ func (k Keeper) ReleaseMatured(ctx context.Context) error {
 	for ; iter.Valid() && len(due) < int(params.MaxReleasesPerBlock); iter.Next() {
 		key, err := iter.Key()
 		if err != nil {
-			iter.Close()
-			return err
+			return errors.Join(err, iter.Close())
 		}
 		due = append(due, key)
 	}
-	iter.Close()
+	if err := iter.Close(); err != nil {
+		return err
+	}
 	for _, key := range due {
 		if err := k.release(ctx, key); err != nil {
 			return err
@@ -279,9 +287,20 @@ func (k Keeper) release(ctx context.Context, key collections.Pair[int64, string]
 	})
 }
 
+// canonicalAddress returns the canonical (lower-case) bech32 form of an account address, so that stored
+// addresses compare equal whatever case the message used.
+func (k Keeper) canonicalAddress(addr string) (string, error) {
+	bz, err := k.addrCodec.StringToBytes(addr)
+	if err != nil {
+		return "", err
+	}
+	return k.addrCodec.BytesToString(bz)
+}
+
 // operatorNode loads a node and checks that signer is its operator.
 func (k Keeper) operatorNode(ctx context.Context, signer, nodeID string) (types.Node, error) {
-	if _, err := k.addrCodec.StringToBytes(signer); err != nil {
+	canonicalSigner, err := k.canonicalAddress(signer)
+	if err != nil {
 		return types.Node{}, errorsmod.Wrapf(types.ErrInvalidAddress, "operator %q: %v", signer, err)
 	}
 	if err := types.ValidateNodeID(nodeID); err != nil {
@@ -291,7 +310,7 @@ func (k Keeper) operatorNode(ctx context.Context, signer, nodeID string) (types.
 	if err != nil {
 		return types.Node{}, err
 	}
-	if node.Operator != signer {
+	if node.Operator != canonicalSigner {
 		return types.Node{}, errorsmod.Wrapf(types.ErrNotOperator, "node %s is operated by %s, not %s", node.Id, node.Operator, signer)
 	}
 	return node, nil
@@ -319,10 +338,57 @@ func (k Keeper) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) er
 	if err := msg.Params.Validate(); err != nil {
 		return err
 	}
+	if err := k.checkParamsKeepNodesValid(ctx, msg.Params); err != nil {
+		return err
+	}
 	if err := k.Params.Set(ctx, msg.Params); err != nil {
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventParamsUpdated{
 		Authority: msg.Authority, Params: msg.Params,
 	})
+}
+
+// checkParamsKeepNodesValid refuses params that registered nodes would violate: a different stake denom
+// while any node holds stake (the escrow could no longer be accounted for), or dropping a region that still
+// has nodes. A higher min_stake_per_gpu is allowed: it applies to new registrations, and existing nodes keep
+// their stake (x/audit requires the new minimum to unjail).
+func (k Keeper) checkParamsKeepNodesValid(ctx context.Context, next types.Params) error {
+	current, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if next.Denom() != current.Denom() {
+		iter, err := k.Nodes.Iterate(ctx, nil)
+		if err != nil {
+			return err
+		}
+		hasNodes := iter.Valid()
+		if err := iter.Close(); err != nil {
+			return err
+		}
+		if hasNodes {
+			return errorsmod.Wrapf(types.ErrInvalidParams,
+				"min_stake_per_gpu denom %q: nodes hold stake in %s; the stake denom cannot change while nodes are registered",
+				next.Denom(), current.Denom())
+		}
+	}
+	for _, region := range current.Regions {
+		if next.HasRegion(region) {
+			continue
+		}
+		iter, err := k.Nodes.Indexes.Region.MatchExact(ctx, region)
+		if err != nil {
+			return err
+		}
+		occupied := iter.Valid()
+		if err := iter.Close(); err != nil {
+			return err
+		}
+		if occupied {
+			return errorsmod.Wrapf(types.ErrInvalidParams,
+				"regions: %q still has registered nodes; keep it until they deregister", region)
+		}
+	}
+	return nil
 }

@@ -49,19 +49,25 @@ func (q queryServer) Nodes(ctx context.Context, req *types.QueryNodesRequest) (*
 	if req == nil {
 		req = &types.QueryNodesRequest{}
 	}
-	var operator sdk.AccAddress
+	var (
+		operator    sdk.AccAddress
+		operatorStr string // canonical form, as stored in nodes
+	)
 	if req.Operator != "" {
 		addr, err := q.k.addrCodec.StringToBytes(req.Operator)
 		if err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "operator %q: %v", req.Operator, err)
 		}
 		operator = addr
+		if operatorStr, err = q.k.addrCodec.BytesToString(addr); err != nil {
+			return nil, status.Error(codes.Internal, err.Error())
+		}
 	}
 	if _, ok := types.NodeStatus_name[int32(req.Status)]; !ok {
 		return nil, status.Errorf(codes.InvalidArgument, "status %d: want ACTIVE, UNBONDING or JAILED", req.Status)
 	}
 	match := func(n types.Node) bool {
-		return (req.Operator == "" || n.Operator == req.Operator) &&
+		return (operatorStr == "" || n.Operator == operatorStr) &&
 			(req.Region == "" || n.Region == req.Region) &&
 			(req.Status == types.NODE_STATUS_UNSPECIFIED || n.Status == req.Status) &&
 			(req.GpuModel == "" || n.HasGPUModel(req.GpuModel))

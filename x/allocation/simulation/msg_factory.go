@@ -39,6 +39,14 @@ func MsgRegisterNodeFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgReg
 		if reporter.IsSkipped() {
 			return nil, nil
 		}
+		nodeID := fmt.Sprintf("node-%d", r.Uint64InRange(0, 1<<40))
+		if taken, err := k.Nodes.Has(ctx, nodeID); err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil
+		} else if taken {
+			reporter.Skip("random node id is taken")
+			return nil, nil
+		}
 		// Reserve the stake so that the random tx fees are drawn from the rest of the balance.
 		if !operator.LiquidBalance().BlockAmount(stake) {
 			reporter.Skip("operator balance does not cover the stake")
@@ -46,7 +54,7 @@ func MsgRegisterNodeFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgReg
 		}
 		return []simsx.SimAccount{operator}, &types.MsgRegisterNode{
 			Operator:        operator.AddressBech32,
-			NodeId:          fmt.Sprintf("node-%d", r.Uint64InRange(0, 1<<40)),
+			NodeId:          nodeID,
 			Agent:           agent.AddressBech32,
 			Region:          params.Regions[r.Intn(len(params.Regions))],
 			Gpus:            gpus,

@@ -153,9 +153,8 @@ func (n Node) Validate(p Params, addrCodec interface{ StringToBytes(string) ([]b
 		if n.ReleaseHeight != 0 {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "node %s: release_height is set but status is %s", n.Id, n.Status)
 		}
-		if n.Status == NODE_STATUS_ACTIVE && n.Stake.IsLT(p.MinStake(total)) {
-			return errorsmod.Wrapf(ErrInsufficientStake, "node %s: stake %s below the minimum %s for %d GPUs", n.Id, n.Stake, p.MinStake(total), total)
-		}
+		// No minimum-stake check here: governance may raise min_stake_per_gpu after a node registered, and
+		// slashing may take stake; the node stays valid (the minimum applies to registration and unjailing).
 	case NODE_STATUS_UNBONDING:
 		if n.ReleaseHeight <= 0 {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "node %s: UNBONDING without a release_height", n.Id)
