@@ -106,9 +106,9 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 
 	var params struct {
 		Params struct {
-			MinStakePerGpu struct{ Amount string } `json:"min_stake_per_gpu"`
-			UnbondingBlocks string                 `json:"unbonding_blocks"`
-			Regions         []string               `json:"regions"`
+			MinStakePerGpu  struct{ Amount string } `json:"min_stake_per_gpu"`
+			UnbondingBlocks string                  `json:"unbonding_blocks"`
+			Regions         []string                `json:"regions"`
 		} `json:"params"`
 	}
 	if err := node.Query(ctx, &params, "allocation", "params"); err != nil {
@@ -154,10 +154,10 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 				Count     uint32 `json:"count"`
 				MemoryMib string `json:"memory_mib"`
 			} `json:"gpus"`
-			BandwidthMbps string                 `json:"bandwidth_mbps"`
+			BandwidthMbps string                  `json:"bandwidth_mbps"`
 			Price         struct{ Amount string } `json:"price_per_gpu_hour"`
 			Stake         struct{ Amount string } `json:"stake"`
-			Status        string                 `json:"status"`
+			Status        string                  `json:"status"`
 		} `json:"nodes"`
 	}
 	if err := node.Query(ctx, &nodes, "allocation", "nodes"); err != nil {
@@ -297,4 +297,3 @@ func shorten(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-

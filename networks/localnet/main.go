@@ -91,7 +91,7 @@ func run(nrod, home, chainID string, offset int, unbonding uint64, blockTime tim
 	case <-ctx.Done():
 		fmt.Println("\nstopping nrod…")
 	case err := <-node.Exited():
-		return fmt.Errorf("nrod exited: %v (see %s)", err, logPath)
+		return fmt.Errorf("nrod exited: %w (see %s)", err, logPath)
 	}
 	if err := node.Stop(); err != nil {
 		return err

@@ -299,9 +299,12 @@ func (n *Node) WaitForHeight(ctx context.Context, h int64, timeout time.Duration
 			return got, nil
 		}
 		lastErr = err
+		if err == nil {
+			lastErr = fmt.Errorf("still at height %d", got)
+		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return 0, fmt.Errorf("chain did not reach height %d within %s (last error: %v)", h, timeout, lastErr)
+	return 0, fmt.Errorf("chain did not reach height %d within %s (last error: %w)", h, timeout, lastErr)
 }
 
 // Address returns the bech32 address of a test key.
