@@ -360,11 +360,8 @@ func (k Keeper) checkParamsKeepNodesValid(ctx context.Context, next types.Params
 	}
 	if next.Denom() != current.Denom() {
 		iter, err := k.Nodes.Iterate(ctx, nil)
+		hasNodes, err := nonEmpty(iter, err)
 		if err != nil {
-			return err
-		}
-		hasNodes := iter.Valid()
-		if err := iter.Close(); err != nil {
 			return err
 		}
 		if hasNodes {
@@ -378,11 +375,8 @@ func (k Keeper) checkParamsKeepNodesValid(ctx context.Context, next types.Params
 			continue
 		}
 		iter, err := k.Nodes.Indexes.Region.MatchExact(ctx, region)
+		occupied, err := nonEmpty(iter, err)
 		if err != nil {
-			return err
-		}
-		occupied := iter.Valid()
-		if err := iter.Close(); err != nil {
 			return err
 		}
 		if occupied {
@@ -391,4 +385,17 @@ func (k Keeper) checkParamsKeepNodesValid(ctx context.Context, next types.Params
 		}
 	}
 	return nil
+}
+
+// nonEmpty reports whether a freshly opened iterator has an entry, and closes it.
+func nonEmpty(iter interface {
+	Valid() bool
+	Close() error
+}, openErr error,
+) (bool, error) {
+	if openErr != nil {
+		return false, openErr
+	}
+	valid := iter.Valid()
+	return valid, iter.Close()
 }
