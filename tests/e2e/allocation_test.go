@@ -7,6 +7,8 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,6 +124,19 @@ func TestProviderLifecycleThroughCLI(t *testing.T) {
 	require.Len(t, got.Gpus, 2)
 	require.Equal(t, before-1_000_000_000, balance(t, ctx, n, provider))
 
+	// The same node over the REST gateway that dashboards use.
+	restURL := fmt.Sprintf("http://127.0.0.1:%d/nro/allocation/v1/nodes/gpu-node-1", n.Ports.API)
+	resp, err := http.Get(restURL)
+	require.NoError(t, err)
+	var rest struct{ Node nodeJSON }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rest))
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	// The gateway writes zero values ("0") where the CLI's JSON omits them.
+	require.Equal(t, "0", rest.Node.ReleaseHeight)
+	rest.Node.ReleaseHeight = ""
+	require.Equal(t, got, rest.Node)
+
 	// Filters.
 	var list struct{ Nodes []nodeJSON }
 	require.NoError(t, n.Query(ctx, &list, "allocation", "nodes", "--region", "aws:us-east-1", "--operator", provider))
@@ -181,6 +196,10 @@ func TestProviderLifecycleThroughCLI(t *testing.T) {
 	res = mustTx(t, ctx, n, "provider-1", "allocation", "deregister-node", "gpu-node-1")
 	got = queryNode(t, ctx, n, "gpu-node-1")
 	require.Equal(t, "NODE_STATUS_UNBONDING", got.Status)
+	require.NoError(t, n.Query(ctx, &list, "allocation", "nodes", "--status", "unbonding"))
+	require.Len(t, list.Nodes, 1)
+	require.NoError(t, n.Query(ctx, &list, "allocation", "nodes", "--status", "active"))
+	require.Empty(t, list.Nodes)
 	release, err := strconv.ParseInt(got.ReleaseHeight, 10, 64)
 	require.NoError(t, err)
 	require.Equal(t, res.Height+lifecycleUnbonding, release)

@@ -22,7 +22,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "Nodes",
 					Use:       "nodes",
 					Short:     "List registered nodes",
-					Long:      "List registered nodes, optionally filtered by --operator, --region, --status (NODE_STATUS_ACTIVE, NODE_STATUS_UNBONDING, NODE_STATUS_JAILED) and --gpu-model.",
+					Long:      "List registered nodes, optionally filtered by --operator, --region, --status (active, unbonding or jailed) and --gpu-model.",
 					Example:   "nrod q allocation nodes --region aws:us-east-1 --gpu-model H100 -o json",
 				},
 				{
