@@ -12,6 +12,7 @@ SIM_BLOCK_SIZE ?= 100
 .DEFAULT_GOAL := help
 
 include make/proto.mk
+include make/contracts.mk
 
 .PHONY: help build demo localnet test test-unit test-e2e test-sim-determinism test-sim-import-export test-sim \
 	lint gen-regions gen-check clean
