@@ -365,7 +365,7 @@ func TestInvalidInitialValset(t *testing.T) {
 	deployer := newKey(t, "deployer")
 	from := crypto.PubkeyToAddress(deployer.PublicKey)
 	backend := newBackend(types.GenesisAlloc{from: {Balance: big.NewInt(params.Ether)}})
-	defer backend.Close()
+	defer func() { _ = backend.Close() }()
 	client := backend.Client()
 	chainID, _ := client.ChainID(context.Background())
 	s := bindings.NewNROSettlement()
