@@ -195,7 +195,11 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	if res.Code == 0 {
 		return errors.New("the bad registration was accepted; it must be refused")
 	}
-	fmt.Printf("  refused as expected:\n    %s\n", shorten(res.Log, 400))
+	reason := res.Log
+	for _, p := range []string{"rpc error: code = Unknown desc = ", "failed to execute message; message index: 0: "} {
+		reason = strings.ReplaceAll(reason, p, "")
+	}
+	fmt.Printf("  refused as expected (the chain simulates the tx and the module refuses it):\n    %s\n", shorten(reason, 400))
 	var one struct{}
 	if err := node.Query(ctx, &one, "allocation", "node", "bad-node"); err == nil {
 		return errors.New("bad-node is in the registry after a refused registration")
