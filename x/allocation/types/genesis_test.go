@@ -2,6 +2,7 @@ package types_test
 
 import (
 	"crypto/sha256"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -207,6 +208,13 @@ func TestGenesisValidate(t *testing.T) {
 			},
 			err:      types.ErrInvalidStake,
 			contains: "node node-b",
+		},
+		{
+			// The keeper stores canonical lower-case addresses and compares signers against them.
+			name:     "operator not in canonical lower-case form",
+			mutate:   func(gs *types.GenesisState) { gs.Nodes[0].Operator = strings.ToUpper(gs.Nodes[0].Operator) },
+			err:      types.ErrInvalidAddress,
+			contains: "not in canonical form; write it as nro1",
 		},
 		{
 			name:     "reputation above 10000",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"cosmossdk.io/core/address"
 	errorsmod "cosmossdk.io/errors"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -111,14 +112,14 @@ func (n Node) HasGPUModel(model string) bool {
 }
 
 // Validate checks a stored node (genesis import) against the params.
-func (n Node) Validate(p Params, addrCodec interface{ StringToBytes(string) ([]byte, error) }) error {
+func (n Node) Validate(p Params, addrCodec address.Codec) error {
 	if err := ValidateNodeID(n.Id); err != nil {
 		return err
 	}
-	if _, err := addrCodec.StringToBytes(n.Operator); err != nil {
+	if err := validateCanonicalAddress(addrCodec, n.Operator); err != nil {
 		return errorsmod.Wrapf(ErrInvalidAddress, "node %s: operator %q: %v", n.Id, n.Operator, err)
 	}
-	if _, err := addrCodec.StringToBytes(n.Agent); err != nil {
+	if err := validateCanonicalAddress(addrCodec, n.Agent); err != nil {
 		return errorsmod.Wrapf(ErrInvalidAddress, "node %s: agent %q: %v", n.Id, n.Agent, err)
 	}
 	if n.EthAddress != "" {
@@ -161,6 +162,23 @@ func (n Node) Validate(p Params, addrCodec interface{ StringToBytes(string) ([]b
 		}
 	default:
 		return errorsmod.Wrapf(ErrInvalidGenesis, "node %s: status %s; want ACTIVE, UNBONDING or JAILED", n.Id, n.Status)
+	}
+	return nil
+}
+
+// validateCanonicalAddress accepts only the canonical (lower-case) bech32 form that the keeper stores, so
+// that an imported node's operator is recognised when it signs.
+func validateCanonicalAddress(addrCodec address.Codec, addr string) error {
+	bz, err := addrCodec.StringToBytes(addr)
+	if err != nil {
+		return err
+	}
+	canonical, err := addrCodec.BytesToString(bz)
+	if err != nil {
+		return err
+	}
+	if canonical != addr {
+		return fmt.Errorf("not in canonical form; write it as %s", canonical)
 	}
 	return nil
 }
