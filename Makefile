@@ -55,11 +55,12 @@ $(GOLANGCI_LINT):
 lint: $(GOLANGCI_LINT) ## golangci-lint v2 (pinned) over all packages, including test build tags
 	$(GOLANGCI_LINT) run ./...
 
-gen-regions: ## Regenerate the default region list from data/skyplane-latency-grid
+gen-regions: ## Regenerate the default regions and region link table from data/skyplane-*
 	$(GO) run ./scripts/genregions
 
-gen-check: gen-regions ## Fail if generated Go code (regions) is stale
-	@git diff --exit-code -- x/allocation/types/regions_gen.go || (echo "regions_gen.go is stale: run make gen-regions and commit" && exit 1)
+gen-check: gen-regions ## Fail if generated Go code (regions, region links) is stale
+	@git diff --exit-code -- x/allocation/types/regions_gen.go x/allocation/types/links_gen.go || (echo "regions_gen.go or links_gen.go is stale: run make gen-regions and commit" && exit 1)
+	@test -z "$$(git ls-files --others --exclude-standard -- x/allocation/types/links_gen.go)" || (echo "links_gen.go is not committed" && exit 1)
 
 clean: ## Remove build outputs
 	rm -rf $(BUILD_DIR)

@@ -1,6 +1,6 @@
 // Package app wires the Consensus-NRO appchain by hand: codecs, BaseApp, store keys, keepers, the module
-// manager and its orders, services, and store mounting, in that order. Our own modules (x/allocation now;
-// x/lease and x/audit later) plug in at the points marked "NRO:".
+// manager and its orders, services, and store mounting, in that order. Our own modules (x/allocation,
+// x/lease, x/audit) plug in at the points marked "NRO:".
 package app
 
 import (
@@ -84,6 +84,12 @@ import (
 	"github.com/consensus-nro/nro/x/allocation"
 	allocationkeeper "github.com/consensus-nro/nro/x/allocation/keeper"
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
+	"github.com/consensus-nro/nro/x/audit"
+	auditkeeper "github.com/consensus-nro/nro/x/audit/keeper"
+	audittypes "github.com/consensus-nro/nro/x/audit/types"
+	"github.com/consensus-nro/nro/x/lease"
+	leasekeeper "github.com/consensus-nro/nro/x/lease/keeper"
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
 // DefaultNodeHome is where nrod keeps its configuration and data unless --home says otherwise.
@@ -105,6 +111,8 @@ var maccPerms = map[string][]string{
 	govtypes.ModuleName:            {authtypes.Burner},
 	// NRO: x/allocation escrows node stake; Burner so that slashed stake can be burned (x/audit).
 	allocationtypes.ModuleName: {authtypes.Burner},
+	// NRO: x/lease holds lease deposits in escrow; payments leave it to providers and the fee collector.
+	leasetypes.ModuleName: nil,
 }
 
 var (
@@ -137,6 +145,8 @@ type App struct {
 
 	// NRO keepers
 	AllocationKeeper allocationkeeper.Keeper
+	LeaseKeeper      leasekeeper.Keeper
+	AuditKeeper      auditkeeper.Keeper
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -183,7 +193,7 @@ func New(
 		distrtypes.StoreKey, slashingtypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
 		upgradetypes.StoreKey, evidencetypes.StoreKey,
 		// NRO: one store per module of ours.
-		allocationtypes.StoreKey,
+		allocationtypes.StoreKey, leasetypes.StoreKey, audittypes.StoreKey,
 	)
 
 	app := &App{
@@ -257,6 +267,20 @@ func New(
 		appCodec, runtime.NewKVStoreService(keys[allocationtypes.StoreKey]), logger,
 		app.AccountKeeper, app.BankKeeper, govAuthority,
 	)
+	// NRO: x/audit stores allocation decision records.
+	app.AuditKeeper = auditkeeper.NewKeeper(
+		appCodec, runtime.NewKVStoreService(keys[audittypes.StoreKey]), logger, govAuthority,
+	)
+	// NRO: x/lease holds leases and their escrow. x/lease and x/allocation call each other (a new lease is
+	// queued for allocation; the engine activates leases; a closing lease frees its GPUs), so each gets the
+	// other after both exist and before any module is built.
+	app.LeaseKeeper = leasekeeper.NewKeeper(
+		appCodec, runtime.NewKVStoreService(keys[leasetypes.StoreKey]), logger,
+		app.AccountKeeper, app.BankKeeper, govAuthority,
+	)
+	app.LeaseKeeper.SetAllocationKeeper(app.AllocationKeeper)
+	app.AllocationKeeper.SetLeaseKeeper(app.LeaseKeeper)
+	app.AllocationKeeper.SetAuditKeeper(app.AuditKeeper)
 
 	// 5. Module manager.
 	app.ModuleManager = module.NewManager(
@@ -273,6 +297,8 @@ func New(
 		consensus.NewAppModule(appCodec, app.ConsensusParamsKeeper),
 		// NRO
 		allocation.NewAppModule(appCodec, app.AllocationKeeper, app.AccountKeeper, app.BankKeeper),
+		lease.NewAppModule(appCodec, app.LeaseKeeper, app.AccountKeeper, app.BankKeeper),
+		audit.NewAppModule(appCodec, app.AuditKeeper),
 	)
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
@@ -287,16 +313,18 @@ func New(
 		minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName, evidencetypes.ModuleName,
 		stakingtypes.ModuleName, allocationtypes.ModuleName,
 	)
-	// bank must come first (v0.54, BlockSTM finalisation). NRO: allocation releases unbonded stake here.
+	// bank must come first (v0.54, BlockSTM finalisation). NRO: lease closes due leases (freeing their GPUs)
+	// before allocation releases unbonded stake and places pending leases.
 	app.ModuleManager.SetOrderEndBlockers(
-		banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName, allocationtypes.ModuleName,
+		banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName, leasetypes.ModuleName,
+		allocationtypes.ModuleName,
 	)
 	genesisModuleOrder := []string{
 		authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName, stakingtypes.ModuleName,
 		slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName, genutiltypes.ModuleName,
 		evidencetypes.ModuleName, upgradetypes.ModuleName, consensustypes.ModuleName,
-		// NRO: after bank, so that InitGenesis can check the module account holds every node's stake.
-		allocationtypes.ModuleName,
+		// NRO: after bank, so that InitGenesis can check the module accounts hold every stake and deposit.
+		allocationtypes.ModuleName, leasetypes.ModuleName, audittypes.ModuleName,
 	}
 	app.ModuleManager.SetOrderInitGenesis(genesisModuleOrder...)
 	app.ModuleManager.SetOrderExportGenesis(genesisModuleOrder...)

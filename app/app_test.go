@@ -222,8 +222,10 @@ func TestMsgSignerAnnotations(t *testing.T) {
 	})
 	slices.Sort(checked)
 	require.Equal(t, []string{
-		"nro.allocation.v1.MsgAddStake", "nro.allocation.v1.MsgDeregisterNode", "nro.allocation.v1.MsgRegisterNode",
-		"nro.allocation.v1.MsgUpdateNode", "nro.allocation.v1.MsgUpdateParams",
+		"nro.allocation.v1.MsgAddStake", "nro.allocation.v1.MsgDeregisterNode", "nro.allocation.v1.MsgProposeAllocation",
+		"nro.allocation.v1.MsgRegisterNode", "nro.allocation.v1.MsgUpdateNode", "nro.allocation.v1.MsgUpdateParams",
+		"nro.lease.v1.MsgCancelLease", "nro.lease.v1.MsgCloseLease", "nro.lease.v1.MsgCreateLease",
+		"nro.lease.v1.MsgTopUpLease", "nro.lease.v1.MsgUpdateParams",
 	}, checked)
 
 	// The app's signing context resolves the signers of every one of our Msgs.

@@ -34,6 +34,7 @@ import (
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
 // The standard simulator flags (-NumBlocks, -BlockSize, -Commit, -Seed, -Verbose, ...; -Enabled and -Period
@@ -56,16 +57,16 @@ func simSeeds() []int64 {
 	return seeds
 }
 
-// newSimApp is the app factory of the simulations: the normal app, with x/allocation's stake invariant
-// checked at every Commit of every block (simsx has no per-block hook, so a BaseApp Precommiter does it).
+// newSimApp is the app factory of the simulations: the normal app, with every invariant of our modules
+// (App.CheckInvariants) checked at every Commit of every block (simsx has no per-block hook, so a BaseApp Precommiter does it).
 func newSimApp(
 	logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppOptions, baseAppOptions ...func(*baseapp.BaseApp),
 ) *App {
 	var app *App
 	checkInvariants := func(bApp *baseapp.BaseApp) {
 		bApp.SetPrecommiter(func(ctx sdk.Context) {
-			if err := app.AllocationKeeper.CheckStakeInvariant(ctx); err != nil {
-				panic(fmt.Errorf("x/allocation stake invariant broken at height %d: %w", ctx.BlockHeight(), err))
+			if err := app.CheckInvariants(ctx); err != nil {
+				panic(fmt.Errorf("invariant broken at height %d: %w", ctx.BlockHeight(), err))
 			}
 		})
 	}
@@ -89,19 +90,20 @@ func checkStakeInvariant(tb testing.TB, ti simsx.TestInstance[*App], _ []simtype
 	tb.Helper()
 	app := ti.App
 	ctx := app.NewContextLegacy(true, cmtproto.Header{Height: app.LastBlockHeight()})
-	require.NoError(tb, app.AllocationKeeper.CheckStakeInvariant(ctx))
+	require.NoError(tb, app.CheckInvariants(ctx))
 }
 
 // allocationStats counts, per seed, what x/allocation holds after a run, so that a test can require that our
 // messages were delivered rather than all skipped.
 type allocationStats struct {
-	mu    sync.Mutex
-	nodes map[int64]int
-	stake map[int64]sdk.Coin
+	mu     sync.Mutex
+	nodes  map[int64]int
+	stake  map[int64]sdk.Coin
+	leases map[int64]map[string]int
 }
 
 func newAllocationStats() *allocationStats {
-	return &allocationStats{nodes: map[int64]int{}, stake: map[int64]sdk.Coin{}}
+	return &allocationStats{nodes: map[int64]int{}, stake: map[int64]sdk.Coin{}, leases: map[int64]map[string]int{}}
 }
 
 func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ []simtypes.Account) {
@@ -118,11 +120,20 @@ func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ [
 	params, err := app.AllocationKeeper.Params.Get(ctx)
 	require.NoError(tb, err)
 	stake := app.BankKeeper.GetBalance(ctx, app.AllocationKeeper.ModuleAddress(), params.Denom())
-	tb.Logf("seed %d: height %d, %d nodes registered %v, %s staked", ti.Cfg.Seed, app.LastBlockHeight(), n, byStatus, stake)
+	leases := map[string]int{}
+	require.NoError(tb, app.LeaseKeeper.Leases.Walk(ctx, nil, func(_ uint64, l leasetypes.Lease) (bool, error) {
+		leases[strings.TrimPrefix(l.State.String(), "LEASE_STATE_")]++
+		return false, nil
+	}))
+	decisions, err := app.AuditKeeper.DecisionSeq.Peek(ctx)
+	require.NoError(tb, err)
+	tb.Logf("seed %d: height %d, %d nodes registered %v, %s staked; leases %v, %d allocation decisions",
+		ti.Cfg.Seed, app.LastBlockHeight(), n, byStatus, stake, leases, max(decisions, 1)-1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nodes[ti.Cfg.Seed] = n
 	s.stake[ti.Cfg.Seed] = stake
+	s.leases[ti.Cfg.Seed] = leases
 }
 
 // requireNodesRegistered fails unless some run ended with at least one node registered.
@@ -137,6 +148,18 @@ func (s *allocationStats) requireNodesRegistered(t *testing.T) {
 	t.Logf("x/allocation nodes at the end of each seed: %v; stake held: %v", s.nodes, s.stake)
 	require.NotEmpty(t, s.nodes, "no simulation run completed")
 	require.Positive(t, total, "no MsgRegisterNode was delivered in any seed")
+	created, placed := 0, 0
+	for _, byState := range s.leases {
+		for state, n := range byState {
+			created += n
+			if state == "ACTIVE" || state == "CLOSED" {
+				placed += n
+			}
+		}
+	}
+	t.Logf("x/lease leases at the end of each seed: %v", s.leases)
+	require.Positive(t, created, "no MsgCreateLease was delivered in any seed")
+	require.Positive(t, placed, "no lease was ever allocated in any seed")
 }
 
 func TestFullAppSimulation(t *testing.T) {

@@ -1,6 +1,12 @@
-// Command genregions writes x/allocation/types/regions_gen.go: the sorted list of `cloud:region` names that
-// appear in the measured Skyplane inter-region latency grid (data/skyplane-latency-grid/latency.csv). It is
-// the default list of regions a node may register in. Run it with `make gen-regions`.
+// Command genregions writes two generated files of x/allocation/types from the measured Skyplane grids:
+//
+//   - regions_gen.go: the sorted list of `cloud:region` names in the inter-region latency grid
+//     (data/skyplane-latency-grid/latency.csv), the default list of regions a node may register in;
+//   - links_gen.go: the default region link table (RTT and TCP throughput per region pair) that allocation
+//     scoring falls back to until x/audit has measured links.
+//
+// Run it with `make gen-regions`. The rules for turning measurements into one value per pair are in
+// writeLinks.
 package main
 
 import (
@@ -18,7 +24,14 @@ import (
 func main() {
 	in := flag.String("in", "data/skyplane-latency-grid/latency.csv", "Skyplane latency CSV")
 	out := flag.String("out", "x/allocation/types/regions_gen.go", "Go file to write")
+	tputDir := flag.String("throughput-dir", "data/skyplane-throughput-grid", "directory of the Skyplane throughput CSVs")
+	linksOut := flag.String("links-out", "x/allocation/types/links_gen.go", "Go file to write the link table to")
 	flag.Parse()
+	defer func() {
+		if err := writeLinks(*in, *tputDir, *linksOut); err != nil {
+			log.Fatal(err)
+		}
+	}()
 
 	f, err := os.Open(*in)
 	if err != nil {

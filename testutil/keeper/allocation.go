@@ -13,6 +13,7 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
+	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/log/v2"
 	"cosmossdk.io/math"
@@ -82,6 +83,9 @@ type AllocationFixture struct {
 	Keeper        allocationkeeper.Keeper
 	MsgServer     types.MsgServer
 	QueryServer   types.QueryServer
+
+	// storeKey is x/allocation's store, for helpers that read raw state (the capacity index).
+	storeKey *storetypes.KVStoreKey
 }
 
 // NewAllocationFixture builds a fresh chain state at StartHeight with default x/allocation params.
@@ -144,6 +148,7 @@ func NewAllocationFixtureWithoutParams(t testing.TB) *AllocationFixture {
 		Keeper:        k,
 		MsgServer:     allocationkeeper.NewMsgServerImpl(k),
 		QueryServer:   allocationkeeper.NewQueryServerImpl(k),
+		storeKey:      keys[types.StoreKey],
 	}
 }
 
@@ -319,3 +324,111 @@ func mergeCoins(coins []sdk.Coin) sdk.Coins {
 	}
 	return out
 }
+
+// LoadRegionLinks stores the measured region link table (types.MeasuredRegionLinks), as the default genesis
+// does, so that the allocation engine can check and score rings.
+func (f *AllocationFixture) LoadRegionLinks() {
+	f.T.Helper()
+	for _, l := range types.MeasuredRegionLinks {
+		f.SetRegionLink(l)
+	}
+}
+
+// SetRegionLink stores (or replaces) one region link; the pair is ordered as the link table stores it.
+func (f *AllocationFixture) SetRegionLink(l types.RegionLink) {
+	f.T.Helper()
+	l.RegionA, l.RegionB = types.LinkKey(l.RegionA, l.RegionB)
+	require.NoError(f.T, f.Keeper.RegionLinks.Set(f.Ctx, collections.Join(l.RegionA, l.RegionB), l))
+}
+
+// NodeSpec describes a node for AddNode. Zero fields take the defaults of ValidRegisterMsg: 8 H100 GPUs of
+// 81920 MiB in aws:us-east-1, 25 Gbit/s, 2.5 NRO per GPU-hour, neutral reputation, ACTIVE, with operator
+// and agent derived from the id.
+type NodeSpec struct {
+	ID              string
+	Region          string
+	Gpus            []types.GpuGroup
+	PricePerGpuHour int64
+	BandwidthMbps   uint64
+	ReputationBps   uint32
+	Status          types.NodeStatus
+	// Operator and Agent are bech32 addresses; empty means Addr("operator/"+ID) and Addr("agent/"+ID).
+	Operator, Agent string
+	EthAddress      string
+}
+
+// AddNode stores a node straight into the registry, as if it had registered with the minimum stake (which
+// is minted into the module account, so the stake invariant holds). Unlike RegisterNode it accepts GPU
+// groups with reserved GPUs and any status, to model leases and other modules' actions.
+func (f *AllocationFixture) AddNode(s NodeSpec) types.Node {
+	f.T.Helper()
+	if s.Region == "" {
+		s.Region = "aws:us-east-1"
+	}
+	if s.Gpus == nil {
+		s.Gpus = []types.GpuGroup{{Model: "H100", Count: 8, MemoryMib: 81920}}
+	}
+	if s.PricePerGpuHour == 0 {
+		s.PricePerGpuHour = 2_500_000
+	}
+	if s.BandwidthMbps == 0 {
+		s.BandwidthMbps = 25_000
+	}
+	if s.ReputationBps == 0 {
+		s.ReputationBps = types.NeutralReputationBps
+	}
+	if s.Status == types.NODE_STATUS_UNSPECIFIED {
+		s.Status = types.NODE_STATUS_ACTIVE
+	}
+	if s.Operator == "" {
+		_, s.Operator = f.Addr("operator/" + s.ID)
+	}
+	if s.Agent == "" {
+		_, s.Agent = f.Addr("agent/" + s.ID)
+	}
+	p := f.Params()
+	n := types.Node{
+		Id:               s.ID,
+		Operator:         s.Operator,
+		Agent:            s.Agent,
+		EthAddress:       s.EthAddress,
+		Region:           s.Region,
+		Gpus:             append([]types.GpuGroup(nil), s.Gpus...),
+		BandwidthMbps:    s.BandwidthMbps,
+		PricePerGpuHour:  sdk.NewCoin(p.Denom(), math.NewInt(s.PricePerGpuHour)),
+		Status:           s.Status,
+		ReputationBps:    s.ReputationBps,
+		RegisteredHeight: f.Height(),
+	}
+	for _, g := range n.Gpus {
+		n.ReservedGpus += g.Reserved
+	}
+	n.Stake = p.MinStake(n.TotalGPUs())
+	if n.Status == types.NODE_STATUS_UNBONDING {
+		n.ReleaseHeight = f.Height() + int64(p.UnbondingBlocks)
+	}
+	require.NoError(f.T, n.Validate(p, f.AddressCodec), "AddNode %s", s.ID)
+	f.FundModule(n.Stake)
+	f.SetNode(n)
+	return n
+}
+
+// CapacityIndex returns every entry of the capacity index, (scope, price, free GPUs, "node/group"), in
+// store order, read from the raw store rather than through the keeper.
+func (f *AllocationFixture) CapacityIndex() []allocationkeeper.CapacityKey {
+	f.T.Helper()
+	sb := collections.NewSchemaBuilder(runtime.NewKVStoreService(f.storeKey))
+	refs := collections.NewKeySet(sb, types.CapacityIndexKey, "capacity_index",
+		collections.QuadKeyCodec(collections.StringKey, collections.Uint64Key, collections.Uint32Key, collections.StringKey))
+	_, err := sb.Build()
+	require.NoError(f.T, err)
+	var out []allocationkeeper.CapacityKey
+	require.NoError(f.T, refs.Walk(f.Ctx, nil, func(k allocationkeeper.CapacityKey) (bool, error) {
+		out = append(out, k)
+		return false, nil
+	}))
+	return out
+}
+
+// AllocateEndBlock runs the allocation engine's EndBlock work (AllocatePending) at the current height.
+func (f *AllocationFixture) AllocateEndBlock() error { return f.Keeper.AllocatePending(f.Ctx) }

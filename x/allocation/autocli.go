@@ -26,6 +26,21 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Example:   "nrod q allocation nodes --region aws:us-east-1 --gpu-model H100 -o json",
 				},
 				{
+					RpcMethod:      "Proposals",
+					Use:            "proposals LEASE_ID",
+					Short:          "List the proposals kept for a pending lease, best first",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "lease_id"}},
+				},
+				{
+					RpcMethod:      "RegionLink",
+					Use:            "region-link REGION_A REGION_B",
+					Short:          "Show the RTT (µs) and bandwidth (Mbit/s) between two regions used for scoring",
+					Example:        "nrod q allocation region-link aws:us-east-1 aws:us-west-2",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "region_a"}, {ProtoField: "region_b"}},
+				},
+				{RpcMethod: "RegionLinks", Use: "region-links", Short: "List the region link table"},
+				{RpcMethod: "PendingAllocations", Use: "pending", Short: "List leases waiting for allocation, in the order they are tried"},
+				{
 					RpcMethod:      "NodesByOperator",
 					Use:            "nodes-by-operator OPERATOR",
 					Short:          "List the nodes of one operator",
@@ -38,6 +53,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "RegisterNode", Skip: true},
+				{RpcMethod: "ProposeAllocation", Skip: true},
 				{
 					RpcMethod:      "UpdateNode",
 					Use:            "update-node NODE_ID",

@@ -118,9 +118,14 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 	return cdc.MustMarshalJSON(gs)
 }
 
-// EndBlock returns matured stakes, bounded by max_releases_per_block.
+// EndBlock returns matured stakes (at most max_releases_per_block) and allocates the pending leases whose
+// proposal window has closed (at most max_allocations_per_block). It runs after x/lease's EndBlock, so that
+// GPUs freed by leases ending in this block can be allocated again at once.
 func (am AppModule) EndBlock(ctx context.Context) error {
-	return am.keeper.ReleaseMatured(ctx)
+	if err := am.keeper.ReleaseMatured(ctx); err != nil {
+		return err
+	}
+	return am.keeper.AllocatePending(ctx)
 }
 
 // GenerateGenesisState creates a randomized genesis for simulations.
@@ -142,6 +147,7 @@ func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Re
 	reg.Add(weights.Get("msg_update_node", 40), simulation.MsgUpdateNodeFactory(am.keeper))
 	reg.Add(weights.Get("msg_add_stake", 40), simulation.MsgAddStakeFactory(am.keeper))
 	reg.Add(weights.Get("msg_deregister_node", 30), simulation.MsgDeregisterNodeFactory(am.keeper))
+	reg.Add(weights.Get("msg_propose_allocation", 60), simulation.MsgProposeAllocationFactory(am.keeper))
 }
 
 // ProposalMsgsX registers the governance proposals of the module.

@@ -37,6 +37,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.App) {
 		queryCommand(),
 		txCommand(),
 		keys.Commands(),
+		NewAuditCmd(),
 	)
 }
 

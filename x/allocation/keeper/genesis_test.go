@@ -39,7 +39,7 @@ func populated(t *testing.T) (*keepertest.AllocationFixture, int64) {
 	m.Stake = unro(1_000_000_000)
 	f.RegisterNode(m)
 	n := f.Node("alice-2")
-	n.ReservedGpus = 2
+	n.Gpus[0].Reserved, n.ReservedGpus = 2, 2
 	n.ReputationBps = 9_100
 	f.SetNode(n)
 

@@ -58,14 +58,24 @@ func TestCheckStakeInvariant(t *testing.T) {
 		{
 			name: "reserved GPUs above the node's GPUs",
 			tamper: func(f *keepertest.AllocationFixture, _ sdk.AccAddress, n types.Node) {
+				n.Gpus[0].Reserved = n.Gpus[0].Count + 1
 				n.ReservedGpus = n.TotalGPUs() + 1
 				f.SetNode(n)
 			},
-			contains: []string{"gpu-node-1", "reserved_gpus 9 exceeds its 8 GPUs"},
+			contains: []string{"gpu-node-1", "group 0 reserves 9 of its 8 GPUs"},
+		},
+		{
+			name: "node total differs from its groups",
+			tamper: func(f *keepertest.AllocationFixture, _ sdk.AccAddress, n types.Node) {
+				n.ReservedGpus = 2
+				f.SetNode(n)
+			},
+			contains: []string{"gpu-node-1", "reserved_gpus 2 differs from the 0 its groups reserve"},
 		},
 		{
 			name: "every GPU reserved is fine",
 			tamper: func(f *keepertest.AllocationFixture, _ sdk.AccAddress, n types.Node) {
+				n.Gpus[0].Reserved = n.Gpus[0].Count
 				n.ReservedGpus = n.TotalGPUs()
 				f.SetNode(n)
 			},

@@ -1,5 +1,6 @@
 // Package keeper holds x/allocation's state and logic: the registry of staked GPU nodes, their stake
-// escrow and the unbonding queue.
+// escrow and the unbonding queue, and the allocation engine (proposals, scoring, the fallback allocator and
+// capacity reservations).
 package keeper
 
 import (
@@ -25,11 +26,15 @@ type NodeIndexes struct {
 	Operator *indexes.Multi[sdk.AccAddress, string, types.Node]
 	Region   *indexes.Multi[string, string, types.Node]
 	Status   *indexes.Multi[int32, string, types.Node]
+	Agent    *indexes.Multi[sdk.AccAddress, string, types.Node]
+	// Capacity lists the GPU groups with free GPUs of ACTIVE nodes by scope (model and/or region), price and
+	// free count; the fallback allocator walks it instead of the registry.
+	Capacity *capacityIndex
 }
 
 // IndexesList implements collections.Indexes.
 func (i NodeIndexes) IndexesList() []collections.Index[string, types.Node] {
-	return []collections.Index[string, types.Node]{i.Operator, i.Region, i.Status}
+	return []collections.Index[string, types.Node]{i.Operator, i.Region, i.Status, i.Agent, i.Capacity}
 }
 
 func newNodeIndexes(sb *collections.SchemaBuilder, addrCodec address.Codec) NodeIndexes {
@@ -45,7 +50,21 @@ func newNodeIndexes(sb *collections.SchemaBuilder, addrCodec address.Codec) Node
 		Status: indexes.NewMulti(sb, types.NodesByStatusKey, "nodes_by_status",
 			collections.Int32Key, collections.StringKey,
 			func(_ string, n types.Node) (int32, error) { return int32(n.Status), nil }),
+		Agent: indexes.NewMulti(sb, types.NodesByAgentKey, "nodes_by_agent",
+			sdk.AccAddressKey, collections.StringKey,
+			func(_ string, n types.Node) (sdk.AccAddress, error) {
+				return addrCodec.StringToBytes(n.Agent)
+			}),
+		Capacity: newCapacityIndex(sb),
 	}
+}
+
+// engineDeps holds the keepers the allocation engine calls and that are built after this keeper (x/lease
+// needs x/allocation and the other way round). It sits behind a pointer so that every copy of the Keeper
+// sees them once the app has set them.
+type engineDeps struct {
+	leases types.LeaseKeeper
+	audit  types.AuditKeeper
 }
 
 // Keeper is the x/allocation keeper.
@@ -65,6 +84,18 @@ type Keeper struct {
 	Nodes *collections.IndexedMap[string, types.Node, NodeIndexes]
 	// UnbondingQueue holds (release height, node id) for every UNBONDING node; EndBlock walks it in order.
 	UnbondingQueue collections.KeySet[collections.Pair[int64, string]]
+	// RegionLinks maps (region_a, region_b), region_a <= region_b, to the link's RTT and bandwidth.
+	RegionLinks collections.Map[collections.Pair[string, string], types.RegionLink]
+	// Proposals maps proposal id to proposal; ProposalsByLease lists (lease id, proposal id).
+	Proposals        collections.Map[uint64, types.Proposal]
+	ProposalsByLease collections.KeySet[collections.Pair[uint64, uint64]]
+	ProposalSeq      collections.Sequence
+	// AllocationQueue holds (due height, lease id) for every PENDING lease; EndBlock tries the due ones oldest
+	// first. PendingDue maps lease id to its due height.
+	AllocationQueue collections.KeySet[collections.Pair[int64, uint64]]
+	PendingDue      collections.Map[uint64, int64]
+
+	deps *engineDeps
 }
 
 // NewKeeper builds the keeper. It panics on a malformed authority, as the SDK's keepers do.
@@ -97,6 +128,17 @@ func NewKeeper(
 			codec.CollValue[types.Node](cdc), newNodeIndexes(sb, addrCodec)),
 		UnbondingQueue: collections.NewKeySet(sb, types.UnbondingQueueKey, "unbonding_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.StringKey)),
+		RegionLinks: collections.NewMap(sb, types.RegionLinksKey, "region_links",
+			collections.PairKeyCodec(collections.StringKey, collections.StringKey), codec.CollValue[types.RegionLink](cdc)),
+		Proposals: collections.NewMap(sb, types.ProposalsKey, "proposals", collections.Uint64Key,
+			codec.CollValue[types.Proposal](cdc)),
+		ProposalsByLease: collections.NewKeySet(sb, types.ProposalsByLease, "proposals_by_lease",
+			collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)),
+		ProposalSeq: collections.NewSequence(sb, types.ProposalSeqKey, "proposal_seq"),
+		AllocationQueue: collections.NewKeySet(sb, types.AllocationQueueKey, "allocation_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		PendingDue: collections.NewMap(sb, types.PendingDueKey, "pending_due", collections.Uint64Key, collections.Int64Value),
+		deps:       &engineDeps{},
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -104,6 +146,27 @@ func NewKeeper(
 	}
 	k.Schema = schema
 	return k
+}
+
+// SetLeaseKeeper sets x/lease, which the engine reads pending leases from and activates them in. The app
+// calls it once, before the chain runs.
+func (k Keeper) SetLeaseKeeper(lk types.LeaseKeeper) { k.deps.leases = lk }
+
+// SetAuditKeeper sets x/audit, which stores decision records.
+func (k Keeper) SetAuditKeeper(a types.AuditKeeper) { k.deps.audit = a }
+
+func (k Keeper) leases() types.LeaseKeeper {
+	if k.deps.leases == nil {
+		panic("x/allocation: lease keeper not set; the app must call SetLeaseKeeper")
+	}
+	return k.deps.leases
+}
+
+func (k Keeper) audit() types.AuditKeeper {
+	if k.deps.audit == nil {
+		panic("x/allocation: audit keeper not set; the app must call SetAuditKeeper")
+	}
+	return k.deps.audit
 }
 
 // Authority returns the params authority.

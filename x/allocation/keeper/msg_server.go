@@ -49,3 +49,11 @@ func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 	}
 	return &types.MsgUpdateParamsResponse{}, nil
 }
+
+func (s msgServer) ProposeAllocation(ctx context.Context, msg *types.MsgProposeAllocation) (*types.MsgProposeAllocationResponse, error) {
+	id, score, err := s.k.ProposeAllocation(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgProposeAllocationResponse{ProposalId: id, Score: score}, nil
+}

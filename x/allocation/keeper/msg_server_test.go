@@ -1007,7 +1007,7 @@ func TestDeregisterNode(t *testing.T) {
 			{
 				name: "GPUs reserved",
 				setup: func(f *keepertest.AllocationFixture, n types.Node) {
-					n.ReservedGpus = 3
+					n.Gpus[0].Reserved, n.ReservedGpus = 3, 3
 					f.SetNode(n)
 				},
 				msg: func(_ *keepertest.AllocationFixture, opStr string) *types.MsgDeregisterNode {
@@ -1214,6 +1214,7 @@ func TestUpdateParamsProtectsRegisteredNodes(t *testing.T) {
 
 	newDenom := types.DefaultParams()
 	newDenom.MinStakePerGpu = coin("uatom", 1)
+	newDenom.MinProposerBond = coin("uatom", 1)
 	dropRegion := types.DefaultParams()
 	dropRegion.Regions = slices.DeleteFunc(slices.Clone(dropRegion.Regions), func(r string) bool { return r == n.Region })
 	for _, tc := range []struct {

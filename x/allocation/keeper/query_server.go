@@ -134,3 +134,55 @@ func paginateIndex[R any](
 		query.WithCollectionPaginationPairPrefix[R, string](ref),
 	)
 }
+
+func (q queryServer) Proposals(ctx context.Context, req *types.QueryProposalsRequest) (*types.QueryProposalsResponse, error) {
+	if req == nil || req.LeaseId == 0 {
+		return nil, status.Error(codes.InvalidArgument, "lease_id is required; lease ids start at 1")
+	}
+	ps, err := q.k.ProposalsByRank(ctx, req.LeaseId)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryProposalsResponse{Proposals: ps}, nil
+}
+
+func (q queryServer) RegionLink(ctx context.Context, req *types.QueryRegionLinkRequest) (*types.QueryRegionLinkResponse, error) {
+	if req == nil || req.RegionA == "" || req.RegionB == "" {
+		return nil, status.Error(codes.InvalidArgument, "region_a and region_b are required, e.g. aws:us-east-1 aws:us-west-2")
+	}
+	a, b := types.LinkKey(req.RegionA, req.RegionB)
+	l, err := q.k.RegionLinks.Get(ctx, collections.Join(a, b))
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "no link between %s and %s in the region link table", a, b)
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryRegionLinkResponse{Link: l}, nil
+}
+
+func (q queryServer) RegionLinks(ctx context.Context, req *types.QueryRegionLinksRequest) (*types.QueryRegionLinksResponse, error) {
+	if req == nil {
+		req = &types.QueryRegionLinksRequest{}
+	}
+	links, page, err := query.CollectionPaginate(ctx, q.k.RegionLinks, req.Pagination,
+		func(_ collections.Pair[string, string], l types.RegionLink) (types.RegionLink, error) { return l, nil })
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryRegionLinksResponse{Links: links, Pagination: page}, nil
+}
+
+func (q queryServer) PendingAllocations(ctx context.Context, req *types.QueryPendingAllocationsRequest) (*types.QueryPendingAllocationsResponse, error) {
+	if req == nil {
+		req = &types.QueryPendingAllocationsRequest{}
+	}
+	pending, page, err := query.CollectionPaginate(ctx, q.k.AllocationQueue, req.Pagination,
+		func(key collections.Pair[int64, uint64], _ collections.NoValue) (types.PendingAllocation, error) {
+			return types.PendingAllocation{LeaseId: key.K2(), DueHeight: key.K1()}, nil
+		})
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryPendingAllocationsResponse{Pending: pending, Pagination: page}, nil
+}

@@ -13,15 +13,21 @@ import (
 )
 
 // RandomizedGenState writes a random but valid x/allocation genesis: a small min stake so that random
-// accounts can register several nodes, and a short unbonding period so that stakes are released within a
-// simulation run.
+// accounts can register several nodes, a short unbonding period so that stakes are released within a
+// simulation run, small allocation bounds so that leases queue, and the measured region link table.
 func RandomizedGenState(simState *module.SimulationState) {
 	r := simState.Rand
 	params := types.DefaultParams()
 	params.MinStakePerGpu = sdk.NewCoin(simState.BondDenom, math.NewInt(int64(1_000+r.Intn(100_000))))
 	params.UnbondingBlocks = uint64(1 + r.Intn(20))
 	params.MaxReleasesPerBlock = uint32(1 + r.Intn(5))
-	gs := types.GenesisState{Params: params}
+	params.MinProposerBond = sdk.NewCoin(simState.BondDenom, math.NewInt(int64(1_000+r.Intn(1_000_000))))
+	params.ProposalWindowBlocks = uint64(1 + r.Intn(5))
+	params.MaxProposalsPerLease = uint32(1 + r.Intn(4))
+	params.MaxAllocationsPerBlock = uint32(1 + r.Intn(10))
+	params.FallbackScanLimit = uint32(8 + r.Intn(256))
+	gs := *types.DefaultGenesis()
+	gs.Params = params
 	simState.GenState[types.ModuleName] = simState.Cdc.MustMarshalJSON(&gs)
 }
 

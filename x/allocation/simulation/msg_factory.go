@@ -2,6 +2,7 @@ package simulation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cosmossdk.io/math"
@@ -105,6 +106,10 @@ func MsgDeregisterNodeFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgD
 		if reporter.IsSkipped() {
 			return nil, nil
 		}
+		if node.ReservedGpus > 0 {
+			reporter.Skip("node has GPUs reserved by active leases")
+			return nil, nil
+		}
 		return []simsx.SimAccount{operator}, &types.MsgDeregisterNode{Operator: node.Operator, NodeId: node.Id}
 	}
 }
@@ -156,4 +161,41 @@ func randomNode(
 		return types.Node{}, simsx.SimAccount{}
 	}
 	return node, testData.GetAccount(reporter, node.Operator)
+}
+
+// MsgProposeAllocationFactory proposes, for a lease whose proposal window is open, the placement the chain's
+// fallback allocator would choose now, from an account holding the proposer bond. Another proposal of the
+// same cost delivered earlier in the block fills the last slot first: that refusal (ErrProposalNotBetter)
+// is the expected outcome of the race, not a failure.
+func MsgProposeAllocationFactory(k keeper.Keeper) *simsx.ResultHandlingSimMsgFactory[*types.MsgProposeAllocation] {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgProposeAllocation, simsx.SimDeliveryResultHandler) {
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil, nil
+		}
+		lease, placement, ring, err := k.OpenLeasePlacement(ctx, maxNodesScanned)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil, nil
+		}
+		proposer := testData.AnyAccount(reporter, simsx.WithLiquidBalanceGTE(params.MinProposerBond))
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		// The bond must still be there when the tx is delivered: keep fees from drawing it down.
+		if !proposer.LiquidBalance().BlockAmount(params.MinProposerBond) {
+			reporter.Skip("proposer balance does not cover the bond")
+			return nil, nil, nil
+		}
+		expectRace := func(err error) error {
+			if errors.Is(err, types.ErrProposalNotBetter) {
+				return nil
+			}
+			return err
+		}
+		return []simsx.SimAccount{proposer}, &types.MsgProposeAllocation{
+			Proposer: proposer.AddressBech32, LeaseId: lease, Placement: placement, RingOrder: ring,
+		}, expectRace
+	})
 }

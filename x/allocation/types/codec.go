@@ -14,6 +14,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateNode{}, "nro/allocation/MsgUpdateNode")
 	legacy.RegisterAminoMsg(cdc, &MsgAddStake{}, "nro/allocation/MsgAddStake")
 	legacy.RegisterAminoMsg(cdc, &MsgDeregisterNode{}, "nro/allocation/MsgDeregisterNode")
+	legacy.RegisterAminoMsg(cdc, &MsgProposeAllocation{}, "nro/allocation/MsgProposeAllocation")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "nro/x/allocation/MsgUpdateParams")
 	cdc.RegisterConcrete(&Params{}, "nro/x/allocation/Params", nil)
 }
@@ -22,6 +23,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
 		&MsgRegisterNode{},
+		&MsgProposeAllocation{},
 		&MsgUpdateNode{},
 		&MsgAddStake{},
 		&MsgDeregisterNode{},

@@ -5,6 +5,7 @@ package types
 
 import (
 	fmt "fmt"
+	types1 "github.com/consensus-nro/nro/x/lease/types"
 	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
@@ -433,6 +434,300 @@ func (m *EventParamsUpdated) GetParams() Params {
 	return Params{}
 }
 
+// EventAllocationProposed is emitted when a proposal is accepted.
+type EventAllocationProposed struct {
+	ProposalId uint64         `protobuf:"varint,1,opt,name=proposal_id,json=proposalId,proto3" json:"proposal_id,omitempty"`
+	LeaseId    uint64         `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Proposer   string         `protobuf:"bytes,3,opt,name=proposer,proto3" json:"proposer,omitempty"`
+	Score      ScoreBreakdown `protobuf:"bytes,4,opt,name=score,proto3" json:"score"`
+	// evicted_proposal_id is the worse proposal dropped to make room; 0 when none was.
+	EvictedProposalId uint64 `protobuf:"varint,5,opt,name=evicted_proposal_id,json=evictedProposalId,proto3" json:"evicted_proposal_id,omitempty"`
+}
+
+func (m *EventAllocationProposed) Reset()         { *m = EventAllocationProposed{} }
+func (m *EventAllocationProposed) String() string { return proto.CompactTextString(m) }
+func (*EventAllocationProposed) ProtoMessage()    {}
+func (*EventAllocationProposed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_93082f1dfcde7ea1, []int{6}
+}
+func (m *EventAllocationProposed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventAllocationProposed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventAllocationProposed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventAllocationProposed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventAllocationProposed.Merge(m, src)
+}
+func (m *EventAllocationProposed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventAllocationProposed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventAllocationProposed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventAllocationProposed proto.InternalMessageInfo
+
+func (m *EventAllocationProposed) GetProposalId() uint64 {
+	if m != nil {
+		return m.ProposalId
+	}
+	return 0
+}
+
+func (m *EventAllocationProposed) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventAllocationProposed) GetProposer() string {
+	if m != nil {
+		return m.Proposer
+	}
+	return ""
+}
+
+func (m *EventAllocationProposed) GetScore() ScoreBreakdown {
+	if m != nil {
+		return m.Score
+	}
+	return ScoreBreakdown{}
+}
+
+func (m *EventAllocationProposed) GetEvictedProposalId() uint64 {
+	if m != nil {
+		return m.EvictedProposalId
+	}
+	return 0
+}
+
+// EventAllocationDecided is emitted when a lease is allocated.
+type EventAllocationDecided struct {
+	LeaseId    uint64          `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	DecisionId uint64          `protobuf:"varint,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	Source     CandidateSource `protobuf:"varint,3,opt,name=source,proto3,enum=nro.allocation.v1.CandidateSource" json:"source,omitempty"`
+	// proposal_id is the winning proposal; 0 when the fallback won.
+	ProposalId uint64             `protobuf:"varint,4,opt,name=proposal_id,json=proposalId,proto3" json:"proposal_id,omitempty"`
+	Placement  []types1.Placement `protobuf:"bytes,5,rep,name=placement,proto3" json:"placement"`
+	RingOrder  []string           `protobuf:"bytes,6,rep,name=ring_order,json=ringOrder,proto3" json:"ring_order,omitempty"`
+	Score      ScoreBreakdown     `protobuf:"bytes,7,opt,name=score,proto3" json:"score"`
+	Candidates uint32             `protobuf:"varint,8,opt,name=candidates,proto3" json:"candidates,omitempty"`
+}
+
+func (m *EventAllocationDecided) Reset()         { *m = EventAllocationDecided{} }
+func (m *EventAllocationDecided) String() string { return proto.CompactTextString(m) }
+func (*EventAllocationDecided) ProtoMessage()    {}
+func (*EventAllocationDecided) Descriptor() ([]byte, []int) {
+	return fileDescriptor_93082f1dfcde7ea1, []int{7}
+}
+func (m *EventAllocationDecided) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventAllocationDecided) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventAllocationDecided.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventAllocationDecided) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventAllocationDecided.Merge(m, src)
+}
+func (m *EventAllocationDecided) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventAllocationDecided) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventAllocationDecided.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventAllocationDecided proto.InternalMessageInfo
+
+func (m *EventAllocationDecided) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventAllocationDecided) GetDecisionId() uint64 {
+	if m != nil {
+		return m.DecisionId
+	}
+	return 0
+}
+
+func (m *EventAllocationDecided) GetSource() CandidateSource {
+	if m != nil {
+		return m.Source
+	}
+	return CANDIDATE_SOURCE_UNSPECIFIED
+}
+
+func (m *EventAllocationDecided) GetProposalId() uint64 {
+	if m != nil {
+		return m.ProposalId
+	}
+	return 0
+}
+
+func (m *EventAllocationDecided) GetPlacement() []types1.Placement {
+	if m != nil {
+		return m.Placement
+	}
+	return nil
+}
+
+func (m *EventAllocationDecided) GetRingOrder() []string {
+	if m != nil {
+		return m.RingOrder
+	}
+	return nil
+}
+
+func (m *EventAllocationDecided) GetScore() ScoreBreakdown {
+	if m != nil {
+		return m.Score
+	}
+	return ScoreBreakdown{}
+}
+
+func (m *EventAllocationDecided) GetCandidates() uint32 {
+	if m != nil {
+		return m.Candidates
+	}
+	return 0
+}
+
+// EventAllocationDeferred is emitted when no valid placement exists yet; the lease is retried.
+type EventAllocationDeferred struct {
+	LeaseId     uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	RetryHeight int64  `protobuf:"varint,2,opt,name=retry_height,json=retryHeight,proto3" json:"retry_height,omitempty"`
+	Reason      string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *EventAllocationDeferred) Reset()         { *m = EventAllocationDeferred{} }
+func (m *EventAllocationDeferred) String() string { return proto.CompactTextString(m) }
+func (*EventAllocationDeferred) ProtoMessage()    {}
+func (*EventAllocationDeferred) Descriptor() ([]byte, []int) {
+	return fileDescriptor_93082f1dfcde7ea1, []int{8}
+}
+func (m *EventAllocationDeferred) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventAllocationDeferred) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventAllocationDeferred.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventAllocationDeferred) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventAllocationDeferred.Merge(m, src)
+}
+func (m *EventAllocationDeferred) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventAllocationDeferred) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventAllocationDeferred.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventAllocationDeferred proto.InternalMessageInfo
+
+func (m *EventAllocationDeferred) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventAllocationDeferred) GetRetryHeight() int64 {
+	if m != nil {
+		return m.RetryHeight
+	}
+	return 0
+}
+
+func (m *EventAllocationDeferred) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+// EventCapacityReleased is emitted when a lease ends and its GPUs are free again.
+type EventCapacityReleased struct {
+	LeaseId   uint64             `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Placement []types1.Placement `protobuf:"bytes,2,rep,name=placement,proto3" json:"placement"`
+}
+
+func (m *EventCapacityReleased) Reset()         { *m = EventCapacityReleased{} }
+func (m *EventCapacityReleased) String() string { return proto.CompactTextString(m) }
+func (*EventCapacityReleased) ProtoMessage()    {}
+func (*EventCapacityReleased) Descriptor() ([]byte, []int) {
+	return fileDescriptor_93082f1dfcde7ea1, []int{9}
+}
+func (m *EventCapacityReleased) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventCapacityReleased) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventCapacityReleased.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventCapacityReleased) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventCapacityReleased.Merge(m, src)
+}
+func (m *EventCapacityReleased) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventCapacityReleased) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventCapacityReleased.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventCapacityReleased proto.InternalMessageInfo
+
+func (m *EventCapacityReleased) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventCapacityReleased) GetPlacement() []types1.Placement {
+	if m != nil {
+		return m.Placement
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*EventNodeRegistered)(nil), "nro.allocation.v1.EventNodeRegistered")
 	proto.RegisterType((*EventNodeUpdated)(nil), "nro.allocation.v1.EventNodeUpdated")
@@ -440,48 +735,71 @@ func init() {
 	proto.RegisterType((*EventNodeDeregistered)(nil), "nro.allocation.v1.EventNodeDeregistered")
 	proto.RegisterType((*EventStakeReleased)(nil), "nro.allocation.v1.EventStakeReleased")
 	proto.RegisterType((*EventParamsUpdated)(nil), "nro.allocation.v1.EventParamsUpdated")
+	proto.RegisterType((*EventAllocationProposed)(nil), "nro.allocation.v1.EventAllocationProposed")
+	proto.RegisterType((*EventAllocationDecided)(nil), "nro.allocation.v1.EventAllocationDecided")
+	proto.RegisterType((*EventAllocationDeferred)(nil), "nro.allocation.v1.EventAllocationDeferred")
+	proto.RegisterType((*EventCapacityReleased)(nil), "nro.allocation.v1.EventCapacityReleased")
 }
 
 func init() { proto.RegisterFile("nro/allocation/v1/events.proto", fileDescriptor_93082f1dfcde7ea1) }
 
 var fileDescriptor_93082f1dfcde7ea1 = []byte{
-	// 571 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x54, 0x3f, 0x6f, 0xd3, 0x4e,
-	0x18, 0x8e, 0x9b, 0xd4, 0x6d, 0xae, 0xea, 0xaf, 0xbf, 0x1e, 0x85, 0x9a, 0x00, 0x26, 0xb2, 0x84,
-	0x14, 0x21, 0x61, 0x2b, 0x65, 0x40, 0x42, 0x2c, 0xa4, 0x54, 0xb4, 0x0b, 0x2a, 0x46, 0x2c, 0x2c,
-	0xd6, 0xc5, 0x7e, 0x65, 0x5b, 0x4d, 0xee, 0xb5, 0xee, 0xce, 0x11, 0xfd, 0x04, 0xac, 0x0c, 0x7c,
-	0x04, 0x06, 0x46, 0x3e, 0x46, 0x25, 0x96, 0x8e, 0x4c, 0x08, 0x25, 0x03, 0x5f, 0x03, 0xdd, 0xd9,
-	0x4d, 0x90, 0x32, 0xa5, 0x0c, 0x0c, 0x89, 0xfc, 0xbc, 0x7f, 0x9f, 0xf7, 0xb9, 0x57, 0x2f, 0x71,
-	0xb9, 0xc0, 0x80, 0x8d, 0x46, 0x18, 0x33, 0x95, 0x23, 0x0f, 0x26, 0xfd, 0x00, 0x26, 0xc0, 0x95,
-	0xf4, 0x0b, 0x81, 0x0a, 0xe9, 0x2e, 0x17, 0xe8, 0x2f, 0xfc, 0xfe, 0xa4, 0xdf, 0xd9, 0x65, 0xe3,
-	0x9c, 0x63, 0x60, 0xfe, 0xab, 0xa8, 0x8e, 0x1b, 0xa3, 0x1c, 0xa3, 0x0c, 0x86, 0x4c, 0x42, 0x30,
-	0xe9, 0x0f, 0x41, 0xb1, 0x7e, 0x10, 0x63, 0xce, 0x6b, 0xff, 0x5e, 0x8a, 0x29, 0x9a, 0xcf, 0x40,
-	0x7f, 0xd5, 0xd6, 0x7b, 0xcb, 0xbd, 0xd5, 0x79, 0x01, 0x75, 0x6b, 0xef, 0xf3, 0x1a, 0xb9, 0x71,
-	0xa4, 0xb9, 0xbc, 0xc2, 0x04, 0x42, 0x48, 0x73, 0xa9, 0x40, 0x40, 0x42, 0xf7, 0xc9, 0x06, 0xc7,
-	0x04, 0xa2, 0x3c, 0x71, 0xac, 0xae, 0xd5, 0x6b, 0x87, 0xb6, 0x86, 0x27, 0x09, 0xed, 0x90, 0x4d,
-	0x2c, 0x40, 0x30, 0x85, 0xc2, 0x59, 0x33, 0x9e, 0x39, 0xa6, 0x7b, 0x64, 0x9d, 0xa5, 0xc0, 0x95,
-	0xd3, 0x34, 0x8e, 0x0a, 0xd0, 0x5b, 0xc4, 0x16, 0x90, 0xe6, 0xc8, 0x9d, 0x56, 0x55, 0xa9, 0x42,
-	0xf4, 0x0e, 0x69, 0xa7, 0x45, 0x19, 0xc5, 0x58, 0x72, 0xe5, 0xac, 0x77, 0xad, 0xde, 0x76, 0xb8,
-	0x99, 0x16, 0xe5, 0xa1, 0xc6, 0xf4, 0x29, 0x59, 0x97, 0x8a, 0x9d, 0x81, 0x63, 0x77, 0xad, 0xde,
-	0xd6, 0xc1, 0x6d, 0xbf, 0x1a, 0xde, 0xd7, 0xc3, 0xfb, 0xf5, 0xf0, 0xfe, 0x21, 0xe6, 0x7c, 0xd0,
-	0xbe, 0xf8, 0x71, 0xbf, 0xf1, 0xe5, 0xd7, 0xd7, 0x87, 0x56, 0x58, 0xa5, 0xd0, 0xd7, 0x84, 0x16,
-	0x22, 0x8f, 0x21, 0x2a, 0x40, 0x44, 0xba, 0x45, 0x86, 0xa5, 0x70, 0x36, 0x56, 0x28, 0xb4, 0x63,
-	0xf2, 0x4f, 0x41, 0xbc, 0x2c, 0xca, 0x63, 0x2c, 0x85, 0xf7, 0xc9, 0x22, 0xff, 0xcf, 0x65, 0x7a,
-	0x5b, 0x24, 0x4c, 0x5d, 0x57, 0x23, 0x87, 0x6c, 0xc4, 0x19, 0xe3, 0x29, 0x24, 0x4e, 0xb3, 0xdb,
-	0xec, 0xb5, 0xc3, 0x2b, 0x48, 0xfb, 0xa4, 0xa5, 0xf3, 0x8d, 0x4a, 0x5b, 0x07, 0xfb, 0xfe, 0xd2,
-	0x52, 0xf8, 0xba, 0xf9, 0xa0, 0xa5, 0x69, 0x86, 0x26, 0xd4, 0xfb, 0x66, 0x91, 0x1d, 0x43, 0xeb,
-	0x8d, 0x1e, 0xfc, 0x79, 0x92, 0x5c, 0x97, 0xd5, 0x33, 0x62, 0xb3, 0xb1, 0x79, 0x88, 0xe6, 0x0a,
-	0x32, 0xd5, 0x39, 0xf4, 0x88, 0x6c, 0x29, 0x54, 0x6c, 0x14, 0x55, 0x4f, 0xd6, 0x5a, 0xa1, 0x04,
-	0x31, 0x89, 0x86, 0xbe, 0x27, 0xc9, 0xcd, 0xb9, 0xc6, 0x2f, 0x40, 0xfc, 0xe5, 0x32, 0x3e, 0x20,
-	0xff, 0x09, 0x18, 0x01, 0x93, 0x10, 0x65, 0x90, 0xa7, 0x59, 0x35, 0x5a, 0x33, 0xdc, 0xae, 0xad,
-	0xc7, 0xc6, 0xe8, 0x7d, 0xb0, 0x08, 0x5d, 0x48, 0x18, 0x56, 0xbe, 0x7f, 0xa1, 0xa2, 0x77, 0x56,
-	0x13, 0x39, 0x65, 0x82, 0x8d, 0xe5, 0xd5, 0x92, 0xdd, 0x25, 0x6d, 0x56, 0xaa, 0x0c, 0x45, 0xae,
-	0xce, 0x6b, 0x2a, 0x0b, 0x03, 0x7d, 0x42, 0xec, 0xc2, 0x84, 0x1b, 0x2e, 0xba, 0xe3, 0xf2, 0xd6,
-	0x54, 0xf5, 0xea, 0xbd, 0xa9, 0xc3, 0x07, 0x27, 0x17, 0x53, 0xd7, 0xba, 0x9c, 0xba, 0xd6, 0xcf,
-	0xa9, 0x6b, 0x7d, 0x9c, 0xb9, 0x8d, 0xcb, 0x99, 0xdb, 0xf8, 0x3e, 0x73, 0x1b, 0xef, 0x82, 0x34,
-	0x57, 0x59, 0x39, 0xf4, 0x63, 0x1c, 0x07, 0x31, 0x72, 0x09, 0x5c, 0x96, 0xf2, 0x91, 0xbe, 0x22,
-	0xfa, 0xf7, 0xfe, 0xcf, 0x5b, 0x62, 0x0e, 0xc9, 0xd0, 0x36, 0x97, 0xe4, 0xf1, 0xef, 0x00, 0x00,
-	0x00, 0xff, 0xff, 0xc0, 0xc6, 0xf5, 0xa0, 0xe6, 0x04, 0x00, 0x00,
+	// 867 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x55, 0xcd, 0x6e, 0x1c, 0x45,
+	0x10, 0xf6, 0x78, 0xff, 0xbc, 0xb5, 0x24, 0xc1, 0x9d, 0x10, 0x4f, 0x0c, 0x19, 0x3b, 0x23, 0x21,
+	0x59, 0x48, 0xcc, 0x68, 0xcd, 0x01, 0x29, 0xc0, 0x21, 0xb6, 0x23, 0xe2, 0x0b, 0x98, 0xb1, 0xb8,
+	0x70, 0x59, 0xb5, 0x67, 0x8a, 0xd9, 0x96, 0x77, 0xbb, 0x46, 0x3d, 0x3d, 0x0b, 0x7e, 0x02, 0xae,
+	0x1c, 0x78, 0x04, 0x0e, 0x1c, 0x79, 0x8c, 0x48, 0x5c, 0x72, 0xe4, 0x84, 0x22, 0xfb, 0xc0, 0x85,
+	0x87, 0x40, 0xdd, 0xd3, 0xb3, 0xbb, 0xc9, 0x46, 0x91, 0x6c, 0x0e, 0x1c, 0x76, 0x35, 0xf5, 0xd7,
+	0xf5, 0xd5, 0xd7, 0xd5, 0x55, 0x10, 0x48, 0x45, 0x31, 0x9f, 0x4c, 0x28, 0xe5, 0x5a, 0x90, 0x8c,
+	0x67, 0xc3, 0x18, 0x67, 0x28, 0x75, 0x19, 0x15, 0x8a, 0x34, 0xb1, 0x4d, 0xa9, 0x28, 0x5a, 0xd8,
+	0xa3, 0xd9, 0x70, 0x7b, 0x93, 0x4f, 0x85, 0xa4, 0xd8, 0xfe, 0xd7, 0x5e, 0xdb, 0x41, 0x4a, 0xe5,
+	0x94, 0xca, 0xf8, 0x8c, 0x97, 0x18, 0xcf, 0x86, 0x67, 0xa8, 0xf9, 0x30, 0x4e, 0x49, 0x48, 0x67,
+	0xbf, 0x97, 0x53, 0x4e, 0xf6, 0x33, 0x36, 0x5f, 0x4e, 0xbb, 0xb3, 0x9a, 0xbb, 0x4c, 0x49, 0x09,
+	0x99, 0x3b, 0x87, 0x87, 0xab, 0x0e, 0xfa, 0xa2, 0x40, 0x87, 0x6d, 0xdb, 0x37, 0xe6, 0x09, 0xd6,
+	0x39, 0x97, 0x2d, 0xe1, 0xaf, 0xeb, 0x70, 0xf7, 0xa9, 0x29, 0xe3, 0x2b, 0xca, 0x30, 0xc1, 0x5c,
+	0x94, 0x1a, 0x15, 0x66, 0x6c, 0x0b, 0x7a, 0x92, 0x32, 0x1c, 0x89, 0xcc, 0xf7, 0x76, 0xbd, 0xbd,
+	0x7e, 0xd2, 0x35, 0xe2, 0x71, 0xc6, 0xb6, 0x61, 0x83, 0x0a, 0x54, 0x5c, 0x93, 0xf2, 0xd7, 0xad,
+	0x65, 0x2e, 0xb3, 0x7b, 0xd0, 0xe1, 0x39, 0x4a, 0xed, 0xb7, 0xac, 0xa1, 0x16, 0xd8, 0x7d, 0xe8,
+	0x2a, 0xcc, 0x05, 0x49, 0xbf, 0x5d, 0x9f, 0x54, 0x4b, 0xec, 0x7d, 0xe8, 0xe7, 0x45, 0x35, 0x4a,
+	0xa9, 0x92, 0xda, 0xef, 0xec, 0x7a, 0x7b, 0xb7, 0x92, 0x8d, 0xbc, 0xa8, 0x0e, 0x8d, 0xcc, 0x1e,
+	0x43, 0xa7, 0xd4, 0xfc, 0x1c, 0xfd, 0xee, 0xae, 0xb7, 0x37, 0xd8, 0x7f, 0x10, 0xd5, 0xbc, 0x45,
+	0x86, 0xb7, 0xc8, 0xf1, 0x16, 0x1d, 0x92, 0x90, 0x07, 0xfd, 0xe7, 0x7f, 0xed, 0xac, 0xfd, 0xf6,
+	0xf7, 0xef, 0x1f, 0x79, 0x49, 0x1d, 0xc2, 0xbe, 0x01, 0x56, 0x28, 0x91, 0xe2, 0xa8, 0x40, 0x35,
+	0x32, 0x29, 0xc6, 0x54, 0x29, 0xbf, 0x77, 0x8d, 0x83, 0xee, 0xd8, 0xf8, 0x13, 0x54, 0x5f, 0x16,
+	0xd5, 0x33, 0xaa, 0x54, 0xf8, 0x8b, 0x07, 0xef, 0xce, 0x69, 0xfa, 0xb6, 0xc8, 0xb8, 0xbe, 0x29,
+	0x47, 0x3e, 0xf4, 0xd2, 0x31, 0x97, 0x39, 0x66, 0x7e, 0x6b, 0xb7, 0xb5, 0xd7, 0x4f, 0x1a, 0x91,
+	0x0d, 0xa1, 0x6d, 0xe2, 0x2d, 0x4b, 0x83, 0xfd, 0xad, 0x68, 0xa5, 0x9f, 0x22, 0x93, 0xfc, 0xa0,
+	0x6d, 0x60, 0x26, 0xd6, 0x35, 0xfc, 0xc3, 0x83, 0x3b, 0x16, 0xd6, 0xa9, 0x29, 0xfc, 0x49, 0x96,
+	0xdd, 0x14, 0xd5, 0xe7, 0xd0, 0xe5, 0x53, 0x7b, 0x11, 0xad, 0x6b, 0xd0, 0xe4, 0x62, 0xd8, 0x53,
+	0x18, 0x68, 0xd2, 0x7c, 0x32, 0xaa, 0xaf, 0xac, 0x7d, 0x8d, 0x23, 0xc0, 0x06, 0x5a, 0xf8, 0x61,
+	0x09, 0xef, 0xcd, 0x39, 0x3e, 0x42, 0xf5, 0x1f, 0x9b, 0xf1, 0x43, 0xb8, 0xad, 0xd0, 0xf6, 0xfc,
+	0x68, 0x8c, 0x22, 0x1f, 0xd7, 0xa5, 0xb5, 0x92, 0x5b, 0x4e, 0xfb, 0xcc, 0x2a, 0xc3, 0x9f, 0x3c,
+	0x60, 0x0b, 0x0a, 0x93, 0xda, 0xf6, 0x7f, 0xb0, 0x18, 0x9e, 0x3b, 0x20, 0x27, 0x5c, 0xf1, 0x69,
+	0xd9, 0x34, 0xd9, 0x07, 0xd0, 0xe7, 0x95, 0x1e, 0x93, 0x12, 0xfa, 0xc2, 0x41, 0x59, 0x28, 0xd8,
+	0xa7, 0xd0, 0x2d, 0xac, 0xbb, 0xc5, 0x62, 0x32, 0xae, 0x76, 0x4d, 0x7d, 0x9e, 0xeb, 0x1b, 0xe7,
+	0x1e, 0xbe, 0xf4, 0x60, 0xcb, 0x66, 0x7b, 0x32, 0xf7, 0x3d, 0x51, 0x54, 0x90, 0xa9, 0x7d, 0x07,
+	0x06, 0x85, 0xfd, 0xe6, 0x93, 0xa6, 0xfe, 0x76, 0x02, 0x8d, 0xea, 0x38, 0x63, 0x0f, 0x60, 0xa3,
+	0x26, 0x56, 0x64, 0x36, 0x6f, 0x3b, 0xe9, 0x59, 0xb9, 0xa6, 0xa7, 0x76, 0x44, 0xe5, 0xa6, 0xc0,
+	0x5c, 0x66, 0x5f, 0x40, 0xc7, 0x4c, 0xad, 0xa6, 0x41, 0x1e, 0xbd, 0x01, 0xeb, 0xa9, 0xb1, 0x1f,
+	0x28, 0xe4, 0xe7, 0x19, 0xfd, 0x20, 0x1d, 0xe6, 0x3a, 0x8a, 0x45, 0x70, 0x17, 0x67, 0x22, 0xd5,
+	0x98, 0x8d, 0x96, 0xe1, 0x75, 0x2c, 0x80, 0x4d, 0x67, 0x3a, 0x99, 0xa3, 0x0c, 0xff, 0x59, 0x87,
+	0xfb, 0xaf, 0x95, 0x78, 0x84, 0xa9, 0x30, 0x6f, 0x64, 0xb9, 0x00, 0xef, 0xd5, 0x02, 0x76, 0x60,
+	0x90, 0x61, 0x2a, 0x4a, 0x41, 0x72, 0x51, 0x1e, 0x34, 0xaa, 0xe3, 0x8c, 0x3d, 0x86, 0x6e, 0x49,
+	0x95, 0x4a, 0xd1, 0xd6, 0x77, 0x7b, 0x3f, 0x7c, 0x43, 0x19, 0x87, 0x5c, 0x66, 0xc2, 0xdc, 0xdf,
+	0xa9, 0xf5, 0x4c, 0x5c, 0xc4, 0xeb, 0xcc, 0xb6, 0x57, 0x98, 0xfd, 0x0c, 0xfa, 0xc5, 0x84, 0xa7,
+	0x38, 0x45, 0x3b, 0x13, 0x5b, 0xf3, 0x41, 0x60, 0xe1, 0xd9, 0xdb, 0x6c, 0xcc, 0x8e, 0x9c, 0x85,
+	0x3f, 0x7b, 0x08, 0x60, 0x56, 0xc2, 0x88, 0x54, 0x86, 0xca, 0xef, 0xda, 0xe9, 0xd2, 0x37, 0x9a,
+	0xaf, 0x8d, 0x62, 0x41, 0x7f, 0xef, 0x46, 0xf4, 0x07, 0x00, 0x69, 0x53, 0x56, 0xe9, 0x6f, 0xd8,
+	0x79, 0xbd, 0xa4, 0x09, 0x69, 0xa5, 0xa1, 0x8e, 0xf0, 0x7b, 0x54, 0xea, 0xed, 0x74, 0x3f, 0x82,
+	0x77, 0x14, 0x6a, 0x75, 0xd1, 0xbc, 0xd1, 0x75, 0xfb, 0x46, 0x07, 0x56, 0x57, 0xbf, 0xd0, 0x7a,
+	0x7f, 0xf0, 0x92, 0xa4, 0x6b, 0x28, 0x27, 0x85, 0xe4, 0xc6, 0xc5, 0x21, 0x2f, 0x78, 0x2a, 0xf4,
+	0xc5, 0xfc, 0xed, 0xbe, 0x25, 0xdd, 0x2b, 0xfc, 0xae, 0x5f, 0x8f, 0xdf, 0x83, 0xe3, 0xe7, 0x97,
+	0x81, 0xf7, 0xe2, 0x32, 0xf0, 0x5e, 0x5e, 0x06, 0xde, 0xcf, 0x57, 0xc1, 0xda, 0x8b, 0xab, 0x60,
+	0xed, 0xcf, 0xab, 0x60, 0xed, 0xbb, 0x38, 0x17, 0x7a, 0x5c, 0x9d, 0x45, 0x29, 0x4d, 0xe3, 0x94,
+	0x64, 0x89, 0xb2, 0xac, 0xca, 0x8f, 0xcd, 0xd2, 0x35, 0xbf, 0x1f, 0x97, 0x37, 0xb3, 0x5d, 0xbe,
+	0x67, 0x5d, 0xbb, 0x7d, 0x3f, 0xf9, 0x37, 0x00, 0x00, 0xff, 0xff, 0x49, 0x9e, 0xa2, 0x85, 0x55,
+	0x08, 0x00, 0x00,
 }
 
 func (m *EventNodeRegistered) Marshal() (dAtA []byte, err error) {
@@ -802,6 +1120,224 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventAllocationProposed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventAllocationProposed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventAllocationProposed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.EvictedProposalId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.EvictedProposalId))
+		i--
+		dAtA[i] = 0x28
+	}
+	{
+		size, err := m.Score.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.Proposer) > 0 {
+		i -= len(m.Proposer)
+		copy(dAtA[i:], m.Proposer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Proposer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.ProposalId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ProposalId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventAllocationDecided) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventAllocationDecided) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventAllocationDecided) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Candidates != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Candidates))
+		i--
+		dAtA[i] = 0x40
+	}
+	{
+		size, err := m.Score.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if len(m.RingOrder) > 0 {
+		for iNdEx := len(m.RingOrder) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.RingOrder[iNdEx])
+			copy(dAtA[i:], m.RingOrder[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.RingOrder[iNdEx])))
+			i--
+			dAtA[i] = 0x32
+		}
+	}
+	if len(m.Placement) > 0 {
+		for iNdEx := len(m.Placement) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Placement[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintEvents(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if m.ProposalId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ProposalId))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Source != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Source))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.DecisionId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DecisionId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventAllocationDeferred) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventAllocationDeferred) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventAllocationDeferred) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.RetryHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RetryHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventCapacityReleased) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventCapacityReleased) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventCapacityReleased) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Placement) > 0 {
+		for iNdEx := len(m.Placement) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Placement[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintEvents(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -942,6 +1478,105 @@ func (m *EventParamsUpdated) Size() (n int) {
 	}
 	l = m.Params.Size()
 	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventAllocationProposed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ProposalId != 0 {
+		n += 1 + sovEvents(uint64(m.ProposalId))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	l = len(m.Proposer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Score.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if m.EvictedProposalId != 0 {
+		n += 1 + sovEvents(uint64(m.EvictedProposalId))
+	}
+	return n
+}
+
+func (m *EventAllocationDecided) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	if m.DecisionId != 0 {
+		n += 1 + sovEvents(uint64(m.DecisionId))
+	}
+	if m.Source != 0 {
+		n += 1 + sovEvents(uint64(m.Source))
+	}
+	if m.ProposalId != 0 {
+		n += 1 + sovEvents(uint64(m.ProposalId))
+	}
+	if len(m.Placement) > 0 {
+		for _, e := range m.Placement {
+			l = e.Size()
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	if len(m.RingOrder) > 0 {
+		for _, s := range m.RingOrder {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	l = m.Score.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if m.Candidates != 0 {
+		n += 1 + sovEvents(uint64(m.Candidates))
+	}
+	return n
+}
+
+func (m *EventAllocationDeferred) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	if m.RetryHeight != 0 {
+		n += 1 + sovEvents(uint64(m.RetryHeight))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventCapacityReleased) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	if len(m.Placement) > 0 {
+		for _, e := range m.Placement {
+			l = e.Size()
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
 	return n
 }
 
@@ -1944,6 +2579,645 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventAllocationProposed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventAllocationProposed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventAllocationProposed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProposalId", wireType)
+			}
+			m.ProposalId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ProposalId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Proposer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Proposer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Score", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Score.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EvictedProposalId", wireType)
+			}
+			m.EvictedProposalId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EvictedProposalId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventAllocationDecided) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventAllocationDecided: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventAllocationDecided: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DecisionId", wireType)
+			}
+			m.DecisionId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DecisionId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Source", wireType)
+			}
+			m.Source = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Source |= CandidateSource(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProposalId", wireType)
+			}
+			m.ProposalId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ProposalId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Placement", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Placement = append(m.Placement, types1.Placement{})
+			if err := m.Placement[len(m.Placement)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RingOrder", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RingOrder = append(m.RingOrder, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Score", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Score.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Candidates", wireType)
+			}
+			m.Candidates = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Candidates |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventAllocationDeferred) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventAllocationDeferred: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventAllocationDeferred: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RetryHeight", wireType)
+			}
+			m.RetryHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RetryHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventCapacityReleased) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventCapacityReleased: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventCapacityReleased: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Placement", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Placement = append(m.Placement, types1.Placement{})
+			if err := m.Placement[len(m.Placement)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

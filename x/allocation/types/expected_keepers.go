@@ -6,6 +6,8 @@ import (
 	"cosmossdk.io/core/address"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
 // AccountKeeper is what x/allocation needs from x/auth.
@@ -21,4 +23,19 @@ type BankKeeper interface {
 	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
 	SendCoinsFromAccountToModule(ctx context.Context, senderAddr sdk.AccAddress, recipientModule string, amt sdk.Coins) error
 	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
+}
+
+// LeaseKeeper is what the allocation engine needs from x/lease. x/lease owns leases and their escrow; the
+// engine reads pending leases and activates them once placed.
+type LeaseKeeper interface {
+	GetLease(ctx context.Context, id uint64) (leasetypes.Lease, error)
+	// ActivateLease turns a PENDING lease ACTIVE on the given placement; capacity has already been reserved.
+	ActivateLease(ctx context.Context, id uint64, nodes []leasetypes.LeaseNode, ringOrder []string, decisionID uint64) error
+}
+
+// AuditKeeper stores allocation decision records (x/audit).
+type AuditKeeper interface {
+	// RecordDecision stores the decision for a lease and returns its id.
+	RecordDecision(ctx context.Context, leaseID uint64, spec leasetypes.LeaseSpec, blocksPerHour uint64,
+		weights ScoringWeights, candidates []Candidate, winner uint32) (uint64, error)
 }

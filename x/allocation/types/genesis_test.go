@@ -69,7 +69,7 @@ func TestGenesisValidate(t *testing.T) {
 		},
 		{
 			name:   "every GPU reserved",
-			mutate: func(gs *types.GenesisState) { gs.Nodes[0].ReservedGpus = 8 },
+			mutate: func(gs *types.GenesisState) { gs.Nodes[0].Gpus[0].Reserved, gs.Nodes[0].ReservedGpus = 8, 8 },
 		},
 		{
 			name:     "duplicate ids",
@@ -149,9 +149,15 @@ func TestGenesisValidate(t *testing.T) {
 		},
 		{
 			name:     "reserved above total",
-			mutate:   func(gs *types.GenesisState) { gs.Nodes[0].ReservedGpus = 9 },
+			mutate:   func(gs *types.GenesisState) { gs.Nodes[0].Gpus[0].Reserved, gs.Nodes[0].ReservedGpus = 9, 9 },
 			err:      types.ErrInvalidGPUs,
-			contains: "reserved_gpus 9 exceeds its 8 GPUs",
+			contains: "has 9 reserved of 8",
+		},
+		{
+			name:     "node reserved differs from its groups",
+			mutate:   func(gs *types.GenesisState) { gs.Nodes[0].ReservedGpus = 3 },
+			err:      types.ErrInvalidGPUs,
+			contains: "reserved_gpus 3 is not the sum 0",
 		},
 		{
 			name:     "bad node id",

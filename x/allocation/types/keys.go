@@ -17,4 +17,15 @@ var (
 	NodesByRegionKey   = collections.NewPrefix(3)
 	NodesByStatusKey   = collections.NewPrefix(4)
 	UnbondingQueueKey  = collections.NewPrefix(5)
+	// RegionLinksKey holds the region-pair RTT and bandwidth table.
+	RegionLinksKey = collections.NewPrefix(6)
+	// CapacityIndexKey indexes the GPU groups of ACTIVE nodes with free GPUs by scope, price and free count.
+	CapacityIndexKey = collections.NewPrefix(7)
+	// NodesByAgentKey indexes nodes by agent account (proposer eligibility).
+	NodesByAgentKey    = collections.NewPrefix(8)
+	ProposalsKey       = collections.NewPrefix(9)
+	ProposalsByLease   = collections.NewPrefix(10)
+	ProposalSeqKey     = collections.NewPrefix(11)
+	AllocationQueueKey = collections.NewPrefix(12)
+	PendingDueKey      = collections.NewPrefix(13)
 )

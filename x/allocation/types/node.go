@@ -6,6 +6,7 @@ import (
 
 	"cosmossdk.io/core/address"
 	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 )
@@ -53,6 +54,9 @@ func ValidateGPUs(groups []GpuGroup) (uint32, error) {
 		if g.Count == 0 {
 			return 0, errorsmod.Wrapf(ErrInvalidGPUs, "gpus[%d].count is 0: each group needs at least 1 GPU", i)
 		}
+		if g.Reserved != 0 {
+			return 0, errorsmod.Wrapf(ErrInvalidGPUs, "gpus[%d].reserved is %d: reservations are made by the chain; leave it 0", i, g.Reserved)
+		}
 		if g.MemoryMib < MinGPUMemoryMiB || g.MemoryMib > MaxGPUMemoryMiB {
 			return 0, errorsmod.Wrapf(ErrInvalidGPUs, "gpus[%d].memory_mib %d: want %d..%d MiB per GPU, e.g. 81920 for an 80 GB H100",
 				i, g.MemoryMib, MinGPUMemoryMiB, MaxGPUMemoryMiB)
@@ -88,6 +92,9 @@ func ValidatePrice(price sdk.Coin, denom string) error {
 	}
 	if !price.IsPositive() {
 		return errorsmod.Wrapf(ErrInvalidPrice, "price_per_gpu_hour must be positive, e.g. 2500000%s", denom)
+	}
+	if price.Amount.GT(math.NewIntFromUint64(MaxPriceAmount)) {
+		return errorsmod.Wrapf(ErrInvalidPrice, "price_per_gpu_hour %s is above the maximum %d%s", price, MaxPriceAmount, denom)
 	}
 	return nil
 }
@@ -130,12 +137,25 @@ func (n Node) Validate(p Params, addrCodec address.Codec) error {
 	if !p.HasRegion(n.Region) {
 		return errorsmod.Wrapf(p.RegionError(n.Region), "node %s", n.Id)
 	}
-	total, err := ValidateGPUs(n.Gpus)
+	groups := make([]GpuGroup, len(n.Gpus))
+	var reserved uint32
+	for i, g := range n.Gpus {
+		if g.Reserved > g.Count {
+			return errorsmod.Wrapf(ErrInvalidGPUs, "node %s: gpus[%d] has %d reserved of %d", n.Id, i, g.Reserved, g.Count)
+		}
+		reserved += g.Reserved
+		groups[i] = g
+		groups[i].Reserved = 0
+	}
+	total, err := ValidateGPUs(groups)
 	if err != nil {
 		return errorsmod.Wrapf(err, "node %s", n.Id)
 	}
 	if n.ReservedGpus > total {
 		return errorsmod.Wrapf(ErrInvalidGPUs, "node %s: reserved_gpus %d exceeds its %d GPUs", n.Id, n.ReservedGpus, total)
+	}
+	if n.ReservedGpus != reserved {
+		return errorsmod.Wrapf(ErrInvalidGPUs, "node %s: reserved_gpus %d is not the sum %d of its groups' reserved GPUs", n.Id, n.ReservedGpus, reserved)
 	}
 	if err := ValidateBandwidth(n.BandwidthMbps); err != nil {
 		return errorsmod.Wrapf(err, "node %s", n.Id)
@@ -182,3 +202,6 @@ func validateCanonicalAddress(addrCodec address.Codec, addr string) error {
 	}
 	return nil
 }
+
+// Free is how many GPUs of the group no lease holds.
+func (g GpuGroup) Free() uint32 { return g.Count - g.Reserved }

@@ -21,7 +21,33 @@ const (
 	DefaultMaxReleasesPerBlock uint32 = 100
 	// NeutralReputationBps is the reputation of a node with no history.
 	NeutralReputationBps uint32 = 5_000
+	// MaxReputationBps is the best reputation.
+	MaxReputationBps uint32 = 10_000
+	// DefaultProposalWindowBlocks gives agents 5 blocks (30 s at 6 s blocks) to propose.
+	DefaultProposalWindowBlocks uint64 = 5
+	DefaultMaxProposalsPerLease uint32 = 8
+	// DefaultMaxAllocationsPerBlock bounds EndBlock allocation work (see docs/benchmarks.md for its cost).
+	DefaultMaxAllocationsPerBlock uint32 = 100
+	DefaultGasPerPlacementEntry   uint64 = 2_000
+	DefaultFallbackScanLimit      uint32 = 256
+	DefaultMaxPlacementNodes      uint32 = 64
+	// MaxPriceAmount bounds a price per GPU-hour (10^9 NRO) so that prices fit the capacity index key.
+	MaxPriceAmount uint64 = 1_000_000_000_000_000
 )
+
+// DefaultMinProposerBond is 1,000 NRO.
+var DefaultMinProposerBond = sdk.NewCoin(DefaultDenom, math.NewInt(1_000_000_000))
+
+// DefaultWeights value, per GPU-hour: 1 ms of bottleneck RTT at 0.01 NRO, 1 Gbit/s of bandwidth shortfall at
+// 0.1 NRO, a stranded GPU at 0.1 NRO per hour, full reputation (+5000 bps) at 0.1 NRO.
+func DefaultWeights() ScoringWeights {
+	return ScoringWeights{
+		LatencyPerMs:        10_000,
+		BandwidthPerMbps:    100,
+		FragmentationPerGpu: 100_000,
+		ReputationPerBps:    20,
+	}
+}
 
 // DefaultMinStakePerGPU is 100 NRO per GPU: an 8-GPU node stakes at least 800 NRO.
 var DefaultMinStakePerGPU = sdk.NewCoin(DefaultDenom, math.NewInt(100_000_000))
@@ -35,6 +61,15 @@ func DefaultParams() Params {
 		UnbondingBlocks:     DefaultUnbondingBlocks,
 		MaxReleasesPerBlock: DefaultMaxReleasesPerBlock,
 		Regions:             slices.Clone(MeasuredRegions),
+
+		ProposalWindowBlocks:   DefaultProposalWindowBlocks,
+		MaxProposalsPerLease:   DefaultMaxProposalsPerLease,
+		MaxAllocationsPerBlock: DefaultMaxAllocationsPerBlock,
+		MinProposerBond:        DefaultMinProposerBond,
+		GasPerPlacementEntry:   DefaultGasPerPlacementEntry,
+		Weights:                DefaultWeights(),
+		FallbackScanLimit:      DefaultFallbackScanLimit,
+		MaxPlacementNodes:      DefaultMaxPlacementNodes,
 	}
 }
 
@@ -62,6 +97,27 @@ func (p Params) Validate() error {
 		if i > 0 && p.Regions[i-1] >= r {
 			return errorsmod.Wrapf(ErrInvalidParams, "regions must be sorted and unique; %q comes after %q", r, p.Regions[i-1])
 		}
+	}
+	if p.ProposalWindowBlocks == 0 {
+		return errorsmod.Wrap(ErrInvalidParams, "proposal_window_blocks must be at least 1")
+	}
+	if p.MaxProposalsPerLease == 0 || p.MaxProposalsPerLease > 64 {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_proposals_per_lease %d: want 1..64", p.MaxProposalsPerLease)
+	}
+	if p.MaxAllocationsPerBlock == 0 {
+		return errorsmod.Wrap(ErrInvalidParams, "max_allocations_per_block must be at least 1")
+	}
+	if err := p.MinProposerBond.Validate(); err != nil {
+		return errorsmod.Wrapf(ErrInvalidParams, "min_proposer_bond: %v", err)
+	}
+	if p.MinProposerBond.Denom != p.Denom() {
+		return errorsmod.Wrapf(ErrInvalidParams, "min_proposer_bond denom %q must be the stake denom %q", p.MinProposerBond.Denom, p.Denom())
+	}
+	if p.FallbackScanLimit == 0 {
+		return errorsmod.Wrap(ErrInvalidParams, "fallback_scan_limit must be at least 1")
+	}
+	if p.MaxPlacementNodes == 0 || p.MaxPlacementNodes > 1024 {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_placement_nodes %d: want 1..1024", p.MaxPlacementNodes)
 	}
 	return nil
 }

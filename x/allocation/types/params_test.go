@@ -73,7 +73,30 @@ func TestParamsValidate(t *testing.T) {
 	}{
 		{name: "default", mutate: func(*types.Params) {}},
 		{name: "one region", mutate: func(p *types.Params) { p.Regions = []string{"aws:us-east-1"} }},
-		{name: "other denom", mutate: func(p *types.Params) { p.MinStakePerGpu = sdk.NewCoin("stake", math.NewInt(1)) }},
+		{name: "other denom", mutate: func(p *types.Params) {
+			p.MinStakePerGpu = sdk.NewCoin("stake", math.NewInt(1))
+			p.MinProposerBond = sdk.NewCoin("stake", math.NewInt(1))
+		}},
+		{
+			name:     "proposer bond in another denom",
+			mutate:   func(p *types.Params) { p.MinProposerBond = sdk.NewCoin("stake", math.NewInt(1)) },
+			contains: "min_proposer_bond denom",
+		},
+		{
+			name:     "zero proposal window",
+			mutate:   func(p *types.Params) { p.ProposalWindowBlocks = 0 },
+			contains: "proposal_window_blocks must be at least 1",
+		},
+		{
+			name:     "too many proposals",
+			mutate:   func(p *types.Params) { p.MaxProposalsPerLease = 65 },
+			contains: "max_proposals_per_lease 65",
+		},
+		{
+			name:     "zero allocations per block",
+			mutate:   func(p *types.Params) { p.MaxAllocationsPerBlock = 0 },
+			contains: "max_allocations_per_block must be at least 1",
+		},
 		{name: "one block", mutate: func(p *types.Params) { p.UnbondingBlocks, p.MaxReleasesPerBlock = 1, 1 }},
 		{
 			name:     "zero min stake",

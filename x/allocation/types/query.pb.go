@@ -436,6 +436,382 @@ func (m *QueryNodesByOperatorResponse) GetPagination() *query.PageResponse {
 	return nil
 }
 
+type QueryProposalsRequest struct {
+	LeaseId uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+}
+
+func (m *QueryProposalsRequest) Reset()         { *m = QueryProposalsRequest{} }
+func (m *QueryProposalsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryProposalsRequest) ProtoMessage()    {}
+func (*QueryProposalsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d6bc839806bb9db0, []int{8}
+}
+func (m *QueryProposalsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryProposalsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryProposalsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryProposalsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryProposalsRequest.Merge(m, src)
+}
+func (m *QueryProposalsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryProposalsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryProposalsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryProposalsRequest proto.InternalMessageInfo
+
+func (m *QueryProposalsRequest) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+type QueryProposalsResponse struct {
+	Proposals []Proposal `protobuf:"bytes,1,rep,name=proposals,proto3" json:"proposals"`
+}
+
+func (m *QueryProposalsResponse) Reset()         { *m = QueryProposalsResponse{} }
+func (m *QueryProposalsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryProposalsResponse) ProtoMessage()    {}
+func (*QueryProposalsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d6bc839806bb9db0, []int{9}
+}
+func (m *QueryProposalsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryProposalsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryProposalsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryProposalsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryProposalsResponse.Merge(m, src)
+}
+func (m *QueryProposalsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryProposalsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryProposalsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryProposalsResponse proto.InternalMessageInfo
+
+func (m *QueryProposalsResponse) GetProposals() []Proposal {
+	if m != nil {
+		return m.Proposals
+	}
+	return nil
+}
+
+type QueryRegionLinkRequest struct {
+	RegionA string `protobuf:"bytes,1,opt,name=region_a,json=regionA,proto3" json:"region_a,omitempty"`
+	RegionB string `protobuf:"bytes,2,opt,name=region_b,json=regionB,proto3" json:"region_b,omitempty"`
+}
+
+func (m *QueryRegionLinkRequest) Reset()         { *m = QueryRegionLinkRequest{} }
+func (m *QueryRegionLinkRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryRegionLinkRequest) ProtoMessage()    {}
+func (*QueryRegionLinkRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d6bc839806bb9db0, []int{10}
+}
+func (m *QueryRegionLinkRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRegionLinkRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRegionLinkRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRegionLinkRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRegionLinkRequest.Merge(m, src)
+}
+func (m *QueryRegionLinkRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRegionLinkRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRegionLinkRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRegionLinkRequest proto.InternalMessageInfo
+
+func (m *QueryRegionLinkRequest) GetRegionA() string {
+	if m != nil {
+		return m.RegionA
+	}
+	return ""
+}
+
+func (m *QueryRegionLinkRequest) GetRegionB() string {
+	if m != nil {
+		return m.RegionB
+	}
+	return ""
+}
+
+type QueryRegionLinkResponse struct {
+	Link RegionLink `protobuf:"bytes,1,opt,name=link,proto3" json:"link"`
+}
+
+func (m *QueryRegionLinkResponse) Reset()         { *m = QueryRegionLinkResponse{} }
+func (m *QueryRegionLinkResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryRegionLinkResponse) ProtoMessage()    {}
+func (*QueryRegionLinkResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d6bc839806bb9db0, []int{11}
+}
+func (m *QueryRegionLinkResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRegionLinkResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRegionLinkResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRegionLinkResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRegionLinkResponse.Merge(m, src)
+}
+func (m *QueryRegionLinkResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRegionLinkResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRegionLinkResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRegionLinkResponse proto.InternalMessageInfo
+
+func (m *QueryRegionLinkResponse) GetLink() RegionLink {
+	if m != nil {
+		return m.Link
+	}
+	return RegionLink{}
+}
+
+type QueryRegionLinksRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryRegionLinksRequest) Reset()         { *m = QueryRegionLinksRequest{} }
+func (m *QueryRegionLinksRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryRegionLinksRequest) ProtoMessage()    {}
+func (*QueryRegionLinksRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d6bc839806bb9db0, []int{12}
+}
+func (m *QueryRegionLinksRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRegionLinksRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRegionLinksRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRegionLinksRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRegionLinksRequest.Merge(m, src)
+}
+func (m *QueryRegionLinksRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRegionLinksRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRegionLinksRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRegionLinksRequest proto.InternalMessageInfo
+
+func (m *QueryRegionLinksRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryRegionLinksResponse struct {
+	Links      []RegionLink        `protobuf:"bytes,1,rep,name=links,proto3" json:"links"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryRegionLinksResponse) Reset()         { *m = QueryRegionLinksResponse{} }
+func (m *QueryRegionLinksResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryRegionLinksResponse) ProtoMessage()    {}
+func (*QueryRegionLinksResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d6bc839806bb9db0, []int{13}
+}
+func (m *QueryRegionLinksResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRegionLinksResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRegionLinksResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRegionLinksResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRegionLinksResponse.Merge(m, src)
+}
+func (m *QueryRegionLinksResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRegionLinksResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRegionLinksResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRegionLinksResponse proto.InternalMessageInfo
+
+func (m *QueryRegionLinksResponse) GetLinks() []RegionLink {
+	if m != nil {
+		return m.Links
+	}
+	return nil
+}
+
+func (m *QueryRegionLinksResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryPendingAllocationsRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryPendingAllocationsRequest) Reset()         { *m = QueryPendingAllocationsRequest{} }
+func (m *QueryPendingAllocationsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryPendingAllocationsRequest) ProtoMessage()    {}
+func (*QueryPendingAllocationsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d6bc839806bb9db0, []int{14}
+}
+func (m *QueryPendingAllocationsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPendingAllocationsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPendingAllocationsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPendingAllocationsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPendingAllocationsRequest.Merge(m, src)
+}
+func (m *QueryPendingAllocationsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPendingAllocationsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPendingAllocationsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPendingAllocationsRequest proto.InternalMessageInfo
+
+func (m *QueryPendingAllocationsRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryPendingAllocationsResponse struct {
+	Pending    []PendingAllocation `protobuf:"bytes,1,rep,name=pending,proto3" json:"pending"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryPendingAllocationsResponse) Reset()         { *m = QueryPendingAllocationsResponse{} }
+func (m *QueryPendingAllocationsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryPendingAllocationsResponse) ProtoMessage()    {}
+func (*QueryPendingAllocationsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d6bc839806bb9db0, []int{15}
+}
+func (m *QueryPendingAllocationsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPendingAllocationsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPendingAllocationsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPendingAllocationsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPendingAllocationsResponse.Merge(m, src)
+}
+func (m *QueryPendingAllocationsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPendingAllocationsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPendingAllocationsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPendingAllocationsResponse proto.InternalMessageInfo
+
+func (m *QueryPendingAllocationsResponse) GetPending() []PendingAllocation {
+	if m != nil {
+		return m.Pending
+	}
+	return nil
+}
+
+func (m *QueryPendingAllocationsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "nro.allocation.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "nro.allocation.v1.QueryParamsResponse")
@@ -445,55 +821,83 @@ func init() {
 	proto.RegisterType((*QueryNodesResponse)(nil), "nro.allocation.v1.QueryNodesResponse")
 	proto.RegisterType((*QueryNodesByOperatorRequest)(nil), "nro.allocation.v1.QueryNodesByOperatorRequest")
 	proto.RegisterType((*QueryNodesByOperatorResponse)(nil), "nro.allocation.v1.QueryNodesByOperatorResponse")
+	proto.RegisterType((*QueryProposalsRequest)(nil), "nro.allocation.v1.QueryProposalsRequest")
+	proto.RegisterType((*QueryProposalsResponse)(nil), "nro.allocation.v1.QueryProposalsResponse")
+	proto.RegisterType((*QueryRegionLinkRequest)(nil), "nro.allocation.v1.QueryRegionLinkRequest")
+	proto.RegisterType((*QueryRegionLinkResponse)(nil), "nro.allocation.v1.QueryRegionLinkResponse")
+	proto.RegisterType((*QueryRegionLinksRequest)(nil), "nro.allocation.v1.QueryRegionLinksRequest")
+	proto.RegisterType((*QueryRegionLinksResponse)(nil), "nro.allocation.v1.QueryRegionLinksResponse")
+	proto.RegisterType((*QueryPendingAllocationsRequest)(nil), "nro.allocation.v1.QueryPendingAllocationsRequest")
+	proto.RegisterType((*QueryPendingAllocationsResponse)(nil), "nro.allocation.v1.QueryPendingAllocationsResponse")
 }
 
 func init() { proto.RegisterFile("nro/allocation/v1/query.proto", fileDescriptor_d6bc839806bb9db0) }
 
 var fileDescriptor_d6bc839806bb9db0 = []byte{
-	// 685 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x95, 0x4d, 0x4f, 0xd4, 0x40,
-	0x18, 0xc7, 0x77, 0x60, 0x77, 0x85, 0x31, 0x51, 0x19, 0x89, 0x94, 0x02, 0x15, 0x2b, 0x20, 0xc1,
-	0xd0, 0xc9, 0xa2, 0x18, 0x0f, 0x5e, 0xdc, 0x03, 0x86, 0x18, 0x15, 0xcb, 0xcd, 0x0b, 0x99, 0xdd,
-	0x4e, 0x6a, 0x93, 0xdd, 0x99, 0xd2, 0x69, 0x37, 0x22, 0xe1, 0xe2, 0x27, 0x30, 0xf1, 0xe0, 0xc1,
-	0x93, 0x17, 0xa3, 0x37, 0x0f, 0x7e, 0x08, 0x8e, 0x44, 0x2f, 0x9e, 0x8c, 0x01, 0x13, 0x3f, 0x85,
-	0x89, 0x99, 0x97, 0x85, 0xe2, 0x96, 0x97, 0xe8, 0xc5, 0xc3, 0x6e, 0x3a, 0x33, 0xff, 0xe7, 0xf9,
-	0xff, 0xe6, 0x99, 0x67, 0x5a, 0x38, 0xc1, 0x12, 0x8e, 0x49, 0xab, 0xc5, 0x9b, 0x24, 0x8d, 0x38,
-	0xc3, 0x9d, 0x1a, 0x5e, 0xcf, 0x68, 0xb2, 0xe1, 0xc5, 0x09, 0x4f, 0x39, 0x1a, 0x62, 0x09, 0xf7,
-	0x0e, 0x96, 0xbd, 0x4e, 0xcd, 0x1e, 0x22, 0xed, 0x88, 0x71, 0xac, 0xfe, 0xb5, 0xca, 0x9e, 0x6b,
-	0x72, 0xd1, 0xe6, 0x02, 0x37, 0x88, 0xa0, 0x3a, 0x1c, 0x77, 0x6a, 0x0d, 0x9a, 0x92, 0x1a, 0x8e,
-	0x49, 0x18, 0x31, 0x1d, 0xab, 0xb5, 0xa3, 0x5a, 0xbb, 0xa6, 0x46, 0x58, 0x0f, 0xcc, 0xd2, 0x70,
-	0xc8, 0x43, 0xae, 0xe7, 0xe5, 0x93, 0x99, 0x1d, 0x0f, 0x39, 0x0f, 0x5b, 0x14, 0x93, 0x38, 0xc2,
-	0x84, 0x31, 0x9e, 0xaa, 0x6c, 0xdd, 0x98, 0x02, 0xfe, 0x74, 0x23, 0xa6, 0x66, 0xd9, 0x1d, 0x86,
-	0xe8, 0xb1, 0xe4, 0x59, 0x21, 0x09, 0x69, 0x0b, 0x9f, 0xae, 0x67, 0x54, 0xa4, 0xee, 0x2a, 0xbc,
-	0x78, 0x68, 0x56, 0xc4, 0x9c, 0x09, 0x8a, 0xee, 0xc0, 0x6a, 0xac, 0x66, 0x2c, 0x30, 0x09, 0x66,
-	0xcf, 0x2e, 0x8c, 0x7a, 0x3d, 0xbb, 0xf7, 0x74, 0x48, 0x7d, 0x70, 0xfb, 0xdb, 0xe5, 0xd2, 0xfb,
-	0x9f, 0x1f, 0xe7, 0x80, 0x6f, 0x62, 0xdc, 0xeb, 0xf0, 0x82, 0x4a, 0xfa, 0x90, 0x07, 0xd4, 0x18,
-	0xa1, 0x11, 0x78, 0x86, 0xf1, 0x80, 0xae, 0x45, 0x81, 0x4a, 0x39, 0xe8, 0x57, 0xe5, 0x70, 0x39,
-	0x70, 0xef, 0xc3, 0xa1, 0x9c, 0xd8, 0xf8, 0xdf, 0x82, 0x65, 0xb9, 0x6c, 0xdc, 0x47, 0x0a, 0xdc,
-	0xa5, 0x3c, 0xef, 0xad, 0xf4, 0xee, 0x2f, 0x90, 0xcb, 0xd6, 0xdd, 0x24, 0xba, 0x09, 0x07, 0x78,
-	0x4c, 0x13, 0x92, 0xf2, 0x44, 0x9b, 0xd7, 0xad, 0xcf, 0x9f, 0xe6, 0x87, 0x4d, 0xc5, 0xef, 0x06,
-	0x41, 0x42, 0x85, 0x58, 0x4d, 0x93, 0x88, 0x85, 0xfe, 0xbe, 0x12, 0x5d, 0x82, 0xd5, 0x84, 0x86,
-	0x11, 0x67, 0x56, 0x9f, 0x06, 0xd6, 0x23, 0xb4, 0x08, 0xab, 0x22, 0x25, 0x69, 0x26, 0xac, 0xfe,
-	0x49, 0x30, 0x7b, 0x6e, 0x61, 0xe2, 0x08, 0xba, 0x55, 0x25, 0xf2, 0x8d, 0x18, 0x8d, 0xc1, 0xc1,
-	0x30, 0xce, 0xd6, 0xda, 0x3c, 0xa0, 0x2d, 0xab, 0xac, 0x32, 0x0e, 0x84, 0x71, 0xf6, 0x40, 0x8e,
-	0xd1, 0x12, 0x84, 0x07, 0xed, 0x61, 0x55, 0xd4, 0xae, 0x67, 0x3c, 0x03, 0x28, 0x7b, 0xc9, 0xd3,
-	0xad, 0x68, 0x7a, 0xc9, 0x5b, 0x21, 0x61, 0xb7, 0xb2, 0x7e, 0x2e, 0xd2, 0x7d, 0x0d, 0xcc, 0x29,
-	0x9b, 0xfd, 0x9b, 0x72, 0xde, 0x86, 0x15, 0x59, 0x1e, 0x79, 0x9a, 0xfd, 0xa7, 0xac, 0xa7, 0x0e,
-	0x40, 0xf7, 0x0e, 0x81, 0xf5, 0x29, 0xb0, 0x6b, 0x27, 0x82, 0x69, 0xdb, 0x43, 0x64, 0x6f, 0x00,
-	0x1c, 0x3b, 0x20, 0xab, 0x6f, 0x3c, 0x32, 0x65, 0xfe, 0xb7, 0x33, 0x5a, 0x2a, 0xc0, 0xfb, 0x9b,
-	0xba, 0xbd, 0x05, 0x70, 0xbc, 0x98, 0xee, 0xbf, 0xa9, 0xe0, 0xc2, 0xbb, 0x32, 0xac, 0x28, 0x46,
-	0xf4, 0x1c, 0x56, 0xf5, 0xe5, 0x43, 0xd3, 0x05, 0x1c, 0xbd, 0xb7, 0xdc, 0x9e, 0x39, 0x49, 0xa6,
-	0xed, 0xdc, 0x2b, 0x2f, 0xbe, 0xfc, 0x78, 0xd5, 0x37, 0x86, 0x46, 0x71, 0xef, 0xbb, 0x44, 0xdf,
-	0x6d, 0xb4, 0x05, 0xcb, 0x72, 0xa3, 0xe8, 0xea, 0x51, 0x29, 0x73, 0x97, 0xde, 0x9e, 0x3a, 0x5e,
-	0x64, 0x5c, 0xe7, 0x94, 0xeb, 0x14, 0x72, 0x0b, 0x5c, 0x55, 0x0d, 0xf1, 0xa6, 0x79, 0x75, 0x6c,
-	0xa1, 0x0e, 0xac, 0xa8, 0x23, 0x42, 0xc7, 0xa6, 0xde, 0xdf, 0xf8, 0xf4, 0x09, 0x2a, 0x43, 0x30,
-	0xa9, 0x08, 0x6c, 0x64, 0x1d, 0x45, 0x80, 0x3e, 0x00, 0x78, 0xfe, 0x8f, 0xde, 0x40, 0xde, 0xb1,
-	0xc9, 0x7b, 0x5a, 0xdc, 0xc6, 0xa7, 0xd6, 0x1b, 0xac, 0x45, 0x85, 0x85, 0xd1, 0x7c, 0x01, 0x56,
-	0xf7, 0x0a, 0x08, 0xbc, 0xd9, 0x7d, 0xdc, 0xd2, 0xac, 0xf5, 0xe5, 0xed, 0x5d, 0x07, 0xec, 0xec,
-	0x3a, 0xe0, 0xfb, 0xae, 0x03, 0x5e, 0xee, 0x39, 0xa5, 0x9d, 0x3d, 0xa7, 0xf4, 0x75, 0xcf, 0x29,
-	0x3d, 0xc1, 0x61, 0x94, 0x3e, 0xcd, 0x1a, 0x5e, 0x93, 0xb7, 0x71, 0x53, 0x5a, 0x30, 0x91, 0x89,
-	0x79, 0x99, 0x5c, 0xfe, 0x9e, 0xe5, 0x2d, 0xd4, 0xa7, 0xa3, 0x51, 0x55, 0xdf, 0x8e, 0x1b, 0xbf,
-	0x03, 0x00, 0x00, 0xff, 0xff, 0x85, 0xa8, 0x15, 0x70, 0x1c, 0x07, 0x00, 0x00,
+	// 1008 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x97, 0xcf, 0x6f, 0xe3, 0x44,
+	0x14, 0xc7, 0x3b, 0xbb, 0x49, 0xda, 0xbc, 0x95, 0x80, 0x3e, 0xca, 0x36, 0x75, 0xbb, 0x69, 0xd7,
+	0x74, 0x77, 0x4b, 0x57, 0xf5, 0x90, 0x40, 0x17, 0x0e, 0x80, 0xd4, 0x08, 0x2d, 0xaa, 0x80, 0x65,
+	0x49, 0x0f, 0x48, 0x1c, 0xa8, 0x9c, 0xda, 0xf2, 0x5a, 0x9b, 0x78, 0xbc, 0xb6, 0x53, 0x51, 0xaa,
+	0x5c, 0xf8, 0x07, 0x40, 0xe2, 0x00, 0x82, 0x03, 0x02, 0x2e, 0x70, 0xe3, 0x00, 0xff, 0xc3, 0x1e,
+	0x57, 0x70, 0xe1, 0x84, 0x50, 0x8b, 0xc4, 0x5f, 0x81, 0x84, 0x3c, 0xf3, 0xec, 0x38, 0xb5, 0xd3,
+	0x86, 0xa5, 0x07, 0x0e, 0xad, 0x32, 0x9e, 0xf7, 0xe3, 0x33, 0xcf, 0xef, 0x7d, 0x27, 0x81, 0x2b,
+	0x5e, 0x20, 0xb8, 0xd9, 0xed, 0x8a, 0x3d, 0x33, 0x72, 0x85, 0xc7, 0xf7, 0x1b, 0xfc, 0x41, 0xdf,
+	0x0e, 0x0e, 0x0c, 0x3f, 0x10, 0x91, 0xc0, 0x59, 0x2f, 0x10, 0xc6, 0x70, 0xdb, 0xd8, 0x6f, 0x68,
+	0xb3, 0x66, 0xcf, 0xf5, 0x04, 0x97, 0xff, 0x95, 0x95, 0xb6, 0xbe, 0x27, 0xc2, 0x9e, 0x08, 0x79,
+	0xc7, 0x0c, 0x6d, 0xe5, 0xce, 0xf7, 0x1b, 0x1d, 0x3b, 0x32, 0x1b, 0xdc, 0x37, 0x1d, 0xd7, 0x53,
+	0xbe, 0xca, 0x76, 0x41, 0xd9, 0xee, 0xca, 0x15, 0x57, 0x0b, 0xda, 0x9a, 0x73, 0x84, 0x23, 0xd4,
+	0xf3, 0xf8, 0x13, 0x3d, 0x5d, 0x72, 0x84, 0x70, 0xba, 0x36, 0x37, 0x7d, 0x97, 0x9b, 0x9e, 0x27,
+	0x22, 0x19, 0x2d, 0xf1, 0x29, 0xe0, 0x8f, 0x0e, 0x7c, 0x9b, 0xb6, 0xf5, 0x39, 0xc0, 0x77, 0x63,
+	0x9e, 0xbb, 0x66, 0x60, 0xf6, 0xc2, 0xb6, 0xfd, 0xa0, 0x6f, 0x87, 0x91, 0xbe, 0x03, 0x4f, 0x8f,
+	0x3c, 0x0d, 0x7d, 0xe1, 0x85, 0x36, 0xbe, 0x02, 0x15, 0x5f, 0x3e, 0xa9, 0xb1, 0x15, 0xb6, 0x76,
+	0xa9, 0xb9, 0x60, 0xe4, 0x4e, 0x6f, 0x28, 0x97, 0x56, 0xf5, 0xe1, 0xef, 0xcb, 0x53, 0xdf, 0xff,
+	0xf5, 0xe3, 0x3a, 0x6b, 0x93, 0x8f, 0x7e, 0x13, 0x9e, 0x92, 0x41, 0xef, 0x08, 0xcb, 0xa6, 0x44,
+	0x38, 0x0f, 0xd3, 0x9e, 0xb0, 0xec, 0x5d, 0xd7, 0x92, 0x21, 0xab, 0xed, 0x4a, 0xbc, 0xdc, 0xb6,
+	0xf4, 0x37, 0x61, 0x36, 0x63, 0x4c, 0xf9, 0x6f, 0x41, 0x29, 0xde, 0xa6, 0xec, 0xf3, 0x05, 0xd9,
+	0x63, 0xf3, 0x6c, 0x6e, 0x69, 0xaf, 0xff, 0xcd, 0x32, 0xd1, 0x92, 0x43, 0xe2, 0x8b, 0x30, 0x23,
+	0x7c, 0x3b, 0x30, 0x23, 0x11, 0xa8, 0xe4, 0xad, 0xda, 0x2f, 0x3f, 0x6d, 0xcc, 0x51, 0xc5, 0xb7,
+	0x2c, 0x2b, 0xb0, 0xc3, 0x70, 0x27, 0x0a, 0x5c, 0xcf, 0x69, 0xa7, 0x96, 0x78, 0x19, 0x2a, 0x81,
+	0xed, 0xb8, 0xc2, 0xab, 0x5d, 0x50, 0xc0, 0x6a, 0x85, 0x9b, 0x50, 0x09, 0x23, 0x33, 0xea, 0x87,
+	0xb5, 0x8b, 0x2b, 0x6c, 0xed, 0x89, 0xe6, 0x95, 0x31, 0x74, 0x3b, 0xd2, 0xa8, 0x4d, 0xc6, 0xb8,
+	0x08, 0x55, 0xc7, 0xef, 0xef, 0xf6, 0x84, 0x65, 0x77, 0x6b, 0x25, 0x19, 0x71, 0xc6, 0xf1, 0xfb,
+	0x6f, 0xc7, 0x6b, 0xbc, 0x0d, 0x30, 0x6c, 0x8f, 0x5a, 0x59, 0x9e, 0xfa, 0xba, 0x41, 0x80, 0x71,
+	0x2f, 0x19, 0xaa, 0x15, 0xa9, 0x97, 0x8c, 0xbb, 0xa6, 0x93, 0x54, 0xb6, 0x9d, 0xf1, 0xd4, 0x3f,
+	0x67, 0xf4, 0x96, 0xe9, 0xfc, 0x54, 0xce, 0x97, 0xa1, 0x1c, 0x97, 0x27, 0x7e, 0x9b, 0x17, 0x27,
+	0xac, 0xa7, 0x72, 0xc0, 0x37, 0x46, 0xc0, 0x2e, 0x48, 0xb0, 0x1b, 0x67, 0x82, 0xa9, 0xb4, 0x23,
+	0x64, 0x5f, 0x31, 0x58, 0x1c, 0x92, 0xb5, 0x0e, 0xde, 0xa1, 0x32, 0xff, 0xb7, 0x77, 0x74, 0xbb,
+	0x00, 0xef, 0x71, 0xea, 0xf6, 0x0d, 0x83, 0xa5, 0x62, 0xba, 0xff, 0x4f, 0x05, 0x9b, 0xf0, 0x8c,
+	0x1a, 0xd5, 0x40, 0xf8, 0x22, 0x34, 0xbb, 0x69, 0x7b, 0x2f, 0xc0, 0x4c, 0xd7, 0x36, 0xc3, 0x74,
+	0xb6, 0x4a, 0xed, 0x69, 0xb9, 0xde, 0xb6, 0xf4, 0x0f, 0xe0, 0xf2, 0x49, 0x1f, 0x3a, 0xd0, 0xeb,
+	0x50, 0xf5, 0x93, 0x87, 0x74, 0xa8, 0xc5, 0xa2, 0x21, 0x27, 0x9b, 0xec, 0xc1, 0x86, 0x8e, 0xfa,
+	0x1d, 0x8a, 0xdf, 0x96, 0xa3, 0xf1, 0x96, 0xeb, 0xdd, 0xcf, 0x40, 0xa9, 0x79, 0xd9, 0x35, 0x69,
+	0xe0, 0xa7, 0xd5, 0x7a, 0x2b, 0xb3, 0xd5, 0xa1, 0xd1, 0xa2, 0xad, 0x96, 0xfe, 0x1e, 0xcc, 0xe7,
+	0xe2, 0xa5, 0x92, 0x54, 0xea, 0xba, 0xde, 0x7d, 0x92, 0x84, 0xa2, 0xa1, 0x1b, 0x3a, 0x8d, 0x08,
+	0x43, 0xec, 0xa5, 0x9b, 0xb9, 0xc0, 0x69, 0xf9, 0x46, 0x7b, 0x88, 0x3d, 0x76, 0x0f, 0x7d, 0xc7,
+	0xa0, 0x96, 0xcf, 0x41, 0xf4, 0xaf, 0x41, 0x39, 0xe6, 0x48, 0x4a, 0x3d, 0x39, 0xbe, 0x72, 0x3b,
+	0xbf, 0x2e, 0xba, 0x07, 0x75, 0xd5, 0x11, 0xb6, 0x67, 0xb9, 0x9e, 0xb3, 0x95, 0x22, 0x9c, 0x7b,
+	0x3d, 0x7e, 0x66, 0xb0, 0x3c, 0x36, 0x15, 0x95, 0x65, 0x1b, 0xa6, 0x7d, 0xb5, 0x4b, 0x85, 0x59,
+	0x2d, 0xea, 0xc1, 0x93, 0xfe, 0xd9, 0xfa, 0x24, 0xfe, 0xe7, 0x56, 0xa1, 0xe6, 0x97, 0x55, 0x28,
+	0x4b, 0x6e, 0xfc, 0x08, 0x2a, 0xea, 0x92, 0xc3, 0x6b, 0x05, 0x58, 0xf9, 0xdb, 0x54, 0xbb, 0x7e,
+	0x96, 0x99, 0x4a, 0xa7, 0x5f, 0xfd, 0xf8, 0xd7, 0x3f, 0x3f, 0xbb, 0xb0, 0x88, 0x0b, 0x3c, 0x7f,
+	0x67, 0xab, 0x3b, 0x14, 0x07, 0x50, 0x8a, 0x05, 0x05, 0x9f, 0x1d, 0x17, 0x32, 0x73, 0xb9, 0x6a,
+	0xab, 0xa7, 0x1b, 0x51, 0xd6, 0x75, 0x99, 0x75, 0x15, 0xf5, 0x82, 0xac, 0x52, 0xab, 0xf8, 0x21,
+	0x5d, 0xd1, 0x03, 0xdc, 0x87, 0xb2, 0x94, 0x42, 0x3c, 0x35, 0x74, 0x7a, 0xf0, 0x6b, 0x67, 0x58,
+	0x11, 0xc1, 0x8a, 0x24, 0xd0, 0xb0, 0x36, 0x8e, 0x00, 0xbf, 0x60, 0x50, 0x4d, 0xc5, 0x0a, 0xd7,
+	0xc6, 0xd6, 0xf3, 0x84, 0x06, 0x6a, 0xcf, 0x4d, 0x60, 0x49, 0x10, 0xb7, 0x24, 0xc4, 0xf3, 0x68,
+	0x14, 0x40, 0x48, 0xdd, 0x0c, 0xf9, 0x61, 0xa2, 0xa7, 0x03, 0x9e, 0x6a, 0x1d, 0x7e, 0xcb, 0x00,
+	0x86, 0x33, 0x8a, 0x63, 0x33, 0xe6, 0xb4, 0x50, 0x5b, 0x9f, 0xc4, 0x94, 0xe8, 0x5e, 0x95, 0x74,
+	0x2f, 0xe1, 0x66, 0x01, 0x1d, 0xa9, 0xa6, 0x54, 0x04, 0x7e, 0x98, 0xc8, 0xeb, 0x20, 0xfd, 0xd8,
+	0x19, 0xe0, 0x27, 0x0c, 0x2e, 0x65, 0xf4, 0x07, 0x27, 0x48, 0x9d, 0xd6, 0xf0, 0xe6, 0x44, 0xb6,
+	0xc4, 0x79, 0x43, 0x72, 0x5e, 0xc5, 0xe5, 0x33, 0x38, 0xf1, 0x6b, 0x06, 0x98, 0x57, 0x00, 0x6c,
+	0x8c, 0x7d, 0x61, 0xe3, 0x84, 0x49, 0x6b, 0xfe, 0x1b, 0x17, 0xc2, 0xd4, 0x25, 0xe6, 0x12, 0x6a,
+	0x45, 0x93, 0x46, 0xca, 0xf1, 0x03, 0x83, 0x27, 0x4f, 0xdc, 0xfb, 0x68, 0x9c, 0xda, 0xd0, 0xb9,
+	0xaf, 0x2f, 0x1a, 0x9f, 0xd8, 0x9e, 0xc0, 0x36, 0x25, 0x18, 0xc7, 0x8d, 0x02, 0xb0, 0xe4, 0xeb,
+	0x4d, 0xc8, 0x0f, 0x93, 0x8f, 0x03, 0x35, 0x1f, 0xad, 0xed, 0x87, 0x47, 0x75, 0xf6, 0xe8, 0xa8,
+	0xce, 0xfe, 0x38, 0xaa, 0xb3, 0x4f, 0x8f, 0xeb, 0x53, 0x8f, 0x8e, 0xeb, 0x53, 0xbf, 0x1d, 0xd7,
+	0xa7, 0xde, 0xe7, 0x8e, 0x1b, 0xdd, 0xeb, 0x77, 0x8c, 0x3d, 0xd1, 0xe3, 0x7b, 0x71, 0x0a, 0x2f,
+	0xec, 0x87, 0x1b, 0x71, 0xf0, 0xf8, 0xef, 0xc3, 0x6c, 0x0a, 0xf9, 0xb3, 0xa0, 0x53, 0x91, 0xbf,
+	0x0b, 0x5e, 0xf8, 0x27, 0x00, 0x00, 0xff, 0xff, 0x7b, 0x98, 0x3b, 0x4b, 0xf8, 0x0c, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -514,6 +918,14 @@ type QueryClient interface {
 	Node(ctx context.Context, in *QueryNodeRequest, opts ...grpc.CallOption) (*QueryNodeResponse, error)
 	// Nodes lists nodes, optionally filtered by operator, region, status and GPU model.
 	Nodes(ctx context.Context, in *QueryNodesRequest, opts ...grpc.CallOption) (*QueryNodesResponse, error)
+	// Proposals lists the proposals kept for a pending lease, best first.
+	Proposals(ctx context.Context, in *QueryProposalsRequest, opts ...grpc.CallOption) (*QueryProposalsResponse, error)
+	// RegionLink returns the RTT and bandwidth between two regions.
+	RegionLink(ctx context.Context, in *QueryRegionLinkRequest, opts ...grpc.CallOption) (*QueryRegionLinkResponse, error)
+	// RegionLinks lists the region link table.
+	RegionLinks(ctx context.Context, in *QueryRegionLinksRequest, opts ...grpc.CallOption) (*QueryRegionLinksResponse, error)
+	// PendingAllocations lists the leases waiting for allocation, in the order they will be tried.
+	PendingAllocations(ctx context.Context, in *QueryPendingAllocationsRequest, opts ...grpc.CallOption) (*QueryPendingAllocationsResponse, error)
 	// NodesByOperator lists the nodes of one operator.
 	NodesByOperator(ctx context.Context, in *QueryNodesByOperatorRequest, opts ...grpc.CallOption) (*QueryNodesByOperatorResponse, error)
 }
@@ -553,6 +965,42 @@ func (c *queryClient) Nodes(ctx context.Context, in *QueryNodesRequest, opts ...
 	return out, nil
 }
 
+func (c *queryClient) Proposals(ctx context.Context, in *QueryProposalsRequest, opts ...grpc.CallOption) (*QueryProposalsResponse, error) {
+	out := new(QueryProposalsResponse)
+	err := c.cc.Invoke(ctx, "/nro.allocation.v1.Query/Proposals", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) RegionLink(ctx context.Context, in *QueryRegionLinkRequest, opts ...grpc.CallOption) (*QueryRegionLinkResponse, error) {
+	out := new(QueryRegionLinkResponse)
+	err := c.cc.Invoke(ctx, "/nro.allocation.v1.Query/RegionLink", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) RegionLinks(ctx context.Context, in *QueryRegionLinksRequest, opts ...grpc.CallOption) (*QueryRegionLinksResponse, error) {
+	out := new(QueryRegionLinksResponse)
+	err := c.cc.Invoke(ctx, "/nro.allocation.v1.Query/RegionLinks", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) PendingAllocations(ctx context.Context, in *QueryPendingAllocationsRequest, opts ...grpc.CallOption) (*QueryPendingAllocationsResponse, error) {
+	out := new(QueryPendingAllocationsResponse)
+	err := c.cc.Invoke(ctx, "/nro.allocation.v1.Query/PendingAllocations", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryClient) NodesByOperator(ctx context.Context, in *QueryNodesByOperatorRequest, opts ...grpc.CallOption) (*QueryNodesByOperatorResponse, error) {
 	out := new(QueryNodesByOperatorResponse)
 	err := c.cc.Invoke(ctx, "/nro.allocation.v1.Query/NodesByOperator", in, out, opts...)
@@ -570,6 +1018,14 @@ type QueryServer interface {
 	Node(context.Context, *QueryNodeRequest) (*QueryNodeResponse, error)
 	// Nodes lists nodes, optionally filtered by operator, region, status and GPU model.
 	Nodes(context.Context, *QueryNodesRequest) (*QueryNodesResponse, error)
+	// Proposals lists the proposals kept for a pending lease, best first.
+	Proposals(context.Context, *QueryProposalsRequest) (*QueryProposalsResponse, error)
+	// RegionLink returns the RTT and bandwidth between two regions.
+	RegionLink(context.Context, *QueryRegionLinkRequest) (*QueryRegionLinkResponse, error)
+	// RegionLinks lists the region link table.
+	RegionLinks(context.Context, *QueryRegionLinksRequest) (*QueryRegionLinksResponse, error)
+	// PendingAllocations lists the leases waiting for allocation, in the order they will be tried.
+	PendingAllocations(context.Context, *QueryPendingAllocationsRequest) (*QueryPendingAllocationsResponse, error)
 	// NodesByOperator lists the nodes of one operator.
 	NodesByOperator(context.Context, *QueryNodesByOperatorRequest) (*QueryNodesByOperatorResponse, error)
 }
@@ -586,6 +1042,18 @@ func (*UnimplementedQueryServer) Node(ctx context.Context, req *QueryNodeRequest
 }
 func (*UnimplementedQueryServer) Nodes(ctx context.Context, req *QueryNodesRequest) (*QueryNodesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Nodes not implemented")
+}
+func (*UnimplementedQueryServer) Proposals(ctx context.Context, req *QueryProposalsRequest) (*QueryProposalsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Proposals not implemented")
+}
+func (*UnimplementedQueryServer) RegionLink(ctx context.Context, req *QueryRegionLinkRequest) (*QueryRegionLinkResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RegionLink not implemented")
+}
+func (*UnimplementedQueryServer) RegionLinks(ctx context.Context, req *QueryRegionLinksRequest) (*QueryRegionLinksResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RegionLinks not implemented")
+}
+func (*UnimplementedQueryServer) PendingAllocations(ctx context.Context, req *QueryPendingAllocationsRequest) (*QueryPendingAllocationsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PendingAllocations not implemented")
 }
 func (*UnimplementedQueryServer) NodesByOperator(ctx context.Context, req *QueryNodesByOperatorRequest) (*QueryNodesByOperatorResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method NodesByOperator not implemented")
@@ -649,6 +1117,78 @@ func _Query_Nodes_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Proposals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryProposalsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Proposals(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.allocation.v1.Query/Proposals",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Proposals(ctx, req.(*QueryProposalsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_RegionLink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryRegionLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).RegionLink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.allocation.v1.Query/RegionLink",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).RegionLink(ctx, req.(*QueryRegionLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_RegionLinks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryRegionLinksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).RegionLinks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.allocation.v1.Query/RegionLinks",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).RegionLinks(ctx, req.(*QueryRegionLinksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_PendingAllocations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryPendingAllocationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).PendingAllocations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.allocation.v1.Query/PendingAllocations",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).PendingAllocations(ctx, req.(*QueryPendingAllocationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Query_NodesByOperator_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(QueryNodesByOperatorRequest)
 	if err := dec(in); err != nil {
@@ -683,6 +1223,22 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Nodes",
 			Handler:    _Query_Nodes_Handler,
+		},
+		{
+			MethodName: "Proposals",
+			Handler:    _Query_Proposals_Handler,
+		},
+		{
+			MethodName: "RegionLink",
+			Handler:    _Query_RegionLink_Handler,
+		},
+		{
+			MethodName: "RegionLinks",
+			Handler:    _Query_RegionLinks_Handler,
+		},
+		{
+			MethodName: "PendingAllocations",
+			Handler:    _Query_PendingAllocations_Handler,
 		},
 		{
 			MethodName: "NodesByOperator",
@@ -1013,6 +1569,309 @@ func (m *QueryNodesByOperatorResponse) MarshalToSizedBuffer(dAtA []byte) (int, e
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryProposalsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryProposalsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryProposalsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryProposalsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryProposalsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryProposalsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Proposals) > 0 {
+		for iNdEx := len(m.Proposals) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Proposals[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRegionLinkRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRegionLinkRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRegionLinkRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.RegionB) > 0 {
+		i -= len(m.RegionB)
+		copy(dAtA[i:], m.RegionB)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.RegionB)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.RegionA) > 0 {
+		i -= len(m.RegionA)
+		copy(dAtA[i:], m.RegionA)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.RegionA)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRegionLinkResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRegionLinkResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRegionLinkResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Link.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRegionLinksRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRegionLinksRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRegionLinksRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRegionLinksResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRegionLinksResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRegionLinksResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Links) > 0 {
+		for iNdEx := len(m.Links) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Links[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPendingAllocationsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPendingAllocationsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPendingAllocationsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPendingAllocationsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPendingAllocationsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPendingAllocationsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Pending) > 0 {
+		for iNdEx := len(m.Pending) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Pending[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -1140,6 +1999,125 @@ func (m *QueryNodesByOperatorResponse) Size() (n int) {
 	_ = l
 	if len(m.Nodes) > 0 {
 		for _, e := range m.Nodes {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryProposalsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovQuery(uint64(m.LeaseId))
+	}
+	return n
+}
+
+func (m *QueryProposalsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Proposals) > 0 {
+		for _, e := range m.Proposals {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *QueryRegionLinkRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.RegionA)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.RegionB)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryRegionLinkResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Link.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryRegionLinksRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryRegionLinksResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Links) > 0 {
+		for _, e := range m.Links {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryPendingAllocationsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryPendingAllocationsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Pending) > 0 {
+		for _, e := range m.Pending {
 			l = e.Size()
 			n += 1 + l + sovQuery(uint64(l))
 		}
@@ -1954,6 +2932,768 @@ func (m *QueryNodesByOperatorResponse) Unmarshal(dAtA []byte) error {
 			}
 			m.Nodes = append(m.Nodes, Node{})
 			if err := m.Nodes[len(m.Nodes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryProposalsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryProposalsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryProposalsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryProposalsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryProposalsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryProposalsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Proposals", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Proposals = append(m.Proposals, Proposal{})
+			if err := m.Proposals[len(m.Proposals)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRegionLinkRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRegionLinkRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRegionLinkRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RegionA", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RegionA = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RegionB", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RegionB = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRegionLinkResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRegionLinkResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRegionLinkResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Link", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Link.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRegionLinksRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRegionLinksRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRegionLinksRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRegionLinksResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRegionLinksResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRegionLinksResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Links", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Links = append(m.Links, RegionLink{})
+			if err := m.Links[len(m.Links)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPendingAllocationsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPendingAllocationsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPendingAllocationsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPendingAllocationsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPendingAllocationsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPendingAllocationsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pending", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Pending = append(m.Pending, PendingAllocation{})
+			if err := m.Pending[len(m.Pending)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -4,7 +4,9 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	types1 "github.com/consensus-nro/nro/x/lease/types"
 	_ "github.com/cosmos/cosmos-proto"
 	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
@@ -70,6 +72,8 @@ type GpuGroup struct {
 	Count uint32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
 	// memory_mib is the memory of one GPU in MiB, e.g. 81920 for an 80 GB H100.
 	MemoryMib uint64 `protobuf:"varint,3,opt,name=memory_mib,json=memoryMib,proto3" json:"memory_mib,omitempty"`
+	// reserved is how many GPUs of this group active leases hold; set by the chain, never by the operator.
+	Reserved uint32 `protobuf:"varint,4,opt,name=reserved,proto3" json:"reserved,omitempty"`
 }
 
 func (m *GpuGroup) Reset()         { *m = GpuGroup{} }
@@ -122,6 +126,13 @@ func (m *GpuGroup) GetCount() uint32 {
 func (m *GpuGroup) GetMemoryMib() uint64 {
 	if m != nil {
 		return m.MemoryMib
+	}
+	return 0
+}
+
+func (m *GpuGroup) GetReserved() uint32 {
+	if m != nil {
+		return m.Reserved
 	}
 	return 0
 }
@@ -299,6 +310,23 @@ type Params struct {
 	MaxReleasesPerBlock uint32 `protobuf:"varint,3,opt,name=max_releases_per_block,json=maxReleasesPerBlock,proto3" json:"max_releases_per_block,omitempty"`
 	// regions is the sorted list of regions nodes may register in (`cloud:region`).
 	Regions []string `protobuf:"bytes,4,rep,name=regions,proto3" json:"regions,omitempty"`
+	// proposal_window_blocks is how many blocks after a lease's creation proposals are accepted; the lease is
+	// allocated in the EndBlock of the block where the window closes.
+	ProposalWindowBlocks uint64 `protobuf:"varint,5,opt,name=proposal_window_blocks,json=proposalWindowBlocks,proto3" json:"proposal_window_blocks,omitempty"`
+	// max_proposals_per_lease is how many proposals are kept per lease, best first.
+	MaxProposalsPerLease uint32 `protobuf:"varint,6,opt,name=max_proposals_per_lease,json=maxProposalsPerLease,proto3" json:"max_proposals_per_lease,omitempty"`
+	// max_allocations_per_block bounds how many leases EndBlock allocates in one block; the rest wait a block.
+	MaxAllocationsPerBlock uint32 `protobuf:"varint,7,opt,name=max_allocations_per_block,json=maxAllocationsPerBlock,proto3" json:"max_allocations_per_block,omitempty"`
+	// min_proposer_bond is the balance an account other than a registered node's agent must hold to propose.
+	MinProposerBond types.Coin `protobuf:"bytes,8,opt,name=min_proposer_bond,json=minProposerBond,proto3" json:"min_proposer_bond"`
+	// gas_per_placement_entry is charged per placement entry and per ring link when a proposal is validated.
+	GasPerPlacementEntry uint64 `protobuf:"varint,9,opt,name=gas_per_placement_entry,json=gasPerPlacementEntry,proto3" json:"gas_per_placement_entry,omitempty"`
+	// weights of the allocation cost.
+	Weights ScoringWeights `protobuf:"bytes,10,opt,name=weights,proto3" json:"weights"`
+	// fallback_scan_limit bounds how many capacity index entries the fallback allocator reads per lease.
+	FallbackScanLimit uint32 `protobuf:"varint,11,opt,name=fallback_scan_limit,json=fallbackScanLimit,proto3" json:"fallback_scan_limit,omitempty"`
+	// max_placement_nodes bounds the number of nodes in one placement.
+	MaxPlacementNodes uint32 `protobuf:"varint,12,opt,name=max_placement_nodes,json=maxPlacementNodes,proto3" json:"max_placement_nodes,omitempty"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -362,66 +390,446 @@ func (m *Params) GetRegions() []string {
 	return nil
 }
 
+func (m *Params) GetProposalWindowBlocks() uint64 {
+	if m != nil {
+		return m.ProposalWindowBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetMaxProposalsPerLease() uint32 {
+	if m != nil {
+		return m.MaxProposalsPerLease
+	}
+	return 0
+}
+
+func (m *Params) GetMaxAllocationsPerBlock() uint32 {
+	if m != nil {
+		return m.MaxAllocationsPerBlock
+	}
+	return 0
+}
+
+func (m *Params) GetMinProposerBond() types.Coin {
+	if m != nil {
+		return m.MinProposerBond
+	}
+	return types.Coin{}
+}
+
+func (m *Params) GetGasPerPlacementEntry() uint64 {
+	if m != nil {
+		return m.GasPerPlacementEntry
+	}
+	return 0
+}
+
+func (m *Params) GetWeights() ScoringWeights {
+	if m != nil {
+		return m.Weights
+	}
+	return ScoringWeights{}
+}
+
+func (m *Params) GetFallbackScanLimit() uint32 {
+	if m != nil {
+		return m.FallbackScanLimit
+	}
+	return 0
+}
+
+func (m *Params) GetMaxPlacementNodes() uint32 {
+	if m != nil {
+		return m.MaxPlacementNodes
+	}
+	return 0
+}
+
+// ScoringWeights convert the non-price terms of the allocation cost into unro. Each is per GPU-hour of the
+// lease (fragmentation: per hour), so that the trade-off does not depend on the lease's size or duration.
+type ScoringWeights struct {
+	// latency_per_ms is charged per GPU-hour for each millisecond of the ring's bottleneck RTT.
+	LatencyPerMs uint64 `protobuf:"varint,1,opt,name=latency_per_ms,json=latencyPerMs,proto3" json:"latency_per_ms,omitempty"`
+	// bandwidth_per_mbps is charged per GPU-hour for each Mbit/s the ring's bottleneck bandwidth falls short of
+	// the lease's min_bandwidth_mbps.
+	BandwidthPerMbps uint64 `protobuf:"varint,2,opt,name=bandwidth_per_mbps,json=bandwidthPerMbps,proto3" json:"bandwidth_per_mbps,omitempty"`
+	// fragmentation_per_gpu is charged per hour for each GPU left free on a partly used node.
+	FragmentationPerGpu uint64 `protobuf:"varint,3,opt,name=fragmentation_per_gpu,json=fragmentationPerGpu,proto3" json:"fragmentation_per_gpu,omitempty"`
+	// reputation_per_bps is credited per GPU-hour for each basis point of reputation above neutral (debited below).
+	ReputationPerBps uint64 `protobuf:"varint,4,opt,name=reputation_per_bps,json=reputationPerBps,proto3" json:"reputation_per_bps,omitempty"`
+}
+
+func (m *ScoringWeights) Reset()         { *m = ScoringWeights{} }
+func (m *ScoringWeights) String() string { return proto.CompactTextString(m) }
+func (*ScoringWeights) ProtoMessage()    {}
+func (*ScoringWeights) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dd591924999b70ba, []int{3}
+}
+func (m *ScoringWeights) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ScoringWeights) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ScoringWeights.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ScoringWeights) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ScoringWeights.Merge(m, src)
+}
+func (m *ScoringWeights) XXX_Size() int {
+	return m.Size()
+}
+func (m *ScoringWeights) XXX_DiscardUnknown() {
+	xxx_messageInfo_ScoringWeights.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ScoringWeights proto.InternalMessageInfo
+
+func (m *ScoringWeights) GetLatencyPerMs() uint64 {
+	if m != nil {
+		return m.LatencyPerMs
+	}
+	return 0
+}
+
+func (m *ScoringWeights) GetBandwidthPerMbps() uint64 {
+	if m != nil {
+		return m.BandwidthPerMbps
+	}
+	return 0
+}
+
+func (m *ScoringWeights) GetFragmentationPerGpu() uint64 {
+	if m != nil {
+		return m.FragmentationPerGpu
+	}
+	return 0
+}
+
+func (m *ScoringWeights) GetReputationPerBps() uint64 {
+	if m != nil {
+		return m.ReputationPerBps
+	}
+	return 0
+}
+
+// RegionLink is the measured round-trip time and throughput between two regions (region_a <= region_b; equal
+// for two nodes in one region). The genesis table is seeded from the Skyplane grids.
+type RegionLink struct {
+	RegionA string `protobuf:"bytes,1,opt,name=region_a,json=regionA,proto3" json:"region_a,omitempty"`
+	RegionB string `protobuf:"bytes,2,opt,name=region_b,json=regionB,proto3" json:"region_b,omitempty"`
+	// rtt_us is the round-trip time in microseconds.
+	RttUs uint64 `protobuf:"varint,3,opt,name=rtt_us,json=rttUs,proto3" json:"rtt_us,omitempty"`
+	// bandwidth_mbps is the TCP throughput in Mbit/s; 0 when not measured.
+	BandwidthMbps uint64 `protobuf:"varint,4,opt,name=bandwidth_mbps,json=bandwidthMbps,proto3" json:"bandwidth_mbps,omitempty"`
+}
+
+func (m *RegionLink) Reset()         { *m = RegionLink{} }
+func (m *RegionLink) String() string { return proto.CompactTextString(m) }
+func (*RegionLink) ProtoMessage()    {}
+func (*RegionLink) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dd591924999b70ba, []int{4}
+}
+func (m *RegionLink) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *RegionLink) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_RegionLink.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *RegionLink) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_RegionLink.Merge(m, src)
+}
+func (m *RegionLink) XXX_Size() int {
+	return m.Size()
+}
+func (m *RegionLink) XXX_DiscardUnknown() {
+	xxx_messageInfo_RegionLink.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_RegionLink proto.InternalMessageInfo
+
+func (m *RegionLink) GetRegionA() string {
+	if m != nil {
+		return m.RegionA
+	}
+	return ""
+}
+
+func (m *RegionLink) GetRegionB() string {
+	if m != nil {
+		return m.RegionB
+	}
+	return ""
+}
+
+func (m *RegionLink) GetRttUs() uint64 {
+	if m != nil {
+		return m.RttUs
+	}
+	return 0
+}
+
+func (m *RegionLink) GetBandwidthMbps() uint64 {
+	if m != nil {
+		return m.BandwidthMbps
+	}
+	return 0
+}
+
+// Proposal is a placement proposed for a pending lease.
+type Proposal struct {
+	Id        uint64             `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	LeaseId   uint64             `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Proposer  string             `protobuf:"bytes,3,opt,name=proposer,proto3" json:"proposer,omitempty"`
+	Placement []types1.Placement `protobuf:"bytes,4,rep,name=placement,proto3" json:"placement"`
+	RingOrder []string           `protobuf:"bytes,5,rep,name=ring_order,json=ringOrder,proto3" json:"ring_order,omitempty"`
+	Height    int64              `protobuf:"varint,6,opt,name=height,proto3" json:"height,omitempty"`
+	// total is the proposal's cost when it was submitted; proposals are kept best first by it.
+	Total cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=total,proto3,customtype=cosmossdk.io/math.Int" json:"total"`
+}
+
+func (m *Proposal) Reset()         { *m = Proposal{} }
+func (m *Proposal) String() string { return proto.CompactTextString(m) }
+func (*Proposal) ProtoMessage()    {}
+func (*Proposal) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dd591924999b70ba, []int{5}
+}
+func (m *Proposal) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Proposal) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Proposal.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Proposal) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Proposal.Merge(m, src)
+}
+func (m *Proposal) XXX_Size() int {
+	return m.Size()
+}
+func (m *Proposal) XXX_DiscardUnknown() {
+	xxx_messageInfo_Proposal.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Proposal proto.InternalMessageInfo
+
+func (m *Proposal) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *Proposal) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *Proposal) GetProposer() string {
+	if m != nil {
+		return m.Proposer
+	}
+	return ""
+}
+
+func (m *Proposal) GetPlacement() []types1.Placement {
+	if m != nil {
+		return m.Placement
+	}
+	return nil
+}
+
+func (m *Proposal) GetRingOrder() []string {
+	if m != nil {
+		return m.RingOrder
+	}
+	return nil
+}
+
+func (m *Proposal) GetHeight() int64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
+// PendingAllocation is a lease waiting in the allocation queue.
+type PendingAllocation struct {
+	LeaseId uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	// due_height is the height whose EndBlock (next) tries to allocate the lease.
+	DueHeight int64 `protobuf:"varint,2,opt,name=due_height,json=dueHeight,proto3" json:"due_height,omitempty"`
+}
+
+func (m *PendingAllocation) Reset()         { *m = PendingAllocation{} }
+func (m *PendingAllocation) String() string { return proto.CompactTextString(m) }
+func (*PendingAllocation) ProtoMessage()    {}
+func (*PendingAllocation) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dd591924999b70ba, []int{6}
+}
+func (m *PendingAllocation) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *PendingAllocation) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_PendingAllocation.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *PendingAllocation) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_PendingAllocation.Merge(m, src)
+}
+func (m *PendingAllocation) XXX_Size() int {
+	return m.Size()
+}
+func (m *PendingAllocation) XXX_DiscardUnknown() {
+	xxx_messageInfo_PendingAllocation.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_PendingAllocation proto.InternalMessageInfo
+
+func (m *PendingAllocation) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *PendingAllocation) GetDueHeight() int64 {
+	if m != nil {
+		return m.DueHeight
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterEnum("nro.allocation.v1.NodeStatus", NodeStatus_name, NodeStatus_value)
 	proto.RegisterType((*GpuGroup)(nil), "nro.allocation.v1.GpuGroup")
 	proto.RegisterType((*Node)(nil), "nro.allocation.v1.Node")
 	proto.RegisterType((*Params)(nil), "nro.allocation.v1.Params")
+	proto.RegisterType((*ScoringWeights)(nil), "nro.allocation.v1.ScoringWeights")
+	proto.RegisterType((*RegionLink)(nil), "nro.allocation.v1.RegionLink")
+	proto.RegisterType((*Proposal)(nil), "nro.allocation.v1.Proposal")
+	proto.RegisterType((*PendingAllocation)(nil), "nro.allocation.v1.PendingAllocation")
 }
 
 func init() { proto.RegisterFile("nro/allocation/v1/types.proto", fileDescriptor_dd591924999b70ba) }
 
 var fileDescriptor_dd591924999b70ba = []byte{
-	// 782 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x54, 0xcf, 0x6e, 0xe3, 0x44,
-	0x18, 0x8f, 0x9b, 0x3f, 0xdb, 0x4c, 0x36, 0xd9, 0x64, 0x28, 0x5d, 0xb7, 0x4b, 0xbd, 0x51, 0x11,
-	0x92, 0x29, 0x5a, 0x5b, 0xe9, 0xc2, 0xa5, 0xb7, 0xa4, 0x09, 0xd9, 0x20, 0x36, 0x0d, 0x4e, 0xcb,
-	0x81, 0x8b, 0x35, 0xb6, 0x47, 0xce, 0x68, 0xe3, 0x19, 0x6b, 0x66, 0x1c, 0xba, 0x3c, 0x01, 0xe2,
-	0xc4, 0x3b, 0x70, 0xe1, 0xb8, 0x07, 0x1e, 0x62, 0x8f, 0x2b, 0x4e, 0x9c, 0x10, 0x6a, 0x0f, 0x7b,
-	0xe6, 0x05, 0x10, 0xf2, 0x8c, 0xd3, 0x14, 0x8a, 0x10, 0x5c, 0xa2, 0x7c, 0xbf, 0x3f, 0x33, 0xfe,
-	0x7e, 0xdf, 0xa7, 0x01, 0x07, 0x94, 0x33, 0x17, 0x2d, 0x97, 0x2c, 0x44, 0x92, 0x30, 0xea, 0xae,
-	0x7a, 0xae, 0x7c, 0x99, 0x62, 0xe1, 0xa4, 0x9c, 0x49, 0x06, 0x3b, 0x94, 0x33, 0x67, 0x43, 0x3b,
-	0xab, 0xde, 0x7e, 0x07, 0x25, 0x84, 0x32, 0x57, 0xfd, 0x6a, 0xd5, 0xbe, 0x15, 0x32, 0x91, 0x30,
-	0xe1, 0x06, 0x48, 0x60, 0x77, 0xd5, 0x0b, 0xb0, 0x44, 0x3d, 0x37, 0x64, 0x84, 0x16, 0xfc, 0x9e,
-	0xe6, 0x7d, 0x55, 0xb9, 0xba, 0x28, 0xa8, 0x9d, 0x98, 0xc5, 0x4c, 0xe3, 0xf9, 0x3f, 0x8d, 0x1e,
-	0x5e, 0x80, 0xed, 0x71, 0x9a, 0x8d, 0x39, 0xcb, 0x52, 0xb8, 0x03, 0xaa, 0x09, 0x8b, 0xf0, 0xd2,
-	0x34, 0xba, 0x86, 0x5d, 0xf7, 0x74, 0x91, 0xa3, 0x21, 0xcb, 0xa8, 0x34, 0xb7, 0xba, 0x86, 0xdd,
-	0xf4, 0x74, 0x01, 0x0f, 0x00, 0x48, 0x70, 0xc2, 0xf8, 0x4b, 0x3f, 0x21, 0x81, 0x59, 0xee, 0x1a,
-	0x76, 0xc5, 0xab, 0x6b, 0xe4, 0x39, 0x09, 0x0e, 0xff, 0xa8, 0x80, 0xca, 0x94, 0x45, 0x18, 0xb6,
-	0xc0, 0x16, 0x89, 0x8a, 0x03, 0xb7, 0x48, 0x04, 0x3f, 0x06, 0xdb, 0x2c, 0xc5, 0x1c, 0x49, 0xc6,
-	0xd5, 0x81, 0xf5, 0x81, 0xf9, 0xf3, 0x4f, 0x4f, 0x76, 0x8a, 0x2f, 0xed, 0x47, 0x11, 0xc7, 0x42,
-	0xcc, 0x25, 0x27, 0x34, 0xf6, 0x6e, 0x94, 0xd0, 0x01, 0x55, 0x14, 0x63, 0x2a, 0xd5, 0x45, 0xff,
-	0x66, 0xd1, 0x32, 0xf8, 0x18, 0x34, 0xb0, 0x5c, 0xf8, 0x48, 0x73, 0x66, 0x45, 0x5d, 0x0f, 0xb0,
-	0x5c, 0x14, 0x6a, 0xb8, 0x0b, 0x6a, 0x1c, 0xc7, 0x84, 0x51, 0xb3, 0xaa, 0xb8, 0xa2, 0x82, 0x27,
-	0xa0, 0x12, 0xa7, 0x99, 0x30, 0x6b, 0xdd, 0xb2, 0xdd, 0x38, 0x7e, 0xe4, 0xdc, 0x19, 0x8a, 0xb3,
-	0x4e, 0x6b, 0x50, 0x7f, 0xfd, 0xeb, 0xe3, 0xd2, 0x8f, 0x6f, 0x5f, 0x1d, 0x19, 0x9e, 0xf2, 0xc0,
-	0x0f, 0x40, 0x2b, 0x40, 0x34, 0xfa, 0x9a, 0x44, 0x72, 0xe1, 0x27, 0x41, 0x2a, 0xcc, 0x7b, 0x2a,
-	0x96, 0xe6, 0x0d, 0xfa, 0x3c, 0x48, 0x05, 0xfc, 0x02, 0xc0, 0x94, 0x93, 0x10, 0xfb, 0x29, 0xe6,
-	0x7e, 0x9c, 0x66, 0xfe, 0x82, 0x65, 0xdc, 0xdc, 0xee, 0x1a, 0x76, 0xe3, 0x78, 0xcf, 0x29, 0xba,
-	0xca, 0xe7, 0xeb, 0x14, 0xf3, 0x75, 0x4e, 0x19, 0xa1, 0xb7, 0xaf, 0x7b, 0xa0, 0xfc, 0x33, 0xcc,
-	0xc7, 0x69, 0xf6, 0x8c, 0x65, 0x1c, 0x9e, 0x80, 0xaa, 0x90, 0xe8, 0x05, 0x36, 0xeb, 0xff, 0xe3,
-	0x14, 0x6d, 0x81, 0x9f, 0x80, 0x9a, 0x90, 0x48, 0x66, 0xc2, 0x04, 0x5d, 0xc3, 0x6e, 0x1d, 0x1f,
-	0xfc, 0x43, 0xcf, 0xf9, 0x24, 0xe7, 0x4a, 0xe4, 0x15, 0x62, 0xf8, 0x3e, 0x68, 0x72, 0x2c, 0x30,
-	0x5f, 0xe1, 0xc8, 0x57, 0x89, 0x35, 0xd4, 0x76, 0xdc, 0x5f, 0x83, 0xe3, 0x22, 0x11, 0x8e, 0xd3,
-	0x4c, 0xaa, 0x83, 0xfc, 0x3c, 0x91, 0xfb, 0x4a, 0xd5, 0xdc, 0xa0, 0x83, 0x54, 0xc0, 0x8f, 0x40,
-	0x27, 0x8f, 0x5f, 0x48, 0xcc, 0x71, 0xe4, 0x2f, 0x30, 0x89, 0x17, 0xd2, 0x6c, 0x76, 0x0d, 0xbb,
-	0xec, 0xb5, 0x37, 0xc4, 0x33, 0x85, 0xeb, 0x33, 0x97, 0x18, 0x09, 0xbc, 0x56, 0xb6, 0x94, 0xb2,
-	0x59, 0xa0, 0x5a, 0x76, 0xf8, 0xbb, 0x01, 0x6a, 0x33, 0xc4, 0x51, 0x22, 0xe0, 0x19, 0xe8, 0x24,
-	0x84, 0xfa, 0xaa, 0xdd, 0x75, 0xe8, 0x6a, 0x23, 0xff, 0x6b, 0x52, 0xad, 0x84, 0xd0, 0x79, 0xee,
-	0xd6, 0x91, 0xc3, 0x0f, 0x41, 0x3b, 0xa3, 0x01, 0xa3, 0x11, 0xa1, 0xb1, 0x1f, 0x2c, 0x59, 0xf8,
-	0x42, 0xa8, 0x5d, 0xae, 0x78, 0x0f, 0x6e, 0xf0, 0x81, 0x82, 0xe1, 0x53, 0xb0, 0x9b, 0xa0, 0x4b,
-	0xbf, 0xf8, 0x36, 0xa1, 0xae, 0x57, 0x0e, 0xb5, 0xc9, 0x4d, 0xef, 0x9d, 0x04, 0x5d, 0x7a, 0x05,
-	0x39, 0xc3, 0x5c, 0xb9, 0xa0, 0x09, 0xee, 0xe9, 0x75, 0xcc, 0x37, 0xb7, 0x6c, 0xd7, 0xbd, 0x75,
-	0x79, 0xf2, 0xde, 0x77, 0x6f, 0x5f, 0x1d, 0x3d, 0xcc, 0x1f, 0x92, 0xcb, 0xdb, 0x4f, 0x89, 0x6e,
-	0xf4, 0xe8, 0x1b, 0x00, 0x36, 0x93, 0x82, 0x8f, 0xc0, 0xc3, 0xe9, 0xd9, 0x70, 0xe4, 0xcf, 0xcf,
-	0xfb, 0xe7, 0x17, 0x73, 0xff, 0x62, 0x3a, 0x9f, 0x8d, 0x4e, 0x27, 0x9f, 0x4e, 0x46, 0xc3, 0x76,
-	0x09, 0xee, 0x02, 0x78, 0x9b, 0xec, 0x9f, 0x9e, 0x4f, 0xbe, 0x1c, 0xb5, 0x0d, 0xb8, 0x07, 0xde,
-	0xfd, 0xab, 0x69, 0x70, 0x36, 0x1d, 0x4e, 0xa6, 0xe3, 0xf6, 0xd6, 0xdf, 0x2d, 0x9f, 0xf5, 0x27,
-	0x9f, 0x8f, 0x86, 0xed, 0xf2, 0x7e, 0xe5, 0xdb, 0x1f, 0xac, 0xd2, 0x60, 0xf2, 0xfa, 0xca, 0x32,
-	0xde, 0x5c, 0x59, 0xc6, 0x6f, 0x57, 0x96, 0xf1, 0xfd, 0xb5, 0x55, 0x7a, 0x73, 0x6d, 0x95, 0x7e,
-	0xb9, 0xb6, 0x4a, 0x5f, 0xb9, 0x31, 0x91, 0x8b, 0x2c, 0x70, 0x42, 0x96, 0xb8, 0x21, 0xa3, 0x02,
-	0x53, 0x91, 0x89, 0x27, 0x79, 0x0f, 0x77, 0xfa, 0x50, 0xef, 0x61, 0x50, 0x53, 0x2f, 0xd3, 0xd3,
-	0x3f, 0x03, 0x00, 0x00, 0xff, 0xff, 0x35, 0x3c, 0xfd, 0xeb, 0x31, 0x05, 0x00, 0x00,
+	// 1289 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x56, 0xcd, 0x6f, 0x1b, 0x45,
+	0x14, 0xcf, 0x26, 0xb6, 0x13, 0x4f, 0x6a, 0xd7, 0x9e, 0xe6, 0x63, 0x93, 0x12, 0xd7, 0x18, 0x90,
+	0x4c, 0x69, 0x6d, 0x92, 0xb6, 0x07, 0x7a, 0x22, 0x6e, 0xd2, 0xd4, 0x28, 0x1f, 0x66, 0xdd, 0x52,
+	0x89, 0xcb, 0x6a, 0x76, 0x77, 0xba, 0x5e, 0xc5, 0x3b, 0xb3, 0xcc, 0xcc, 0xe6, 0x83, 0x13, 0x47,
+	0xc4, 0x89, 0xff, 0x81, 0x0b, 0x07, 0x0e, 0x3d, 0xf4, 0x6f, 0x40, 0x15, 0xa7, 0xaa, 0x27, 0xc4,
+	0xa1, 0x42, 0xcd, 0xa1, 0xff, 0x05, 0x42, 0xf3, 0xb1, 0xb6, 0x43, 0x23, 0xa0, 0x97, 0x28, 0xef,
+	0xfd, 0xde, 0x9b, 0xf9, 0xcd, 0xdb, 0xdf, 0x7b, 0xcf, 0x60, 0x8d, 0x30, 0xda, 0x46, 0xc3, 0x21,
+	0xf5, 0x91, 0x88, 0x28, 0x69, 0x1f, 0xad, 0xb7, 0xc5, 0x69, 0x82, 0x79, 0x2b, 0x61, 0x54, 0x50,
+	0x58, 0x25, 0x8c, 0xb6, 0xc6, 0x70, 0xeb, 0x68, 0x7d, 0xb5, 0x8a, 0xe2, 0x88, 0xd0, 0xb6, 0xfa,
+	0xab, 0xa3, 0x56, 0x6b, 0x3e, 0xe5, 0x31, 0xe5, 0x6d, 0x0f, 0x71, 0xdc, 0x3e, 0x5a, 0xf7, 0xb0,
+	0x40, 0xeb, 0x6d, 0x9f, 0x46, 0xc4, 0xe0, 0x2b, 0x1a, 0x77, 0x95, 0xd5, 0xd6, 0x86, 0x81, 0x16,
+	0x42, 0x1a, 0x52, 0xed, 0x97, 0xff, 0x19, 0xaf, 0x2d, 0x59, 0x0d, 0xb1, 0x3e, 0x6e, 0x92, 0x50,
+	0xe3, 0x1b, 0x30, 0xb7, 0x93, 0xa4, 0x3b, 0x8c, 0xa6, 0x09, 0x5c, 0x00, 0xf9, 0x98, 0x06, 0x78,
+	0x68, 0x5b, 0x75, 0xab, 0x59, 0x74, 0xb4, 0x21, 0xbd, 0x3e, 0x4d, 0x89, 0xb0, 0xa7, 0xeb, 0x56,
+	0xb3, 0xe4, 0x68, 0x03, 0xae, 0x01, 0x10, 0xe3, 0x98, 0xb2, 0x53, 0x37, 0x8e, 0x3c, 0x7b, 0xa6,
+	0x6e, 0x35, 0x73, 0x4e, 0x51, 0x7b, 0xf6, 0x22, 0x0f, 0xae, 0x82, 0x39, 0x86, 0x39, 0x66, 0x47,
+	0x38, 0xb0, 0x73, 0x2a, 0x6f, 0x64, 0x37, 0xfe, 0xca, 0x81, 0xdc, 0x3e, 0x0d, 0x30, 0x2c, 0x83,
+	0xe9, 0x28, 0x30, 0x97, 0x4d, 0x47, 0x01, 0xbc, 0x0d, 0xe6, 0x68, 0x82, 0x19, 0x12, 0x94, 0xa9,
+	0xcb, 0x8a, 0x1d, 0xfb, 0xe5, 0xb3, 0x9b, 0x0b, 0xe6, 0x7d, 0x9b, 0x41, 0xc0, 0x30, 0xe7, 0x7d,
+	0xc1, 0x22, 0x12, 0x3a, 0xa3, 0x48, 0xd8, 0x02, 0x79, 0x14, 0x62, 0x22, 0x14, 0x89, 0x7f, 0x4b,
+	0xd1, 0x61, 0xf0, 0x1a, 0x98, 0xc7, 0x62, 0xe0, 0x22, 0x8d, 0x29, 0x76, 0x45, 0x07, 0x60, 0x31,
+	0x30, 0xd1, 0x70, 0x09, 0x14, 0x18, 0x0e, 0x23, 0x4a, 0xec, 0xbc, 0xc2, 0x8c, 0x05, 0xef, 0x82,
+	0x5c, 0x98, 0xa4, 0xdc, 0x2e, 0xd4, 0x67, 0x9a, 0xf3, 0x1b, 0x57, 0x5b, 0x6f, 0x7d, 0xca, 0x56,
+	0x56, 0xc9, 0x4e, 0xf1, 0xf9, 0xab, 0x6b, 0x53, 0x3f, 0xbf, 0x79, 0x7a, 0xdd, 0x72, 0x54, 0x0e,
+	0xfc, 0x08, 0x94, 0x3d, 0x44, 0x82, 0xe3, 0x28, 0x10, 0x03, 0x37, 0xf6, 0x12, 0x6e, 0xcf, 0xaa,
+	0x92, 0x95, 0x46, 0xde, 0x3d, 0x2f, 0xe1, 0xf0, 0x4b, 0x00, 0x13, 0x16, 0xf9, 0xd8, 0x4d, 0x30,
+	0x73, 0xc3, 0x24, 0x75, 0x07, 0x34, 0x65, 0xf6, 0x5c, 0xdd, 0x6a, 0xce, 0x6f, 0xac, 0xb4, 0xcc,
+	0xab, 0xa4, 0x2a, 0x5a, 0x46, 0x15, 0xad, 0x7b, 0x34, 0x22, 0x93, 0xd7, 0x5d, 0x56, 0xf9, 0x3d,
+	0xcc, 0x76, 0x92, 0xf4, 0x01, 0x4d, 0x19, 0xbc, 0x0b, 0xf2, 0x5c, 0xa0, 0x43, 0x6c, 0x17, 0xdf,
+	0xe1, 0x14, 0x9d, 0x02, 0xef, 0x80, 0x02, 0x17, 0x48, 0xa4, 0xdc, 0x06, 0x75, 0xab, 0x59, 0xde,
+	0x58, 0xbb, 0xe0, 0xcd, 0xf2, 0x4b, 0xf6, 0x55, 0x90, 0x63, 0x82, 0xe1, 0x07, 0xa0, 0x94, 0x7d,
+	0x6c, 0x57, 0x55, 0x6c, 0x5e, 0x29, 0xe0, 0x52, 0xe6, 0xdc, 0x31, 0x15, 0x61, 0x38, 0x49, 0x85,
+	0x3a, 0xc8, 0x95, 0x15, 0xb9, 0xa4, 0xa2, 0x4a, 0x63, 0x6f, 0x27, 0xe1, 0xf0, 0x13, 0x50, 0x95,
+	0xe5, 0xe7, 0x02, 0x33, 0x1c, 0xb8, 0x03, 0x1c, 0x85, 0x03, 0x61, 0x97, 0xea, 0x56, 0x73, 0xc6,
+	0xa9, 0x8c, 0x81, 0x07, 0xca, 0xaf, 0xcf, 0x54, 0x32, 0xcf, 0x22, 0xcb, 0x2a, 0xb2, 0x64, 0xbc,
+	0x3a, 0xac, 0xf1, 0x5b, 0x1e, 0x14, 0x7a, 0x88, 0xa1, 0x98, 0xc3, 0x03, 0x50, 0x8d, 0x23, 0xe2,
+	0xaa, 0xe7, 0x66, 0x45, 0x57, 0x8a, 0xfc, 0xbf, 0x95, 0x2a, 0xc7, 0x11, 0xe9, 0xcb, 0x6c, 0x5d,
+	0x72, 0xf8, 0x31, 0xa8, 0xa4, 0xc4, 0xa3, 0x24, 0x88, 0x48, 0xe8, 0x7a, 0x43, 0xea, 0x1f, 0x72,
+	0xa5, 0xe5, 0x9c, 0x73, 0x79, 0xe4, 0xef, 0x28, 0x37, 0xbc, 0x05, 0x96, 0x62, 0x74, 0xe2, 0x1a,
+	0x6e, 0x5c, 0x5d, 0xaf, 0x32, 0x94, 0x92, 0x4b, 0xce, 0x95, 0x18, 0x9d, 0x38, 0x06, 0xec, 0x61,
+	0xa6, 0xb2, 0xa0, 0x0d, 0x66, 0xb5, 0x1c, 0xa5, 0x72, 0x67, 0x9a, 0x45, 0x27, 0x33, 0xe1, 0x6d,
+	0xb0, 0x94, 0x30, 0x9a, 0x50, 0x8e, 0x86, 0xee, 0x71, 0x44, 0x02, 0x7a, 0x9c, 0xdd, 0x9f, 0x57,
+	0xf7, 0x2f, 0x64, 0xe8, 0x63, 0x05, 0x1a, 0x12, 0x77, 0xc0, 0xb2, 0x24, 0x91, 0x61, 0x9a, 0x85,
+	0xba, 0xd3, 0x2e, 0x28, 0x16, 0x0b, 0x31, 0x3a, 0xe9, 0x65, 0x68, 0x0f, 0xb3, 0x5d, 0x89, 0xc1,
+	0xcf, 0xc0, 0x8a, 0x4c, 0x1b, 0x4b, 0x61, 0x92, 0xfe, 0xac, 0x4a, 0x94, 0x8f, 0xdb, 0x1c, 0xe3,
+	0xa3, 0x17, 0xf4, 0x74, 0xc9, 0xf5, 0x8d, 0x32, 0x87, 0x92, 0xe0, 0xdd, 0x24, 0x1e, 0x47, 0xa4,
+	0x67, 0xb2, 0x3b, 0x94, 0x04, 0xf2, 0x0d, 0x21, 0xd2, 0x04, 0x92, 0x21, 0xf2, 0x71, 0x8c, 0x89,
+	0x70, 0x31, 0x11, 0xec, 0x54, 0x89, 0x3e, 0xe7, 0x2c, 0x84, 0x48, 0xde, 0xdf, 0xcb, 0xc0, 0x6d,
+	0x89, 0xc1, 0xfb, 0x60, 0xf6, 0x58, 0x09, 0x42, 0xcb, 0x7b, 0x7e, 0xe3, 0xfd, 0x0b, 0xe4, 0xdd,
+	0xf7, 0xa9, 0x1c, 0x1e, 0x8f, 0x75, 0xe0, 0x24, 0x8d, 0x2c, 0x19, 0xb6, 0xc0, 0x95, 0x27, 0x68,
+	0x38, 0xf4, 0x90, 0x7f, 0xe8, 0x72, 0x1f, 0x11, 0x77, 0x18, 0xc5, 0x91, 0x30, 0xa2, 0xaf, 0x66,
+	0x50, 0xdf, 0x47, 0x64, 0x57, 0x02, 0x32, 0x5e, 0x95, 0x7c, 0x44, 0x95, 0xd0, 0x00, 0x67, 0xf2,
+	0xaf, 0xca, 0x72, 0x67, 0x88, 0xec, 0x2d, 0x7e, 0xf7, 0xbd, 0x1f, 0xde, 0x3c, 0xbd, 0xbe, 0x2c,
+	0x27, 0xf8, 0xc9, 0xe4, 0x66, 0xd1, 0x0a, 0x6e, 0xfc, 0x6a, 0x81, 0xf2, 0x79, 0x92, 0xf0, 0x43,
+	0x50, 0x1e, 0x22, 0x81, 0x89, 0x7f, 0xaa, 0x6a, 0x12, 0x73, 0xa5, 0xe8, 0x9c, 0x73, 0xc9, 0x78,
+	0x7b, 0x98, 0xed, 0x71, 0x78, 0x03, 0xc0, 0xf1, 0x48, 0x52, 0x71, 0xb2, 0x09, 0xb5, 0x56, 0x2b,
+	0x23, 0x44, 0xc6, 0xca, 0xc9, 0xb4, 0x01, 0x16, 0x9f, 0x30, 0x14, 0x4a, 0x56, 0xba, 0x63, 0xb3,
+	0x66, 0xd1, 0xa3, 0xff, 0xca, 0x39, 0xd0, 0xf4, 0xc2, 0x0d, 0x00, 0x27, 0x5a, 0x5c, 0xe9, 0x23,
+	0xd1, 0x03, 0x37, 0x27, 0x9b, 0x37, 0x43, 0xa4, 0x32, 0x12, 0xde, 0xf8, 0xce, 0x02, 0xc0, 0x51,
+	0x5a, 0xde, 0x8d, 0xc8, 0x21, 0x5c, 0x91, 0x1b, 0x44, 0x5a, 0x2e, 0x32, 0x2b, 0xc2, 0x28, 0x7d,
+	0x73, 0x02, 0xf2, 0xf4, 0x9e, 0xc8, 0xa0, 0x0e, 0x5c, 0x04, 0x05, 0x26, 0x84, 0x9b, 0x72, 0xc3,
+	0x2b, 0xcf, 0x84, 0x78, 0x74, 0xd1, 0xf8, 0xcd, 0x5d, 0x30, 0x7e, 0x1b, 0xbf, 0x4c, 0x83, 0xb9,
+	0x4c, 0xeb, 0x13, 0xdb, 0x29, 0xa7, 0xb6, 0xd3, 0x0a, 0x98, 0xd3, 0xa3, 0x25, 0x0a, 0x4c, 0x95,
+	0x66, 0x95, 0xdd, 0x55, 0x8b, 0x2b, 0x93, 0xf3, 0x7f, 0x6e, 0xa1, 0x51, 0x24, 0xfc, 0x1c, 0x14,
+	0x47, 0x1a, 0x50, 0xcd, 0x3c, 0xbf, 0xb1, 0xac, 0x14, 0xa8, 0x8e, 0x95, 0xe2, 0x1b, 0x09, 0x61,
+	0x52, 0x77, 0xe3, 0x24, 0xb9, 0x84, 0xe5, 0x99, 0x2e, 0x65, 0x01, 0x66, 0x76, 0x5e, 0xcd, 0x83,
+	0xa2, 0xf4, 0x1c, 0x48, 0x87, 0x5c, 0x64, 0x66, 0x0c, 0x16, 0xd4, 0x18, 0x34, 0x16, 0xbc, 0x0f,
+	0xf2, 0x82, 0x0a, 0x34, 0x54, 0x8d, 0x5a, 0xec, 0x7c, 0x2a, 0xcf, 0xfe, 0xe3, 0xd5, 0xb5, 0x45,
+	0xcd, 0x97, 0x07, 0x87, 0xad, 0x88, 0xb6, 0x63, 0x24, 0x06, 0xad, 0x2e, 0x11, 0x2f, 0x9f, 0xdd,
+	0x04, 0xe6, 0x21, 0x5d, 0x22, 0xcc, 0x7a, 0x50, 0xe9, 0x8d, 0x3d, 0x50, 0xed, 0x61, 0x35, 0xd1,
+	0xc6, 0x7d, 0x7e, 0xae, 0x4c, 0xd6, 0xf9, 0x32, 0xad, 0x01, 0x10, 0xa4, 0xa3, 0xd1, 0x3c, 0xad,
+	0x38, 0x15, 0x83, 0xd4, 0x8c, 0xe5, 0xeb, 0xdf, 0x02, 0x30, 0x5e, 0x26, 0xf0, 0x2a, 0x58, 0xde,
+	0x3f, 0xd8, 0xda, 0x76, 0xfb, 0x0f, 0x37, 0x1f, 0x3e, 0xea, 0xbb, 0x8f, 0xf6, 0xfb, 0xbd, 0xed,
+	0x7b, 0xdd, 0xfb, 0xdd, 0xed, 0xad, 0xca, 0x14, 0x5c, 0x02, 0x70, 0x12, 0xdc, 0xbc, 0xf7, 0xb0,
+	0xfb, 0xd5, 0x76, 0xc5, 0x82, 0x2b, 0x60, 0xf1, 0x7c, 0x52, 0xe7, 0x60, 0x7f, 0xab, 0xbb, 0xbf,
+	0x53, 0x99, 0xfe, 0x67, 0xca, 0x17, 0x9b, 0xdd, 0xdd, 0xed, 0xad, 0xca, 0xcc, 0x6a, 0xee, 0xfb,
+	0x9f, 0x6a, 0x53, 0x9d, 0xee, 0xf3, 0xd7, 0x35, 0xeb, 0xc5, 0xeb, 0x9a, 0xf5, 0xe7, 0xeb, 0x9a,
+	0xf5, 0xe3, 0x59, 0x6d, 0xea, 0xc5, 0x59, 0x6d, 0xea, 0xf7, 0xb3, 0xda, 0xd4, 0xd7, 0xed, 0x30,
+	0x12, 0x83, 0xd4, 0x6b, 0xf9, 0x34, 0x6e, 0xfb, 0x94, 0x70, 0x4c, 0x78, 0xca, 0x6f, 0xca, 0x6e,
+	0x7c, 0xab, 0x23, 0xd5, 0xef, 0x2a, 0xaf, 0xa0, 0x7e, 0x58, 0xdd, 0xfa, 0x3b, 0x00, 0x00, 0xff,
+	0xff, 0x53, 0x99, 0xd2, 0x77, 0x0a, 0x0a, 0x00, 0x00,
 }
 
 func (m *GpuGroup) Marshal() (dAtA []byte, err error) {
@@ -444,6 +852,11 @@ func (m *GpuGroup) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.Reserved != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Reserved))
+		i--
+		dAtA[i] = 0x20
+	}
 	if m.MemoryMib != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.MemoryMib))
 		i--
@@ -606,6 +1019,56 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.MaxPlacementNodes != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxPlacementNodes))
+		i--
+		dAtA[i] = 0x60
+	}
+	if m.FallbackScanLimit != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.FallbackScanLimit))
+		i--
+		dAtA[i] = 0x58
+	}
+	{
+		size, err := m.Weights.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x52
+	if m.GasPerPlacementEntry != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.GasPerPlacementEntry))
+		i--
+		dAtA[i] = 0x48
+	}
+	{
+		size, err := m.MinProposerBond.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	if m.MaxAllocationsPerBlock != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxAllocationsPerBlock))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.MaxProposalsPerLease != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxProposalsPerLease))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.ProposalWindowBlocks != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ProposalWindowBlocks))
+		i--
+		dAtA[i] = 0x28
+	}
 	if len(m.Regions) > 0 {
 		for iNdEx := len(m.Regions) - 1; iNdEx >= 0; iNdEx-- {
 			i -= len(m.Regions[iNdEx])
@@ -638,6 +1101,207 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *ScoringWeights) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ScoringWeights) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ScoringWeights) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ReputationPerBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ReputationPerBps))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.FragmentationPerGpu != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.FragmentationPerGpu))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.BandwidthPerMbps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BandwidthPerMbps))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.LatencyPerMs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LatencyPerMs))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *RegionLink) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *RegionLink) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *RegionLink) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.BandwidthMbps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BandwidthMbps))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.RttUs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RttUs))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.RegionB) > 0 {
+		i -= len(m.RegionB)
+		copy(dAtA[i:], m.RegionB)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.RegionB)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.RegionA) > 0 {
+		i -= len(m.RegionA)
+		copy(dAtA[i:], m.RegionA)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.RegionA)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Proposal) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Proposal) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Proposal) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Total.Size()
+		i -= size
+		if _, err := m.Total.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.Height != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.RingOrder) > 0 {
+		for iNdEx := len(m.RingOrder) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.RingOrder[iNdEx])
+			copy(dAtA[i:], m.RingOrder[iNdEx])
+			i = encodeVarintTypes(dAtA, i, uint64(len(m.RingOrder[iNdEx])))
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Placement) > 0 {
+		for iNdEx := len(m.Placement) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Placement[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.Proposer) > 0 {
+		i -= len(m.Proposer)
+		copy(dAtA[i:], m.Proposer)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Proposer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Id != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *PendingAllocation) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *PendingAllocation) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *PendingAllocation) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DueHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.DueHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTypes(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTypes(v)
 	base := offset
@@ -664,6 +1328,9 @@ func (m *GpuGroup) Size() (n int) {
 	}
 	if m.MemoryMib != 0 {
 		n += 1 + sovTypes(uint64(m.MemoryMib))
+	}
+	if m.Reserved != 0 {
+		n += 1 + sovTypes(uint64(m.Reserved))
 	}
 	return n
 }
@@ -744,6 +1411,123 @@ func (m *Params) Size() (n int) {
 			l = len(s)
 			n += 1 + l + sovTypes(uint64(l))
 		}
+	}
+	if m.ProposalWindowBlocks != 0 {
+		n += 1 + sovTypes(uint64(m.ProposalWindowBlocks))
+	}
+	if m.MaxProposalsPerLease != 0 {
+		n += 1 + sovTypes(uint64(m.MaxProposalsPerLease))
+	}
+	if m.MaxAllocationsPerBlock != 0 {
+		n += 1 + sovTypes(uint64(m.MaxAllocationsPerBlock))
+	}
+	l = m.MinProposerBond.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.GasPerPlacementEntry != 0 {
+		n += 1 + sovTypes(uint64(m.GasPerPlacementEntry))
+	}
+	l = m.Weights.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.FallbackScanLimit != 0 {
+		n += 1 + sovTypes(uint64(m.FallbackScanLimit))
+	}
+	if m.MaxPlacementNodes != 0 {
+		n += 1 + sovTypes(uint64(m.MaxPlacementNodes))
+	}
+	return n
+}
+
+func (m *ScoringWeights) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LatencyPerMs != 0 {
+		n += 1 + sovTypes(uint64(m.LatencyPerMs))
+	}
+	if m.BandwidthPerMbps != 0 {
+		n += 1 + sovTypes(uint64(m.BandwidthPerMbps))
+	}
+	if m.FragmentationPerGpu != 0 {
+		n += 1 + sovTypes(uint64(m.FragmentationPerGpu))
+	}
+	if m.ReputationPerBps != 0 {
+		n += 1 + sovTypes(uint64(m.ReputationPerBps))
+	}
+	return n
+}
+
+func (m *RegionLink) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.RegionA)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.RegionB)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.RttUs != 0 {
+		n += 1 + sovTypes(uint64(m.RttUs))
+	}
+	if m.BandwidthMbps != 0 {
+		n += 1 + sovTypes(uint64(m.BandwidthMbps))
+	}
+	return n
+}
+
+func (m *Proposal) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovTypes(uint64(m.Id))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovTypes(uint64(m.LeaseId))
+	}
+	l = len(m.Proposer)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.Placement) > 0 {
+		for _, e := range m.Placement {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if len(m.RingOrder) > 0 {
+		for _, s := range m.RingOrder {
+			l = len(s)
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.Height != 0 {
+		n += 1 + sovTypes(uint64(m.Height))
+	}
+	l = m.Total.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *PendingAllocation) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovTypes(uint64(m.LeaseId))
+	}
+	if m.DueHeight != 0 {
+		n += 1 + sovTypes(uint64(m.DueHeight))
 	}
 	return n
 }
@@ -849,6 +1633,25 @@ func (m *GpuGroup) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.MemoryMib |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reserved", wireType)
+			}
+			m.Reserved = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reserved |= uint32(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
@@ -1430,6 +2233,791 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 			}
 			m.Regions = append(m.Regions, string(dAtA[iNdEx:postIndex]))
 			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProposalWindowBlocks", wireType)
+			}
+			m.ProposalWindowBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ProposalWindowBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxProposalsPerLease", wireType)
+			}
+			m.MaxProposalsPerLease = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxProposalsPerLease |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxAllocationsPerBlock", wireType)
+			}
+			m.MaxAllocationsPerBlock = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxAllocationsPerBlock |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinProposerBond", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MinProposerBond.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GasPerPlacementEntry", wireType)
+			}
+			m.GasPerPlacementEntry = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GasPerPlacementEntry |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Weights", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Weights.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FallbackScanLimit", wireType)
+			}
+			m.FallbackScanLimit = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FallbackScanLimit |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxPlacementNodes", wireType)
+			}
+			m.MaxPlacementNodes = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxPlacementNodes |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ScoringWeights) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ScoringWeights: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ScoringWeights: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LatencyPerMs", wireType)
+			}
+			m.LatencyPerMs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LatencyPerMs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BandwidthPerMbps", wireType)
+			}
+			m.BandwidthPerMbps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BandwidthPerMbps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FragmentationPerGpu", wireType)
+			}
+			m.FragmentationPerGpu = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FragmentationPerGpu |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReputationPerBps", wireType)
+			}
+			m.ReputationPerBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReputationPerBps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *RegionLink) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: RegionLink: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: RegionLink: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RegionA", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RegionA = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RegionB", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RegionB = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RttUs", wireType)
+			}
+			m.RttUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RttUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BandwidthMbps", wireType)
+			}
+			m.BandwidthMbps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BandwidthMbps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Proposal) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Proposal: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Proposal: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Proposer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Proposer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Placement", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Placement = append(m.Placement, types1.Placement{})
+			if err := m.Placement[len(m.Placement)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RingOrder", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RingOrder = append(m.RingOrder, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Total", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Total.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *PendingAllocation) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: PendingAllocation: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: PendingAllocation: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DueHeight", wireType)
+			}
+			m.DueHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DueHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])

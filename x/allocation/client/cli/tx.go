@@ -35,7 +35,7 @@ func NewTxCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(NewRegisterNodeCmd())
+	cmd.AddCommand(NewRegisterNodeCmd(), NewProposeCmd())
 	return cmd
 }
 

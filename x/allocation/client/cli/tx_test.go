@@ -7,6 +7,7 @@ import (
 
 	"github.com/consensus-nro/nro/x/allocation/client/cli"
 	"github.com/consensus-nro/nro/x/allocation/types"
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
 func TestParseGPUGroups(t *testing.T) {
@@ -79,4 +80,16 @@ func TestParseGPUGroups(t *testing.T) {
 			require.Contains(t, err.Error(), s, tc.name)
 		}
 	}
+}
+
+func TestParsePlacement(t *testing.T) {
+	got, err := cli.ParsePlacement([]string{"gpu-a:8,gpu-b:4", "gpu-c:1"})
+	require.NoError(t, err)
+	require.Equal(t, []leasetypes.Placement{{NodeId: "gpu-a", Gpus: 8}, {NodeId: "gpu-b", Gpus: 4}, {NodeId: "gpu-c", Gpus: 1}}, got)
+	for _, bad := range []string{"gpu-a", "gpu-a:0", "gpu-a:x", ":4", "gpu-a:-1"} {
+		_, err := cli.ParsePlacement([]string{bad})
+		require.ErrorContains(t, err, "want NODE_ID:GPUS", bad)
+	}
+	_, err = cli.ParsePlacement(nil)
+	require.ErrorContains(t, err, "at least one")
 }

@@ -1,0 +1,333 @@
+package keeper
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/consensus-nro/nro/x/allocation/types"
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
+)
+
+// view caches the nodes and region links read while leases are decided, so that a node shared by several
+// candidates or leases is decoded once. Whoever writes a node through it (reserve) updates the cache; it
+// must not outlive the EndBlock or transaction that made it.
+type view struct {
+	k     Keeper
+	ctx   context.Context
+	nodes map[string]*types.Node
+	links map[[2]string]*types.RegionLink
+}
+
+func (k Keeper) newView(ctx context.Context) *view {
+	return &view{k: k, ctx: ctx, nodes: map[string]*types.Node{}, links: map[[2]string]*types.RegionLink{}}
+}
+
+func (v *view) node(id string) (*types.Node, error) {
+	if n, ok := v.nodes[id]; ok {
+		if n == nil {
+			return nil, types.ErrNodeNotFound.Wrapf("no node with id %q", id)
+		}
+		return n, nil
+	}
+	n, err := v.k.GetNode(v.ctx, id)
+	if err != nil {
+		if errors.Is(err, types.ErrNodeNotFound) {
+			v.nodes[id] = nil
+		}
+		return nil, err
+	}
+	v.nodes[id] = &n
+	return &n, nil
+}
+
+// link returns the region link between a and b, or nil when the pair was never measured.
+func (v *view) link(a, b string) (*types.RegionLink, error) {
+	a, b = types.LinkKey(a, b)
+	key := [2]string{a, b}
+	if l, ok := v.links[key]; ok {
+		return l, nil
+	}
+	l, err := v.k.RegionLinks.Get(v.ctx, collections.Join(a, b))
+	if errors.Is(err, collections.ErrNotFound) {
+		v.links[key] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	v.links[key] = &l
+	return &l, nil
+}
+
+func (v *view) rtt(a, b string) (uint64, bool) {
+	l, err := v.link(a, b)
+	if err != nil || l == nil {
+		return 0, false
+	}
+	return l.RttUs, true
+}
+
+// scoredNode picks the GPU group of a node that a lease takes gpus GPUs from — the first group, in the node's
+// order, with the lease's model and memory and enough free GPUs — and records the inputs of the cost.
+func scoredNode(n *types.Node, spec leasetypes.LeaseSpec, gpus uint32) (types.ScoredNode, error) {
+	if n.Status != types.NODE_STATUS_ACTIVE {
+		return types.ScoredNode{}, fmt.Errorf("node %s is %s; only ACTIVE nodes take leases", n.Id, n.Status)
+	}
+	var matching []string
+	for i, g := range n.Gpus {
+		if (spec.GpuModel != "" && g.Model != spec.GpuModel) || g.MemoryMib < spec.MinGpuMemoryMib {
+			continue
+		}
+		if g.Free() >= gpus {
+			return types.ScoredNode{
+				NodeId:          n.Id,
+				Region:          n.Region,
+				GpuGroup:        uint32(i),
+				GpuModel:        g.Model,
+				GpuMemoryMib:    g.MemoryMib,
+				Gpus:            gpus,
+				FreeBefore:      g.Free(),
+				BandwidthMbps:   n.BandwidthMbps,
+				PricePerGpuHour: n.PricePerGpuHour.Amount,
+				ReputationBps:   n.ReputationBps,
+			}, nil
+		}
+		matching = append(matching, fmt.Sprintf("%s:%d MiB %d of %d free", g.Model, g.MemoryMib, g.Free(), g.Count))
+	}
+	want := spec.GpuModel
+	if want == "" {
+		want = "any model"
+	}
+	if len(matching) > 0 {
+		return types.ScoredNode{}, fmt.Errorf("node %s: %d GPUs asked but no matching group has that many free (over-commit): %s",
+			n.Id, gpus, strings.Join(matching, "; "))
+	}
+	return types.ScoredNode{}, fmt.Errorf("node %s has no %s GPUs with at least %d MiB", n.Id, want, spec.MinGpuMemoryMib)
+}
+
+// buildCandidate reads everything the cost needs for a placement and ring from the current state.
+func (v *view) buildCandidate(spec leasetypes.LeaseSpec, placement []leasetypes.Placement, ring []string) (types.Candidate, error) {
+	c := types.Candidate{Nodes: make([]types.ScoredNode, 0, len(placement))}
+	regionOf := make(map[string]string, len(placement))
+	for _, p := range placement {
+		n, err := v.node(p.NodeId)
+		if err != nil {
+			return c, err
+		}
+		sn, err := scoredNode(n, spec, p.Gpus)
+		if err != nil {
+			return c, err
+		}
+		c.Nodes = append(c.Nodes, sn)
+		regionOf[sn.NodeId] = sn.Region
+	}
+	if len(ring) == 0 {
+		ring = make([]string, len(placement))
+		for i, p := range placement {
+			ring[i] = p.NodeId
+		}
+	}
+	c.RingOrder = slices.Clone(ring)
+	for _, id := range ring {
+		if _, ok := regionOf[id]; !ok {
+			return c, fmt.Errorf("ring_order names %s, which is not in the placement", id)
+		}
+	}
+	for _, h := range types.RingHops(regionOf, ring) {
+		l, err := v.link(h[0], h[1])
+		if err != nil {
+			return c, err
+		}
+		if l == nil {
+			return c, errorsmod.Wrapf(types.ErrUnknownLink, "no measured link between %s and %s; their RTT cannot be checked", h[0], h[1])
+		}
+		c.Links = append(c.Links, *l)
+	}
+	return c, nil
+}
+
+// proposalsOf returns the proposals kept for a lease, in id order.
+func (k Keeper) proposalsOf(ctx context.Context, leaseID uint64) ([]types.Proposal, error) {
+	it, err := k.ProposalsByLease.Iterate(ctx, collections.NewPrefixedPairRange[uint64, uint64](leaseID))
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []types.Proposal
+	for ; it.Valid(); it.Next() {
+		key, err := it.Key()
+		if err != nil {
+			return nil, err
+		}
+		p, err := k.Proposals.Get(ctx, key.K2())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// ProposalsByRank returns a lease's proposals best first (lowest total at submission, then lowest id).
+func (k Keeper) ProposalsByRank(ctx context.Context, leaseID uint64) ([]types.Proposal, error) {
+	ps, err := k.proposalsOf(ctx, leaseID)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(ps, func(a, b types.Proposal) int {
+		if c := a.Total.BigIntMut().Cmp(b.Total.BigIntMut()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Id, b.Id)
+	})
+	return ps, nil
+}
+
+func (k Keeper) removeProposal(ctx context.Context, p types.Proposal) error {
+	if err := k.ProposalsByLease.Remove(ctx, collections.Join(p.LeaseId, p.Id)); err != nil {
+		return err
+	}
+	return k.Proposals.Remove(ctx, p.Id)
+}
+
+func (k Keeper) discardProposals(ctx context.Context, leaseID uint64) error {
+	ps, err := k.proposalsOf(ctx, leaseID)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if err := k.removeProposal(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// canPropose: the agent of an ACTIVE node, or an account whose spendable balance holds min_proposer_bond.
+func (k Keeper) canPropose(ctx context.Context, proposer sdk.AccAddress, params types.Params) error {
+	it, err := k.Nodes.Indexes.Agent.MatchExact(ctx, proposer)
+	if err != nil {
+		return err
+	}
+	ids, err := it.PrimaryKeys()
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		n, err := k.Nodes.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n.Status == types.NODE_STATUS_ACTIVE {
+			return nil
+		}
+	}
+	has := k.bk.SpendableCoins(ctx, proposer).AmountOf(params.MinProposerBond.Denom)
+	if has.GTE(params.MinProposerBond.Amount) {
+		return nil
+	}
+	return errorsmod.Wrapf(types.ErrNotProposer, "%s is not the agent of an ACTIVE node and holds %s%s, less than min_proposer_bond %s",
+		proposer, has, params.MinProposerBond.Denom, params.MinProposerBond)
+}
+
+// ProposeAllocation validates a proposal fully against the lease and the current state, charges gas for its
+// size, scores it and keeps it if it is among the best max_proposals_per_lease.
+func (k Keeper) ProposeAllocation(ctx context.Context, msg *types.MsgProposeAllocation) (uint64, types.ScoreBreakdown, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return 0, types.ScoreBreakdown{}, err
+	}
+	proposer, err := k.addrCodec.StringToBytes(msg.Proposer)
+	if err != nil {
+		return 0, types.ScoreBreakdown{}, errorsmod.Wrapf(types.ErrInvalidAddress, "proposer %q: %v", msg.Proposer, err)
+	}
+	proposerStr, err := k.addrCodec.BytesToString(proposer)
+	if err != nil {
+		return 0, types.ScoreBreakdown{}, err
+	}
+	lease, err := k.leases().GetLease(ctx, msg.LeaseId)
+	if err != nil {
+		return 0, types.ScoreBreakdown{}, err
+	}
+	if lease.State != leasetypes.LEASE_STATE_PENDING {
+		return 0, types.ScoreBreakdown{}, errorsmod.Wrapf(types.ErrLeaseNotPending,
+			"lease %d is %s; proposals are only accepted for PENDING leases", lease.Id, lease.State)
+	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	closes := lease.CreatedHeight + int64(params.ProposalWindowBlocks)
+	if sdkCtx.BlockHeight() > closes {
+		return 0, types.ScoreBreakdown{}, errorsmod.Wrapf(types.ErrProposalWindow,
+			"the proposal window of lease %d closed at height %d (now %d); the lease is being placed by the chain", lease.Id, closes, sdkCtx.BlockHeight())
+	}
+	if err := k.canPropose(ctx, proposer, params); err != nil {
+		return 0, types.ScoreBreakdown{}, err
+	}
+	if len(msg.Placement) > int(params.MaxPlacementNodes) {
+		return 0, types.ScoreBreakdown{}, errorsmod.Wrapf(types.ErrInvalidProposal,
+			"placement has %d nodes; at most max_placement_nodes %d", len(msg.Placement), params.MaxPlacementNodes)
+	}
+	// Validation reads every node and ring link: charge for it before doing it.
+	sdkCtx.GasMeter().ConsumeGas(params.GasPerPlacementEntry*uint64(len(msg.Placement)+len(msg.RingOrder)), "allocation proposal validation")
+
+	v := k.newView(ctx)
+	c, err := v.buildCandidate(lease.Spec, msg.Placement, msg.RingOrder)
+	if err != nil {
+		return 0, types.ScoreBreakdown{}, errorsmod.Wrapf(types.ErrInvalidProposal, "lease %d: %v", lease.Id, err)
+	}
+	score, err := types.ScoreCandidate(lease.Spec, lease.BlocksPerHour, params.Weights, c, params.MaxPlacementNodes)
+	if err != nil {
+		return 0, types.ScoreBreakdown{}, errorsmod.Wrapf(types.ErrInvalidProposal, "lease %d: %v", lease.Id, err)
+	}
+
+	kept, err := k.ProposalsByRank(ctx, lease.Id)
+	if err != nil {
+		return 0, types.ScoreBreakdown{}, err
+	}
+	var evicted uint64
+	if len(kept) >= int(params.MaxProposalsPerLease) {
+		worst := kept[len(kept)-1]
+		if !score.Total.LT(worst.Total) {
+			return 0, types.ScoreBreakdown{}, errorsmod.Wrapf(types.ErrProposalNotBetter,
+				"cost %s is not below the worst of the %d kept proposals for lease %d (%s); propose a cheaper placement",
+				score.Total, len(kept), lease.Id, worst.Total)
+		}
+		if err := k.removeProposal(ctx, worst); err != nil {
+			return 0, types.ScoreBreakdown{}, err
+		}
+		evicted = worst.Id
+	}
+	id, err := k.ProposalSeq.Next(ctx)
+	if err == nil && id == 0 { // ids start at 1; a store without genesis starts the sequence at 0
+		id, err = k.ProposalSeq.Next(ctx)
+	}
+	if err != nil {
+		return 0, types.ScoreBreakdown{}, err
+	}
+	p := types.Proposal{
+		Id:        id,
+		LeaseId:   lease.Id,
+		Proposer:  proposerStr,
+		Placement: slices.Clone(msg.Placement),
+		RingOrder: slices.Clone(c.RingOrder),
+		Height:    sdkCtx.BlockHeight(),
+		Total:     score.Total,
+	}
+	if err := k.Proposals.Set(ctx, id, p); err != nil {
+		return 0, types.ScoreBreakdown{}, err
+	}
+	if err := k.ProposalsByLease.Set(ctx, collections.Join(lease.Id, id)); err != nil {
+		return 0, types.ScoreBreakdown{}, err
+	}
+	return id, score, sdkCtx.EventManager().EmitTypedEvent(&types.EventAllocationProposed{
+		ProposalId: id, LeaseId: lease.Id, Proposer: proposerStr, Score: score, EvictedProposalId: evicted,
+	})
+}

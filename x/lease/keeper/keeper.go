@@ -1,0 +1,223 @@
+// Package keeper holds x/lease's state and logic: leases, their escrowed deposits, lazy payment of the
+// providers, the deadline queue that closes and expires leases, and the settlement records of closed leases.
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/store"
+	"cosmossdk.io/log/v2"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/consensus-nro/nro/internal/collx"
+	"github.com/consensus-nro/nro/x/lease/types"
+)
+
+// LeaseIndexes are the secondary indexes of the leases, so that queries, EndBlock and other modules narrow by
+// submitter, state or node without scanning every lease.
+type LeaseIndexes struct {
+	Submitter *indexes.Multi[sdk.AccAddress, uint64, types.Lease]
+	State     *indexes.Multi[int32, uint64, types.Lease]
+	// Node has one entry per distinct node of a lease's placement.
+	Node *collx.MultiIndex[string, uint64, types.Lease]
+}
+
+// IndexesList implements collections.Indexes.
+func (i LeaseIndexes) IndexesList() []collections.Index[uint64, types.Lease] {
+	return []collections.Index[uint64, types.Lease]{i.Submitter, i.State, i.Node}
+}
+
+func newLeaseIndexes(sb *collections.SchemaBuilder, addrCodec address.Codec) LeaseIndexes {
+	return LeaseIndexes{
+		Submitter: indexes.NewMulti(sb, types.LeasesBySubmitterKey, "leases_by_submitter",
+			sdk.AccAddressKey, collections.Uint64Key,
+			func(_ uint64, l types.Lease) (sdk.AccAddress, error) {
+				return addrCodec.StringToBytes(l.Submitter)
+			}),
+		State: indexes.NewMulti(sb, types.LeasesByStateKey, "leases_by_state",
+			collections.Int32Key, collections.Uint64Key,
+			func(_ uint64, l types.Lease) (int32, error) { return int32(l.State), nil }),
+		Node: collx.NewMultiIndex(sb, types.LeasesByNodeKey, "leases_by_node",
+			collections.StringKey, collections.Uint64Key,
+			func(_ uint64, l types.Lease) ([]string, error) { return l.NodeIDs(), nil }),
+	}
+}
+
+// RecordIndexes are the secondary indexes of the settlement records.
+type RecordIndexes struct {
+	Lease *indexes.Multi[uint64, uint64, types.SettlementRecord]
+	Node  *indexes.Multi[string, uint64, types.SettlementRecord]
+}
+
+// IndexesList implements collections.Indexes.
+func (i RecordIndexes) IndexesList() []collections.Index[uint64, types.SettlementRecord] {
+	return []collections.Index[uint64, types.SettlementRecord]{i.Lease, i.Node}
+}
+
+func newRecordIndexes(sb *collections.SchemaBuilder) RecordIndexes {
+	return RecordIndexes{
+		Lease: indexes.NewMulti(sb, types.SettlementRecordsByLeaseKey, "settlement_records_by_lease",
+			collections.Uint64Key, collections.Uint64Key,
+			func(_ uint64, r types.SettlementRecord) (uint64, error) { return r.LeaseId, nil }),
+		Node: indexes.NewMulti(sb, types.SettlementRecordsByNodeKey, "settlement_records_by_node",
+			collections.StringKey, collections.Uint64Key,
+			func(_ uint64, r types.SettlementRecord) (string, error) { return r.NodeId, nil }),
+	}
+}
+
+// allocRef holds the AllocationKeeper behind a pointer: x/allocation and x/lease depend on each other, so the
+// app sets it after building both keepers, and every copy of the Keeper (module, msg server, x/allocation's
+// own reference) must see it.
+type allocRef struct {
+	k types.AllocationKeeper
+}
+
+// Keeper is the x/lease keeper.
+type Keeper struct {
+	cdc          codec.BinaryCodec
+	storeService store.KVStoreService
+	logger       log.Logger
+	ak           types.AccountKeeper
+	bk           types.BankKeeper
+	addrCodec    address.Codec
+	alloc        *allocRef
+	// authority is the account allowed to change params: the gov module account.
+	authority string
+
+	Schema collections.Schema
+	Params collections.Item[types.Params]
+	// Leases maps lease id to lease.
+	Leases *collections.IndexedMap[uint64, types.Lease, LeaseIndexes]
+	// LeaseSeq is the next lease id; it starts at 1.
+	LeaseSeq collections.Sequence
+	// Deadlines holds (deadline height, lease id) for every PENDING lease (its expiry) and every ACTIVE lease
+	// (its end or the exhaustion of its deposit); EndBlock walks it in order.
+	Deadlines collections.KeySet[collections.Pair[int64, uint64]]
+	// SettlementRecords maps record id to what one node earned from one closed lease.
+	SettlementRecords *collections.IndexedMap[uint64, types.SettlementRecord, RecordIndexes]
+	// RecordSeq is the next settlement record id; it starts at 1.
+	RecordSeq collections.Sequence
+}
+
+// NewKeeper builds the keeper. It panics on a malformed authority or a missing module account, as the SDK's
+// keepers do. The AllocationKeeper is set afterwards with SetAllocationKeeper.
+func NewKeeper(
+	cdc codec.BinaryCodec,
+	storeService store.KVStoreService,
+	logger log.Logger,
+	ak types.AccountKeeper,
+	bk types.BankKeeper,
+	authority string,
+) Keeper {
+	addrCodec := ak.AddressCodec()
+	if _, err := addrCodec.StringToBytes(authority); err != nil {
+		panic(fmt.Errorf("x/lease: invalid authority %q: %w", authority, err))
+	}
+	if ak.GetModuleAddress(types.ModuleName) == nil {
+		panic("x/lease: module account is not set in the account keeper's permissions")
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	k := Keeper{
+		cdc:          cdc,
+		storeService: storeService,
+		logger:       logger.With("module", "x/"+types.ModuleName),
+		ak:           ak,
+		bk:           bk,
+		addrCodec:    addrCodec,
+		alloc:        &allocRef{},
+		authority:    authority,
+		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Leases: collections.NewIndexedMap(sb, types.LeasesKey, "leases", collections.Uint64Key,
+			codec.CollValue[types.Lease](cdc), newLeaseIndexes(sb, addrCodec)),
+		LeaseSeq: collections.NewSequence(sb, types.LeaseSeqKey, "lease_seq"),
+		Deadlines: collections.NewKeySet(sb, types.DeadlinesKey, "deadlines",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		SettlementRecords: collections.NewIndexedMap(sb, types.SettlementRecordsKey, "settlement_records",
+			collections.Uint64Key, codec.CollValue[types.SettlementRecord](cdc), newRecordIndexes(sb)),
+		RecordSeq: collections.NewSequence(sb, types.RecordSeqKey, "record_seq"),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(err)
+	}
+	k.Schema = schema
+	return k
+}
+
+// SetAllocationKeeper sets x/allocation's keeper. The app calls it once while wiring, after both keepers
+// exist; every copy of this Keeper sees it.
+func (k *Keeper) SetAllocationKeeper(a types.AllocationKeeper) {
+	if a == nil {
+		panic("x/lease: SetAllocationKeeper called with nil")
+	}
+	if k.alloc.k != nil {
+		panic("x/lease: AllocationKeeper is already set")
+	}
+	k.alloc.k = a
+}
+
+// Allocation returns x/allocation's keeper. It panics when the app has not called SetAllocationKeeper: the
+// module cannot work without it.
+func (k Keeper) Allocation() types.AllocationKeeper {
+	if k.alloc == nil || k.alloc.k == nil {
+		panic("x/lease: AllocationKeeper is not set; call Keeper.SetAllocationKeeper during app wiring")
+	}
+	return k.alloc.k
+}
+
+// Authority returns the params authority.
+func (k Keeper) Authority() string { return k.authority }
+
+// AddressCodec returns the account address codec.
+func (k Keeper) AddressCodec() address.Codec { return k.addrCodec }
+
+// Logger returns the module logger.
+func (k Keeper) Logger() log.Logger { return k.logger }
+
+// ModuleAddress is the module account holding every lease's escrow.
+func (k Keeper) ModuleAddress() sdk.AccAddress { return k.ak.GetModuleAddress(types.ModuleName) }
+
+// GetParams returns the current params.
+func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
+	return k.Params.Get(ctx)
+}
+
+// GetLease returns a lease by id, or ErrLeaseNotFound.
+func (k Keeper) GetLease(ctx context.Context, id uint64) (types.Lease, error) {
+	l, err := k.Leases.Get(ctx, id)
+	if err != nil {
+		if errors.Is(err, collections.ErrNotFound) {
+			return types.Lease{}, types.ErrLeaseNotFound.Wrapf("no lease with id %d", id)
+		}
+		return types.Lease{}, err
+	}
+	return l, nil
+}
+
+// canonicalAddress returns the bytes and the canonical (lower-case) bech32 form of an account address, so
+// that stored addresses compare equal whatever case the message used.
+func (k Keeper) canonicalAddress(addr string) (sdk.AccAddress, string, error) {
+	bz, err := k.addrCodec.StringToBytes(addr)
+	if err != nil {
+		return nil, "", err
+	}
+	s, err := k.addrCodec.BytesToString(bz)
+	return bz, s, err
+}
+
+// nextID returns the next value of a sequence, skipping 0 so that ids start at 1 even on a store that never
+// ran InitGenesis.
+func nextID(ctx context.Context, seq collections.Sequence) (uint64, error) {
+	id, err := seq.Next(ctx)
+	if err == nil && id == 0 {
+		id, err = seq.Next(ctx)
+	}
+	return id, err
+}

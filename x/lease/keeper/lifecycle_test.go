@@ -1,0 +1,731 @@
+package keeper_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/consensus-nro/nro/x/lease/testutil"
+	"github.com/consensus-nro/nro/x/lease/types"
+)
+
+func TestCancelLease(t *testing.T) {
+	f := testutil.NewFixture(t)
+	sub, subStr := f.Addr("submitter")
+	l := f.CreateLease(f.ValidCreateMsg(subStr))
+	f.NextBlock(5)
+	f.Alloc.ResetCalls()
+
+	res, err := f.MsgServer.CancelLease(f.Ctx, &types.MsgCancelLease{Submitter: subStr, LeaseId: l.Id})
+	require.NoError(t, err)
+	require.Equal(t, unro(48_000_000), res.Refunded)
+	got := f.Lease(l.Id)
+	require.Equal(t, types.LEASE_STATE_CANCELLED, got.State)
+	require.Equal(t, types.CLOSE_REASON_CANCELLED, got.CloseReason)
+	require.Equal(t, int64(15), got.ClosedHeight)
+	require.Equal(t, unro(48_000_000), got.Refunded)
+	require.Equal(t, int64(48_000_000), bal(f, sub))
+	require.True(t, f.ModuleBalance().IsZero())
+	require.Empty(t, deadlines(t, f))
+	require.Equal(t, []testutil.AllocationCall{{Method: "DropPendingLease", LeaseID: l.Id}}, f.Alloc.Calls)
+	requireEvents(t, f, &types.EventLeaseClosed{
+		LeaseId: l.Id, State: types.LEASE_STATE_CANCELLED, Reason: types.CLOSE_REASON_CANCELLED,
+		Paid: zero, Fees: zero, Refunded: unro(48_000_000),
+	})
+	f.RequireInvariant()
+}
+
+// TestSubmitterMessagesRejected covers cancel and close refusals: each changes nothing.
+func TestSubmitterMessagesRejected(t *testing.T) {
+	type setup struct {
+		f                      *testutil.Fixture
+		pending, active, ended types.Lease
+		sub, stranger          string
+	}
+	build := func(t *testing.T) setup {
+		f := testutil.NewFixture(t)
+		_, subStr := f.Addr("submitter")
+		_, strangerStr := f.Addr("stranger")
+		_, opStr := f.Addr("operator")
+		pending := f.CreateLease(f.ValidCreateMsg(subStr))
+		active := f.CreateLease(f.ValidCreateMsg(subStr))
+		active = f.Activate(active.Id, f.LeaseNode("gpu-node-1", opStr, 8, 3_000_000))
+		ended := f.CreateLease(f.ValidCreateMsg(subStr))
+		_, err := f.MsgServer.CancelLease(f.Ctx, &types.MsgCancelLease{Submitter: subStr, LeaseId: ended.Id})
+		require.NoError(t, err)
+		f.NextBlock(10)
+		f.Alloc.ResetCalls()
+		return setup{f: f, pending: pending, active: active, ended: f.Lease(ended.Id), sub: subStr, stranger: strangerStr}
+	}
+
+	cases := []struct {
+		name     string
+		call     func(s setup) error
+		err      error
+		contains func(s setup) []string
+	}{
+		{
+			name: "cancel by a stranger",
+			call: func(s setup) error {
+				_, err := s.f.MsgServer.CancelLease(s.f.Ctx, &types.MsgCancelLease{Submitter: s.stranger, LeaseId: s.pending.Id})
+				return err
+			},
+			err: types.ErrUnauthorized,
+			contains: func(s setup) []string {
+				return []string{"lease 1 was submitted by " + s.sub, "only its submitter may cancel it", "not " + s.stranger}
+			},
+		},
+		{
+			name: "cancel of an active lease",
+			call: func(s setup) error {
+				_, err := s.f.MsgServer.CancelLease(s.f.Ctx, &types.MsgCancelLease{Submitter: s.sub, LeaseId: s.active.Id})
+				return err
+			},
+			err: types.ErrLeaseNotPending,
+			contains: func(setup) []string {
+				return []string{"lease 2 is ACTIVE", "close it instead", "nrod tx lease close 2"}
+			},
+		},
+		{
+			name: "cancel of a cancelled lease",
+			call: func(s setup) error {
+				_, err := s.f.MsgServer.CancelLease(s.f.Ctx, &types.MsgCancelLease{Submitter: s.sub, LeaseId: s.ended.Id})
+				return err
+			},
+			err:      types.ErrLeaseNotPending,
+			contains: func(setup) []string { return []string{"lease 3 is LEASE_STATE_CANCELLED"} },
+		},
+		{
+			name: "cancel of an unknown lease",
+			call: func(s setup) error {
+				_, err := s.f.MsgServer.CancelLease(s.f.Ctx, &types.MsgCancelLease{Submitter: s.sub, LeaseId: 99})
+				return err
+			},
+			err:      types.ErrLeaseNotFound,
+			contains: func(setup) []string { return []string{"no lease with id 99"} },
+		},
+		{
+			name: "cancel of lease 0",
+			call: func(s setup) error {
+				_, err := s.f.MsgServer.CancelLease(s.f.Ctx, &types.MsgCancelLease{Submitter: s.sub})
+				return err
+			},
+			err:      types.ErrInvalidLeaseID,
+			contains: func(setup) []string { return []string{"lease_id must be set"} },
+		},
+		{
+			name: "cancel with a malformed signer",
+			call: func(s setup) error {
+				_, err := s.f.MsgServer.CancelLease(s.f.Ctx, &types.MsgCancelLease{Submitter: "nro1bad", LeaseId: 1})
+				return err
+			},
+			err:      types.ErrInvalidAddress,
+			contains: func(setup) []string { return []string{`submitter "nro1bad"`} },
+		},
+		{
+			name: "close by a stranger",
+			call: func(s setup) error {
+				_, err := s.f.MsgServer.CloseLease(s.f.Ctx, &types.MsgCloseLease{Submitter: s.stranger, LeaseId: s.active.Id})
+				return err
+			},
+			err: types.ErrUnauthorized,
+			contains: func(s setup) []string {
+				return []string{"lease 2 was submitted by " + s.sub, "only its submitter may close it"}
+			},
+		},
+		{
+			name: "close of a pending lease",
+			call: func(s setup) error {
+				_, err := s.f.MsgServer.CloseLease(s.f.Ctx, &types.MsgCloseLease{Submitter: s.sub, LeaseId: s.pending.Id})
+				return err
+			},
+			err: types.ErrLeaseNotActive,
+			contains: func(setup) []string {
+				return []string{"lease 1 is PENDING", "cancel it instead", "nrod tx lease cancel 1"}
+			},
+		},
+		{
+			name: "close of a cancelled lease",
+			call: func(s setup) error {
+				_, err := s.f.MsgServer.CloseLease(s.f.Ctx, &types.MsgCloseLease{Submitter: s.sub, LeaseId: s.ended.Id})
+				return err
+			},
+			err:      types.ErrLeaseNotActive,
+			contains: func(setup) []string { return []string{"lease 3 is already LEASE_STATE_CANCELLED"} },
+		},
+		{
+			name: "close of an unknown lease",
+			call: func(s setup) error {
+				_, err := s.f.MsgServer.CloseLease(s.f.Ctx, &types.MsgCloseLease{Submitter: s.sub, LeaseId: 42})
+				return err
+			},
+			err:      types.ErrLeaseNotFound,
+			contains: func(setup) []string { return []string{"no lease with id 42"} },
+		},
+		{
+			name:     "fault close of a pending lease",
+			call:     func(s setup) error { return s.f.Keeper.CloseForFault(s.f.Ctx, s.pending.Id) },
+			err:      types.ErrLeaseNotActive,
+			contains: func(setup) []string { return []string{"lease 1 is LEASE_STATE_PENDING", "provider fault"} },
+		},
+		{
+			name:     "fault close of an unknown lease",
+			call:     func(s setup) error { return s.f.Keeper.CloseForFault(s.f.Ctx, 9) },
+			err:      types.ErrLeaseNotFound,
+			contains: func(setup) []string { return []string{"no lease with id 9"} },
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := build(t)
+			subAddr := s.f.MustAccAddress(s.sub)
+			before := snapshot(t, s.f, subAddr, s.f.MustAccAddress(s.stranger))
+			err := tc.call(s)
+			require.ErrorIs(t, err, tc.err)
+			for _, c := range tc.contains(s) {
+				require.Contains(t, err.Error(), c)
+			}
+			requireUnchanged(t, s.f, before)
+		})
+	}
+}
+
+func TestCloseLease(t *testing.T) {
+	f := testutil.NewFixture(t)
+	l, sub, op := activeLease(t, f)
+	_, opStr := f.Addr("operator")
+	// 8 GPUs × 3000000 per hour / 600 blocks = 40000 per block; 2% fee.
+	require.Equal(t, int64(10+1200), l.DeadlineHeight)
+	require.Equal(t, l.EndHeight, l.DeadlineHeight)
+
+	f.NextBlock(101)
+	res, err := f.MsgServer.CloseLease(f.Ctx, &types.MsgCloseLease{Submitter: l.Submitter, LeaseId: l.Id})
+	require.NoError(t, err)
+	require.Equal(t, unro(4_040_000), res.Paid)
+	require.Equal(t, unro(43_960_000), res.Refunded)
+	require.Equal(t, int64(43_960_000), bal(f, sub))
+	require.Equal(t, int64(3_959_200), bal(f, op))
+	require.Equal(t, int64(80_800), f.FeeCollectorBalance().Int64())
+	require.True(t, f.ModuleBalance().IsZero())
+
+	got := f.Lease(l.Id)
+	require.Equal(t, types.LEASE_STATE_CLOSED, got.State)
+	require.Equal(t, types.CLOSE_REASON_SUBMITTER_CLOSED, got.CloseReason)
+	require.Equal(t, int64(111), got.ClosedHeight)
+	require.Equal(t, int64(111), got.SettledHeight)
+	require.Equal(t, math.NewInt(4_040_000), got.Nodes[0].Paid)
+	require.Empty(t, deadlines(t, f))
+
+	require.Equal(t, []testutil.AllocationCall{{Method: "ReleaseLease", LeaseID: l.Id}}, f.Alloc.Calls)
+	released := f.Alloc.Released[0]
+	require.Equal(t, types.LEASE_STATE_ACTIVE, released.State, "x/allocation sees the lease as it ran")
+	require.Equal(t, got.Nodes, released.Nodes)
+
+	rec := types.SettlementRecord{
+		Id: 1, LeaseId: l.Id, NodeId: "gpu-node-1", Operator: opStr,
+		Amount: unro(3_959_200), Fee: unro(80_800), Height: 111,
+	}
+	require.Equal(t, []types.SettlementRecord{rec}, records(t, f))
+	requireEvents(t, f,
+		&types.EventLeaseSettled{LeaseId: l.Id, SettledHeight: 111, Amount: unro(4_040_000), Fee: unro(80_800)},
+		&types.EventSettlementRecorded{Record: rec},
+		&types.EventLeaseClosed{
+			LeaseId: l.Id, State: types.LEASE_STATE_CLOSED, Reason: types.CLOSE_REASON_SUBMITTER_CLOSED,
+			Paid: unro(4_040_000), Fees: unro(80_800), Refunded: unro(43_960_000),
+		},
+	)
+	f.RequireInvariant()
+}
+
+// TestCloseInActivationBlock: closing in the block of activation pays nothing and refunds everything; the
+// records still say what each node earned (nothing).
+func TestCloseInActivationBlock(t *testing.T) {
+	f := testutil.NewFixture(t)
+	l, sub, op := activeLease(t, f)
+	res, err := f.MsgServer.CloseLease(f.Ctx, &types.MsgCloseLease{Submitter: l.Submitter, LeaseId: l.Id})
+	require.NoError(t, err)
+	require.Equal(t, zero, res.Paid)
+	require.Equal(t, unro(48_000_000), res.Refunded)
+	require.Equal(t, int64(48_000_000), bal(f, sub))
+	require.Zero(t, bal(f, op))
+	recs := records(t, f)
+	require.Len(t, recs, 1)
+	require.Equal(t, zero, recs[0].Amount)
+	require.Empty(t, eventsOf[*types.EventLeaseSettled](f), "nothing moved, nothing settled")
+	f.RequireInvariant()
+}
+
+func TestCloseForFault(t *testing.T) {
+	f := testutil.NewFixture(t)
+	l, sub, op := activeLease(t, f)
+	f.NextBlock(30)
+	require.NoError(t, f.Keeper.CloseForFault(f.Ctx, l.Id))
+	got := f.Lease(l.Id)
+	require.Equal(t, types.LEASE_STATE_CLOSED, got.State)
+	require.Equal(t, types.CLOSE_REASON_PROVIDER_FAULT, got.CloseReason)
+	// 30 blocks × 40000 = 1200000, fee 24000.
+	require.Equal(t, int64(48_000_000-1_200_000), bal(f, sub))
+	require.Equal(t, int64(1_176_000), bal(f, op))
+	require.Equal(t, int64(24_000), f.FeeCollectorBalance().Int64())
+	closed := eventsOf[*types.EventLeaseClosed](f)
+	require.Len(t, closed, 1)
+	require.Equal(t, types.CLOSE_REASON_PROVIDER_FAULT, closed[0].Reason)
+	f.RequireInvariant()
+}
+
+func TestTopUpPendingLease(t *testing.T) {
+	f := testutil.NewFixture(t)
+	_, subStr := f.Addr("submitter")
+	payer, payerStr := f.Addr("payer")
+	l := f.CreateLease(f.ValidCreateMsg(subStr))
+	f.Fund(payer, unro(1_000))
+	f.NextBlock(3)
+	f.Alloc.ResetCalls()
+
+	res, err := f.MsgServer.TopUpLease(f.Ctx, &types.MsgTopUpLease{Sender: payerStr, LeaseId: l.Id, Amount: unro(700)})
+	require.NoError(t, err)
+	require.Equal(t, unro(48_000_700), res.Deposit)
+	require.Equal(t, l.DeadlineHeight, res.DeadlineHeight, "a pending lease keeps its expiry")
+	require.Equal(t, unro(48_000_700), f.Lease(l.Id).Deposit)
+	require.Equal(t, int64(300), bal(f, payer))
+	require.Equal(t, []collectionsPair{dl(l.DeadlineHeight, l.Id)}, deadlines(t, f))
+	require.Empty(t, f.Alloc.Calls)
+	requireEvents(t, f, &types.EventLeaseToppedUp{LeaseId: l.Id, Amount: unro(700), Deposit: unro(48_000_700), DeadlineHeight: l.DeadlineHeight})
+	f.RequireInvariant()
+
+	// A cancel then refunds the top-up to the submitter, not to the payer.
+	_, err = f.MsgServer.CancelLease(f.Ctx, &types.MsgCancelLease{Submitter: subStr, LeaseId: l.Id})
+	require.NoError(t, err)
+	require.Equal(t, int64(48_000_700), bal(f, f.MustAccAddress(subStr)))
+	f.RequireInvariant()
+}
+
+// TestTopUpActiveLease: the lease is settled first, then the larger deposit moves the deadline.
+func TestTopUpActiveLease(t *testing.T) {
+	f := testutil.NewFixture(t)
+	sub, subStr := f.Addr("submitter")
+	op, opStr := f.Addr("operator")
+	payer, payerStr := f.Addr("payer")
+	f.Fund(payer, unro(10_000_000))
+	msg := f.ValidCreateMsg(subStr)
+	msg.Deposit = unro(4_000_000) // the minimum: 100 blocks at 40000 per block
+	l := f.CreateLease(msg)
+	l = f.Activate(l.Id, f.LeaseNode("gpu-node-1", opStr, 8, 3_000_000))
+	require.Equal(t, int64(110), l.DeadlineHeight)
+	require.Equal(t, int64(1210), l.EndHeight)
+	require.Equal(t, []collectionsPair{dl(110, l.Id)}, deadlines(t, f))
+
+	f.SetHeight(60)
+	res, err := f.MsgServer.TopUpLease(f.Ctx, &types.MsgTopUpLease{Sender: payerStr, LeaseId: l.Id, Amount: unro(2_000_000)})
+	require.NoError(t, err)
+	// 50 blocks settled (2000000, fee 40000); 6000000 funds 150 blocks from activation.
+	require.Equal(t, unro(6_000_000), res.Deposit)
+	require.Equal(t, int64(160), res.DeadlineHeight)
+	require.Equal(t, int64(1_960_000), bal(f, op))
+	require.Equal(t, int64(40_000), f.FeeCollectorBalance().Int64())
+	require.Equal(t, int64(8_000_000), bal(f, payer))
+	require.Equal(t, []collectionsPair{dl(160, l.Id)}, deadlines(t, f))
+	got := f.Lease(l.Id)
+	require.Equal(t, int64(60), got.SettledHeight)
+	require.Equal(t, unro(2_000_000), got.Paid)
+	requireEvents(t, f,
+		&types.EventLeaseSettled{LeaseId: l.Id, SettledHeight: 60, Amount: unro(2_000_000), Fee: unro(40_000)},
+		&types.EventLeaseToppedUp{LeaseId: l.Id, Amount: unro(2_000_000), Deposit: unro(6_000_000), DeadlineHeight: 160},
+	)
+	f.RequireInvariant()
+
+	// The old deadline passes without a close; the new one closes it for lack of funds.
+	f.SetHeight(110)
+	require.NoError(t, f.EndBlock())
+	require.Equal(t, types.LEASE_STATE_ACTIVE, f.Lease(l.Id).State)
+	f.SetHeight(160)
+	require.NoError(t, f.EndBlock())
+	got = f.Lease(l.Id)
+	require.Equal(t, types.LEASE_STATE_CLOSED, got.State)
+	require.Equal(t, types.CLOSE_REASON_INSUFFICIENT_FUNDS, got.CloseReason)
+	require.Equal(t, unro(6_000_000), got.Paid)
+	require.Equal(t, zero, got.Refunded)
+	require.Zero(t, bal(f, sub))
+	require.Equal(t, int64(5_880_000), bal(f, op))
+	require.Equal(t, int64(120_000), f.FeeCollectorBalance().Int64())
+	f.RequireInvariant()
+
+	// A top-up large enough runs the lease to its end height, not beyond.
+	f2 := testutil.NewFixture(t)
+	_, sub2 := f2.Addr("submitter")
+	m2 := f2.ValidCreateMsg(sub2)
+	m2.Deposit = unro(4_000_000)
+	l2 := f2.CreateLease(m2)
+	f2.Activate(l2.Id, f2.LeaseNode("gpu-node-1", opStr, 8, 3_000_000))
+	f2.Fund(f2.MustAccAddress(sub2), unro(1_000_000_000))
+	res, err = f2.MsgServer.TopUpLease(f2.Ctx, &types.MsgTopUpLease{Sender: sub2, LeaseId: l2.Id, Amount: unro(1_000_000_000)})
+	require.NoError(t, err)
+	require.Equal(t, int64(1210), res.DeadlineHeight)
+	f2.RequireInvariant()
+}
+
+func TestTopUpRejected(t *testing.T) {
+	type setup struct {
+		f                              *testutil.Fixture
+		payer                          string
+		pending, active, closed, short types.Lease
+		cancelled, expired             types.Lease
+	}
+	build := func(t *testing.T) setup {
+		f := testutil.NewFixture(t)
+		_, subStr := f.Addr("submitter")
+		payer, payerStr := f.Addr("payer")
+		_, opStr := f.Addr("operator")
+		f.Fund(payer, unro(1_000_000), sdk.NewCoin("uatom", math.NewInt(1_000)))
+		p := f.Params()
+		p.MaxPendingBlocks = 20
+		f.SetParams(p)
+		node := f.LeaseNode("gpu-node-1", opStr, 8, 3_000_000)
+
+		expired := f.CreateLease(f.ValidCreateMsg(subStr)) // expires at 30
+		f.SetHeight(30)
+		require.NoError(t, f.EndBlock())
+		pending := f.CreateLease(f.ValidCreateMsg(subStr))
+		active := f.Activate(f.CreateLease(f.ValidCreateMsg(subStr)).Id, node)
+		closed := f.Activate(f.CreateLease(f.ValidCreateMsg(subStr)).Id, node)
+		_, err := f.MsgServer.CloseLease(f.Ctx, &types.MsgCloseLease{Submitter: subStr, LeaseId: closed.Id})
+		require.NoError(t, err)
+		cancelled := f.CreateLease(f.ValidCreateMsg(subStr))
+		_, err = f.MsgServer.CancelLease(f.Ctx, &types.MsgCancelLease{Submitter: subStr, LeaseId: cancelled.Id})
+		require.NoError(t, err)
+		// short runs out at 30 + 100 = 130; with max_closes_per_block 1 and another lease due first it is
+		// still ACTIVE after that block.
+		m := f.ValidCreateMsg(subStr)
+		m.Deposit = unro(4_000_000)
+		short := f.Activate(f.CreateLease(m).Id, node)
+		require.Equal(t, int64(130), short.DeadlineHeight)
+		p.MaxClosesPerBlock = 1
+		f.SetParams(p)
+		blocker := f.CreateLease(f.ValidCreateMsg(subStr)) // pending, expires at 50, due before short
+		require.Equal(t, int64(50), blocker.DeadlineHeight)
+		f.SetHeight(130)
+		require.NoError(t, f.EndBlock()) // expires blocker only
+		require.Equal(t, types.LEASE_STATE_ACTIVE, f.Lease(short.Id).State)
+		f.SetHeight(131)
+		f.Alloc.ResetCalls()
+		return setup{f: f, payer: payerStr, pending: f.Lease(pending.Id), active: f.Lease(active.Id), closed: f.Lease(closed.Id),
+			short: f.Lease(short.Id), cancelled: f.Lease(cancelled.Id), expired: f.Lease(expired.Id)}
+	}
+
+	cases := []struct {
+		name     string
+		msg      func(s setup) *types.MsgTopUpLease
+		err      error
+		contains []string
+	}{
+		{
+			name:     "closed lease",
+			msg:      func(s setup) *types.MsgTopUpLease { return &types.MsgTopUpLease{LeaseId: s.closed.Id, Amount: unro(1)} },
+			err:      types.ErrLeaseClosed,
+			contains: []string{"lease 4 is LEASE_STATE_CLOSED since height 30", "create a new one"},
+		},
+		{
+			name: "cancelled lease",
+			msg: func(s setup) *types.MsgTopUpLease {
+				return &types.MsgTopUpLease{LeaseId: s.cancelled.Id, Amount: unro(1)}
+			},
+			err:      types.ErrLeaseClosed,
+			contains: []string{"LEASE_STATE_CANCELLED"},
+		},
+		{
+			name: "expired lease",
+			msg: func(s setup) *types.MsgTopUpLease {
+				return &types.MsgTopUpLease{LeaseId: s.expired.Id, Amount: unro(1)}
+			},
+			err:      types.ErrLeaseClosed,
+			contains: []string{"lease 1 is LEASE_STATE_EXPIRED"},
+		},
+		{
+			name:     "active lease past its deadline",
+			msg:      func(s setup) *types.MsgTopUpLease { return &types.MsgTopUpLease{LeaseId: s.short.Id, Amount: unro(1)} },
+			err:      types.ErrLeaseClosed,
+			contains: []string{"reached its deadline at height 130 and is being closed"},
+		},
+		{
+			name: "wrong denom",
+			msg: func(s setup) *types.MsgTopUpLease {
+				return &types.MsgTopUpLease{LeaseId: s.active.Id, Amount: sdk.NewCoin("uatom", math.NewInt(5))}
+			},
+			err:      types.ErrInvalidAmount,
+			contains: []string{`amount denom "uatom"`, "deposit is in unro"},
+		},
+		{
+			name:     "zero amount",
+			msg:      func(s setup) *types.MsgTopUpLease { return &types.MsgTopUpLease{LeaseId: s.active.Id, Amount: unro(0)} },
+			err:      types.ErrInvalidAmount,
+			contains: []string{"amount must be positive"},
+		},
+		{
+			name:     "unknown lease",
+			msg:      func(setup) *types.MsgTopUpLease { return &types.MsgTopUpLease{LeaseId: 77, Amount: unro(1)} },
+			err:      types.ErrLeaseNotFound,
+			contains: []string{"no lease with id 77"},
+		},
+		{
+			name: "payer cannot pay",
+			msg: func(s setup) *types.MsgTopUpLease {
+				return &types.MsgTopUpLease{LeaseId: s.active.Id, Amount: unro(1_000_001)}
+			},
+			err:      sdkerrors.ErrInsufficientFunds,
+			contains: []string{"escrow top-up 1000001unro"},
+		},
+		{
+			name: "malformed sender",
+			msg: func(s setup) *types.MsgTopUpLease {
+				return &types.MsgTopUpLease{Sender: "x", LeaseId: s.active.Id, Amount: unro(1)}
+			},
+			err:      types.ErrInvalidAddress,
+			contains: []string{`sender "x"`},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := build(t)
+			msg := tc.msg(s)
+			if msg.Sender == "" {
+				msg.Sender = s.payer
+			}
+			before := snapshot(t, s.f, s.f.MustAccAddress(s.payer))
+			_, err := s.f.MsgServer.TopUpLease(s.f.Ctx, msg)
+			require.ErrorIs(t, err, tc.err)
+			for _, c := range tc.contains {
+				require.Contains(t, err.Error(), c)
+			}
+			requireUnchanged(t, s.f, before)
+		})
+	}
+}
+
+func TestActivateLease(t *testing.T) {
+	f := testutil.NewFixture(t)
+	_, subStr := f.Addr("submitter")
+	_, alice := f.Addr("alice")
+	_, bob := f.Addr("bob")
+	msg := f.ValidCreateMsg(subStr)
+	msg.Spec.Regions = []string{"aws:us-east-1", "gcp:us-central1-a"}
+	msg.Deposit = unro(30_000_000)
+	l := f.CreateLease(msg)
+	f.SetHeight(25)
+	f.ResetEvents()
+
+	a := f.LeaseNode("node-a", alice, 4, 2_500_000)
+	a.EthAddress = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+	b := f.LeaseNode("node-b", bob, 3, 3_000_000)
+	b.Region = "gcp:us-central1-a"
+	b2 := f.LeaseNode("node-b", bob, 1, 2_000_000)
+	b2.GpuGroup = 1
+	b2.Paid = math.NewInt(12345) // ignored: payment starts at activation
+	require.NoError(t, f.Keeper.ActivateLease(f.Ctx, l.Id, []types.LeaseNode{a, b, b2}, []string{"node-b", "node-a"}, 42))
+
+	got := f.Lease(l.Id)
+	require.Equal(t, types.LEASE_STATE_ACTIVE, got.State)
+	require.Equal(t, int64(25), got.ActivatedHeight)
+	require.Equal(t, int64(25), got.SettledHeight)
+	require.Equal(t, int64(25+1200), got.EndHeight)
+	// R = 4×2500000 + 3×3000000 + 1×2000000 = 21000000 per hour; 30000000 × 600 / 21000000 = 857.1 blocks,
+	// before the end at 1225.
+	require.Equal(t, int64(25+857), got.DeadlineHeight)
+	require.Equal(t, []string{"node-b", "node-a"}, got.RingOrder)
+	require.Equal(t, uint64(42), got.DecisionId)
+	for _, n := range got.Nodes {
+		require.True(t, n.Paid.IsZero())
+	}
+	require.Equal(t, []collectionsPair{dl(882, l.Id)}, deadlines(t, f))
+	wantNodes := []types.LeaseNode{a, b, b2}
+	for i := range wantNodes {
+		wantNodes[i].Paid = math.ZeroInt()
+	}
+	require.Equal(t, wantNodes, got.Nodes)
+	requireEvents(t, f, &types.EventLeaseActivated{
+		LeaseId: l.Id, Nodes: wantNodes, RingOrder: []string{"node-b", "node-a"}, DecisionId: 42,
+		RatePerHour: unro(21_000_000), EndHeight: 1225, DeadlineHeight: 882,
+	})
+	// The lease is found under each of its nodes once.
+	for _, node := range []string{"node-a", "node-b"} {
+		iter, err := f.Keeper.Leases.Indexes.Node.MatchExact(f.Ctx, node)
+		require.NoError(t, err)
+		ids, err := iter.PrimaryKeys()
+		require.NoError(t, err)
+		require.Equal(t, []uint64{l.Id}, ids, node)
+	}
+	f.RequireInvariant()
+}
+
+func TestActivateLeaseRejected(t *testing.T) {
+	cases := []struct {
+		name     string
+		id       uint64
+		nodes    func(f *testutil.Fixture, op string) []types.LeaseNode
+		ring     []string
+		err      error
+		contains []string
+	}{
+		{
+			name:     "activate twice",
+			id:       2,
+			err:      types.ErrLeaseNotPending,
+			contains: []string{"lease 2 is LEASE_STATE_ACTIVE; only a PENDING lease can be activated"},
+		},
+		{
+			name:     "cancelled lease",
+			id:       3,
+			err:      types.ErrLeaseNotPending,
+			contains: []string{"lease 3 is LEASE_STATE_CANCELLED"},
+		},
+		{
+			name:     "unknown lease",
+			id:       9,
+			err:      types.ErrLeaseNotFound,
+			contains: []string{"no lease with id 9"},
+		},
+		{
+			name:     "no nodes",
+			nodes:    func(*testutil.Fixture, string) []types.LeaseNode { return nil },
+			ring:     []string{},
+			err:      types.ErrInvalidPlacement,
+			contains: []string{"activate lease 1", "at least one node"},
+		},
+		{
+			name: "too few GPUs",
+			nodes: func(f *testutil.Fixture, op string) []types.LeaseNode {
+				return []types.LeaseNode{f.LeaseNode("n1", op, 7, 3_000_000)}
+			},
+			err:      types.ErrInvalidPlacement,
+			contains: []string{"the placement has 7 GPUs, the lease needs 8"},
+		},
+		{
+			name: "zero GPUs on a node",
+			nodes: func(f *testutil.Fixture, op string) []types.LeaseNode {
+				return []types.LeaseNode{f.LeaseNode("n1", op, 8, 3_000_000), f.LeaseNode("n2", op, 0, 3_000_000)}
+			},
+			ring:     []string{"n1", "n2"},
+			err:      types.ErrInvalidPlacement,
+			contains: []string{"nodes[1] (n2): gpus is 0"},
+		},
+		{
+			name: "price above the lease's maximum",
+			nodes: func(f *testutil.Fixture, op string) []types.LeaseNode {
+				return []types.LeaseNode{f.LeaseNode("n1", op, 8, 3_000_001)}
+			},
+			err:      types.ErrInvalidPlacement,
+			contains: []string{"price 3000001unro exceeds the lease's max_price_per_gpu_hour 3000000unro"},
+		},
+		{
+			name: "price in another denom",
+			nodes: func(f *testutil.Fixture, op string) []types.LeaseNode {
+				n := f.LeaseNode("n1", op, 8, 1)
+				n.PricePerGpuHour = sdk.NewCoin("uatom", math.NewInt(1))
+				return []types.LeaseNode{n}
+			},
+			err:      types.ErrInvalidPlacement,
+			contains: []string{`price denom "uatom" differs from the lease's "unro"`},
+		},
+		{
+			name: "malformed operator",
+			nodes: func(f *testutil.Fixture, _ string) []types.LeaseNode {
+				return []types.LeaseNode{f.LeaseNode("n1", "nro1nope", 8, 3_000_000)}
+			},
+			err:      types.ErrInvalidPlacement,
+			contains: []string{`operator "nro1nope"`},
+		},
+		{
+			name: "node and group listed twice",
+			nodes: func(f *testutil.Fixture, op string) []types.LeaseNode {
+				return []types.LeaseNode{f.LeaseNode("n1", op, 4, 3_000_000), f.LeaseNode("n1", op, 4, 3_000_000)}
+			},
+			err:      types.ErrInvalidPlacement,
+			contains: []string{"node n1 GPU group 0 is listed twice"},
+		},
+		{
+			name: "ring order misses a node",
+			nodes: func(f *testutil.Fixture, op string) []types.LeaseNode {
+				return []types.LeaseNode{f.LeaseNode("n1", op, 4, 3_000_000), f.LeaseNode("n2", op, 4, 3_000_000)}
+			},
+			ring:     []string{"n1"},
+			err:      types.ErrInvalidPlacement,
+			contains: []string{"ring_order has 1 entries for 2 distinct nodes"},
+		},
+		{
+			name: "ring order names another node",
+			nodes: func(f *testutil.Fixture, op string) []types.LeaseNode {
+				return []types.LeaseNode{f.LeaseNode("n1", op, 4, 3_000_000), f.LeaseNode("n2", op, 4, 3_000_000)}
+			},
+			ring:     []string{"n1", "n3"},
+			err:      types.ErrInvalidPlacement,
+			contains: []string{`ring_order[1] "n3"`},
+		},
+		{
+			name: "region outside the spec",
+			nodes: func(f *testutil.Fixture, op string) []types.LeaseNode {
+				n := f.LeaseNode("n1", op, 8, 3_000_000)
+				n.Region = "azure:westeurope"
+				return []types.LeaseNode{n}
+			},
+			err:      types.ErrInvalidPlacement,
+			contains: []string{`region "azure:westeurope" is not one of the lease's regions`},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := testutil.NewFixture(t)
+			_, subStr := f.Addr("submitter")
+			_, opStr := f.Addr("operator")
+			msg := f.ValidCreateMsg(subStr)
+			msg.Spec.Regions = []string{"aws:us-east-1"}
+			pending := f.CreateLease(msg)
+			f.Activate(f.CreateLease(msg).Id, f.LeaseNode("n0", opStr, 8, 3_000_000))
+			cancelled := f.CreateLease(msg)
+			_, err := f.MsgServer.CancelLease(f.Ctx, &types.MsgCancelLease{Submitter: subStr, LeaseId: cancelled.Id})
+			require.NoError(t, err)
+			f.ResetEvents()
+			f.Alloc.ResetCalls()
+
+			id := tc.id
+			if id == 0 {
+				id = pending.Id
+			}
+			nodes := []types.LeaseNode{f.LeaseNode("n1", opStr, 8, 3_000_000)}
+			if tc.nodes != nil {
+				nodes = tc.nodes(f, opStr)
+			}
+			ring := tc.ring
+			if ring == nil {
+				ring = []string{"n1"}
+			}
+			before := snapshot(t, f)
+			err = f.Keeper.ActivateLease(f.Ctx, id, nodes, ring, 1)
+			require.ErrorIs(t, err, tc.err)
+			for _, c := range tc.contains {
+				require.Contains(t, err.Error(), c)
+			}
+			requireUnchanged(t, f, before)
+		})
+	}
+}
+
+// TestReleaseFailureFailsTheClose: if x/allocation cannot free the GPUs, the close fails (and its tx
+// reverts) rather than leave capacity reserved for a closed lease.
+func TestReleaseFailureFailsTheClose(t *testing.T) {
+	f := testutil.NewFixture(t)
+	l, _, _ := activeLease(t, f)
+	broken := errors.New("node vanished")
+	f.Alloc.ReleaseLeaseFn = func(context.Context, types.Lease) error { return broken }
+	f.NextBlock(5)
+	cacheCtx, _ := f.Ctx.CacheContext()
+	_, err := f.Keeper.CloseLease(cacheCtx, &types.MsgCloseLease{Submitter: l.Submitter, LeaseId: l.Id})
+	require.ErrorIs(t, err, broken)
+	require.Contains(t, err.Error(), "release the GPUs of lease 1")
+	require.Equal(t, types.LEASE_STATE_ACTIVE, f.Lease(l.Id).State)
+}

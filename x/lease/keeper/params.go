@@ -1,0 +1,26 @@
+package keeper
+
+import (
+	"context"
+
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/consensus-nro/nro/x/lease/types"
+)
+
+// UpdateParams replaces the params; only the authority may do it. Existing leases keep the take_bps and
+// blocks_per_hour locked at their creation, so a change applies to new leases only.
+func (k Keeper) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) error {
+	if msg.Authority != k.authority {
+		return errorsmod.Wrapf(types.ErrInvalidAuthority, "expected %s (the gov module account), got %s", k.authority, msg.Authority)
+	}
+	if err := msg.Params.Validate(); err != nil {
+		return err
+	}
+	if err := k.Params.Set(ctx, msg.Params); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventParamsUpdated{Params: msg.Params})
+}

@@ -1,0 +1,86 @@
+package types
+
+import (
+	"cosmossdk.io/core/address"
+	errorsmod "cosmossdk.io/errors"
+)
+
+// DefaultGenesis is the genesis state with default params, no leases, and ids starting at 1.
+func DefaultGenesis() *GenesisState {
+	return &GenesisState{Params: DefaultParams(), NextLeaseId: 1, NextRecordId: 1}
+}
+
+// Validate checks the params, every lease and settlement record, the uniqueness of ids and that the next
+// ids are above every id in use.
+func (gs GenesisState) Validate(addrCodec address.Codec) error {
+	if err := gs.Params.Validate(); err != nil {
+		return err
+	}
+	if gs.NextLeaseId == 0 || gs.NextRecordId == 0 {
+		return errorsmod.Wrap(ErrInvalidGenesis, "next_lease_id and next_record_id start at 1")
+	}
+	leases := make(map[uint64]Lease, len(gs.Leases))
+	for i, l := range gs.Leases {
+		if _, dup := leases[l.Id]; dup {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "leases[%d]: duplicate lease id %d", i, l.Id)
+		}
+		if l.Id >= gs.NextLeaseId {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "leases[%d]: id %d is not below next_lease_id %d", i, l.Id, gs.NextLeaseId)
+		}
+		if err := l.Validate(addrCodec); err != nil {
+			return errorsmod.Wrapf(err, "leases[%d]", i)
+		}
+		leases[l.Id] = l
+	}
+	records := make(map[uint64]bool, len(gs.SettlementRecords))
+	for i, r := range gs.SettlementRecords {
+		if r.Id == 0 || r.Id >= gs.NextRecordId {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "settlement_records[%d]: id %d must be in 1..next_record_id-1 (%d)", i, r.Id, gs.NextRecordId-1)
+		}
+		if records[r.Id] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "settlement_records[%d]: duplicate record id %d", i, r.Id)
+		}
+		records[r.Id] = true
+		l, ok := leases[r.LeaseId]
+		if !ok || l.State != LEASE_STATE_CLOSED {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "settlement_records[%d]: lease %d is not a CLOSED lease of this genesis", i, r.LeaseId)
+		}
+		if err := r.validate(addrCodec, l); err != nil {
+			return errorsmod.Wrapf(err, "settlement_records[%d]", i)
+		}
+	}
+	return nil
+}
+
+// validate checks a record against the lease it settles.
+func (r SettlementRecord) validate(addrCodec address.Codec, l Lease) error {
+	found := false
+	for _, n := range l.Nodes {
+		if n.NodeId == r.NodeId {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "record %d: node %q is not a node of lease %d", r.Id, r.NodeId, l.Id)
+	}
+	if err := validateCanonicalAddress(addrCodec, r.Operator); err != nil {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "record %d: operator %q: %v", r.Id, r.Operator, err)
+	}
+	for _, c := range []struct {
+		name string
+		err  error
+		d    string
+	}{{"amount", r.Amount.Validate(), r.Amount.Denom}, {"fee", r.Fee.Validate(), r.Fee.Denom}} {
+		if c.err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "record %d: %s: %v", r.Id, c.name, c.err)
+		}
+		if c.d != l.Deposit.Denom {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "record %d: %s denom %q differs from the lease's %q", r.Id, c.name, c.d, l.Deposit.Denom)
+		}
+	}
+	if r.Height <= 0 {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "record %d: height must be positive", r.Id)
+	}
+	return nil
+}

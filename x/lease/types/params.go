@@ -1,0 +1,93 @@
+package types
+
+import (
+	"fmt"
+
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+)
+
+const (
+	// DefaultTakeBps is the protocol fee: 2% of every payment.
+	DefaultTakeBps uint32 = 200
+	// DefaultBlocksPerHour assumes 6 s blocks.
+	DefaultBlocksPerHour uint64 = 600
+	// DefaultMinDepositBlocks: a new lease's deposit covers at least 100 blocks (10 min) at its maximum price.
+	DefaultMinDepositBlocks uint64 = 100
+	// DefaultMaxPendingBlocks: a lease not placed within 600 blocks (1 h) expires with a full refund.
+	DefaultMaxPendingBlocks uint64 = 600
+	// DefaultMaxDurationBlocks is one year of 6 s blocks.
+	DefaultMaxDurationBlocks uint64 = 5_256_000
+	// DefaultMaxTotalGPUs bounds the GPUs of one lease.
+	DefaultMaxTotalGPUs uint32 = 1024
+	// DefaultMaxClosesPerBlock bounds EndBlock work.
+	DefaultMaxClosesPerBlock uint32 = 100
+
+	// BpsDenominator is 100% in basis points.
+	BpsDenominator = 10_000
+	// MaxBlocksPerHour is one block per millisecond.
+	MaxBlocksPerHour uint64 = 3_600_000
+	// MaxBlocksParam bounds the block-count params so that heights computed from them cannot overflow int64.
+	MaxBlocksParam uint64 = 1 << 40
+)
+
+// DefaultParams returns the default parameters.
+func DefaultParams() Params {
+	return Params{
+		TakeBps:           DefaultTakeBps,
+		BlocksPerHour:     DefaultBlocksPerHour,
+		MinDepositBlocks:  DefaultMinDepositBlocks,
+		MaxPendingBlocks:  DefaultMaxPendingBlocks,
+		MaxDurationBlocks: DefaultMaxDurationBlocks,
+		MaxTotalGpus:      DefaultMaxTotalGPUs,
+		MaxClosesPerBlock: DefaultMaxClosesPerBlock,
+	}
+}
+
+// Validate checks every parameter and says which one is wrong.
+func (p Params) Validate() error {
+	if p.TakeBps > BpsDenominator {
+		return errorsmod.Wrapf(ErrInvalidParams, "take_bps %d: want 0..%d basis points, e.g. 200 for 2%%", p.TakeBps, BpsDenominator)
+	}
+	if p.BlocksPerHour == 0 || p.BlocksPerHour > MaxBlocksPerHour {
+		return errorsmod.Wrapf(ErrInvalidParams, "blocks_per_hour %d: want 1..%d, e.g. 600 for 6 s blocks", p.BlocksPerHour, MaxBlocksPerHour)
+	}
+	for _, b := range []struct {
+		name string
+		v    uint64
+	}{
+		{"min_deposit_blocks", p.MinDepositBlocks},
+		{"max_pending_blocks", p.MaxPendingBlocks},
+		{"max_duration_blocks", p.MaxDurationBlocks},
+	} {
+		if b.v == 0 || b.v > MaxBlocksParam {
+			return errorsmod.Wrapf(ErrInvalidParams, "%s %d: want 1..%d blocks", b.name, b.v, MaxBlocksParam)
+		}
+	}
+	if p.MinDepositBlocks > p.MaxDurationBlocks {
+		return errorsmod.Wrapf(ErrInvalidParams, "min_deposit_blocks %d exceeds max_duration_blocks %d: no lease could be funded",
+			p.MinDepositBlocks, p.MaxDurationBlocks)
+	}
+	if p.MaxTotalGpus == 0 {
+		return errorsmod.Wrap(ErrInvalidParams, "max_total_gpus must be at least 1")
+	}
+	if p.MaxClosesPerBlock == 0 {
+		return errorsmod.Wrap(ErrInvalidParams, "max_closes_per_block must be at least 1")
+	}
+	return nil
+}
+
+// MinDeposit is the smallest deposit a lease with this spec may be created with: its worst-case price for
+// min_deposit_blocks, ceil(total_gpus × max_price_per_gpu_hour × min_deposit_blocks / blocks_per_hour).
+func (p Params) MinDeposit(spec LeaseSpec) math.Int {
+	num := spec.MaxPricePerGpuHour.Amount.
+		Mul(math.NewIntFromUint64(uint64(spec.TotalGpus))).
+		Mul(math.NewIntFromUint64(p.MinDepositBlocks))
+	return CeilDiv(num, math.NewIntFromUint64(p.BlocksPerHour))
+}
+
+// LogString renders the params for logs.
+func (p Params) LogString() string {
+	return fmt.Sprintf("take_bps=%d blocks_per_hour=%d min_deposit_blocks=%d max_pending_blocks=%d max_duration_blocks=%d max_total_gpus=%d max_closes_per_block=%d",
+		p.TakeBps, p.BlocksPerHour, p.MinDepositBlocks, p.MaxPendingBlocks, p.MaxDurationBlocks, p.MaxTotalGpus, p.MaxClosesPerBlock)
+}
