@@ -1,8 +1,11 @@
 // Command demo runs Consensus-NRO's main job end to end on embedded defaults, as far as it is built: it
 // starts a single-validator chain with the real nrod binary in a temporary home on 127.0.0.1, registers
 // three provider nodes whose GPUs, prices, regions and bandwidth come from the real datasets in data/,
-// shows the queried registry, shows a rejected registration with its error, deregisters a node and
-// watches its stake come back after unbonding, and stops the chain. `make demo` runs it.
+// shows the queried registry and a rejected registration, creates two leases sized from real jobs of the
+// Philly trace, has an agent propose a placement (and another be refused), shows the chain's allocation
+// decision with every candidate's score and verifies it with `nrod audit verify-decision`, closes one lease
+// early and lets the other complete, prints every balance that moved, deregisters a node and watches its
+// stake come back after unbonding, and stops the chain. `make demo` runs it.
 package main
 
 import (
@@ -44,7 +47,7 @@ func (s *stepper) step(format string, args ...any) {
 }
 
 func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
-	st := &stepper{total: 8}
+	st := &stepper{total: 13}
 	start := time.Now()
 
 	st.step("Loading provider offers from the real datasets in %s/", dataDir)
@@ -206,6 +209,10 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	}
 	fmt.Println("  bad-node is not in the registry; no stake moved")
 
+	if err := runLeases(ctx, st, node, dataDir, offers); err != nil {
+		return err
+	}
+
 	st.step("Deregistering %s and waiting %s blocks of unbonding for its stake to come back", offers[2].NodeID, params.Params.UnbondingBlocks)
 	before, err := balance(ctx, node, "provider-3")
 	if err != nil {
@@ -248,8 +255,9 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 
 	st.step("Summary")
 	h, _ := node.Height(ctx)
-	fmt.Printf("  %d blocks in %s; %d nodes registered, 1 bad registration refused, 1 node unbonded and paid back\n",
-		h, time.Since(start).Round(time.Second), len(offers))
+	fmt.Printf("  %d blocks in %s; %d nodes registered, 1 bad registration refused, 2 leases placed (1 by an\n"+
+		"  agent's proposal, 1 by the fallback), 1 decision verified, both leases settled to the unro, 1 node\n"+
+		"  unbonded and paid back\n", h, time.Since(start).Round(time.Second), len(offers))
 	fmt.Printf("  nrod resident memory after the demo's transactions: %s\n", rss(node.PID()))
 	if keep {
 		fmt.Printf("  home kept at %s\n", home)

@@ -163,6 +163,14 @@ func (n *Node) patchGenesis() error {
 		params := appState["allocation"].(map[string]any)["params"].(map[string]any)
 		params["unbonding_blocks"] = strconv.FormatUint(n.UnbondingBlocks, 10)
 	}
+	// Lease prices are per GPU-hour; x/lease converts them with blocks_per_hour, which must match the
+	// localnet's block time (the default, 600, is for 6 s blocks).
+	if n.BlockTime > 0 {
+		if lease, ok := appState["lease"].(map[string]any); ok {
+			params := lease["params"].(map[string]any)
+			params["blocks_per_hour"] = strconv.FormatInt(int64(time.Hour/n.BlockTime), 10)
+		}
+	}
 	// Short governance periods so that parameter proposals can be tried on a localnet.
 	if gov, ok := appState["gov"].(map[string]any); ok {
 		if p, ok := gov["params"].(map[string]any); ok {

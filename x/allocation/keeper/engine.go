@@ -341,12 +341,23 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 	}
 	scopes := LeaseScopes(spec.GpuModel, spec.Regions)
 	perScope := max(int(params.FallbackScanLimit)/len(scopes), 4)
+	// A scope is read until it holds enough GPUs to choose from — fallbackPoolFactor times the lease, and the
+	// rest of the price level reached then (so that best fit sees every group at that price) — or until the
+	// scan limit. Cheaper groups come first, so what is left unread costs more.
+	enough := max(uint64(spec.TotalGpus)*fallbackPoolFactor, fallbackMinPool)
 	var pool []poolEntry
 	seen := map[string]bool{}
 	read := 0
 	for _, scope := range scopes {
+		var scopeCap, fullAt uint64
+		regionCap := map[string]uint64{}
+		nodeCap := map[string]uint32{} // a lease takes GPUs from one group per node: count its largest
+		full := false
 		n, err := k.Nodes.Indexes.Capacity.walkCapacity(v.ctx, scope, maxPrice, perScope,
 			func(price uint64, free uint32, nodeID string, group uint32) (bool, error) {
+				if full && price > fullAt {
+					return true, nil
+				}
 				if ref := groupRef(nodeID, int(group)); seen[ref] {
 					return false, nil
 				}
@@ -364,6 +375,16 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 				}
 				seen[groupRef(nodeID, int(group))] = true
 				pool = append(pool, poolEntry{node: n, group: group, price: price, free: free, cap: c})
+				if c > nodeCap[nodeID] {
+					scopeCap += uint64(c - nodeCap[nodeID])
+					regionCap[n.Region] += uint64(c - nodeCap[nodeID])
+					nodeCap[nodeID] = c
+				}
+				// Under an RTT bound GPUs of different regions may not combine (cheap capacity spread over
+				// far-apart regions must not hide the regions within reach): only one region's GPUs count.
+				if !full && (regionCap[n.Region] >= enough || (spec.MaxRttMs == 0 && scopeCap >= enough)) {
+					full, fullAt = true, price
+				}
 				return false, nil
 			})
 		read += n
@@ -457,6 +478,13 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 	}
 	return *best, nil
 }
+
+// The fallback reads a scope until it holds fallbackPoolFactor times the lease's GPUs (at least
+// fallbackMinPool), so that it has alternatives to choose from without reading every node.
+const (
+	fallbackPoolFactor = 4
+	fallbackMinPool    = 16
+)
 
 type take struct {
 	entry int

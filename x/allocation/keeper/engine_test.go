@@ -790,3 +790,30 @@ func TestFallbackUsesEveryGroupOfANode(t *testing.T) {
 		})
 	}
 }
+
+// TestAllocatePendingFarCheapCapacity: a lease with an RTT bound and no region list is placed on the regions
+// within reach of each other even when more cheaper GPUs, spread over regions far from each other, come
+// first in the capacity index.
+func TestAllocatePendingFarCheapCapacity(t *testing.T) {
+	e := newEngineFixture(t)
+	h100x8 := []types.GpuGroup{{Model: "H100", Count: 8, MemoryMib: 81920}}
+	// 8 far-apart regions with 8 cheap GPUs each (64 = 4 × the lease), none holding the lease alone.
+	for i, r := range []string{
+		"aws:af-south-1", "aws:ap-northeast-1", "aws:ap-south-1", "aws:ap-southeast-2",
+		"aws:eu-west-1", "aws:me-south-1", "aws:sa-east-1", "aws:us-west-2",
+	} {
+		e.node(keepertest.NodeSpec{ID: fmt.Sprintf("far-%d", i), Region: r, PricePerGpuHour: 1_000_000, Gpus: h100x8})
+	}
+	e.node(keepertest.NodeSpec{ID: "use1", Region: "aws:us-east-1", PricePerGpuHour: 2_000_000, Gpus: h100x8})
+	e.node(keepertest.NodeSpec{ID: "use2", Region: "aws:us-east-2", PricePerGpuHour: 2_000_000, Gpus: h100x8})
+	spec := baseSpec()
+	spec.TotalGpus = 16
+	spec.MaxRttMs = 20
+	spec.MinBandwidthMbps = 1_000
+	lease := e.createLease(spec)
+	e.advanceTo(e.dueHeight())
+	require.Empty(t, typedEvents[*types.EventAllocationDeferred](t, e.AllocationFixture))
+	ev := decided(t, e)
+	require.Equal(t, lease, ev.LeaseId)
+	require.ElementsMatch(t, pl("use1", 8, "use2", 8), ev.Placement)
+}

@@ -174,8 +174,18 @@ type engineFixture struct {
 }
 
 func newEngineFixture(t testing.TB) *engineFixture {
+	return newEngineFixtureAmong(t)
+}
+
+// newEngineFixtureAmong is newEngineFixture with only the links between the given regions loaded (all of
+// them when none is given).
+func newEngineFixtureAmong(t testing.TB, regions ...string) *engineFixture {
 	f := keepertest.NewAllocationFixture(t)
-	f.LoadRegionLinks()
+	if len(regions) == 0 {
+		f.LoadRegionLinks()
+	} else {
+		f.LoadRegionLinksAmong(regions...)
+	}
 	e := &engineFixture{
 		AllocationFixture: f,
 		leases:            newFakeLeaseKeeper(f.AddressCodec, f.Denom()),
