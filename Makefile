@@ -15,7 +15,7 @@ include make/proto.mk
 include make/contracts.mk
 
 .PHONY: help build demo localnet test test-unit test-e2e test-sim-determinism test-sim-import-export test-sim \
-	lint gen-regions gen-check clean
+	lint gen-regions gen-check clean bench-alloc
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-24s\033[0m %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ $(GOLANGCI_LINT):
 
 lint: $(GOLANGCI_LINT) ## golangci-lint v2 (pinned) over all packages, including test build tags
 	$(GOLANGCI_LINT) run ./...
+
+bench-alloc: ## EndBlock allocation benchmark (10-1,000 leases x 100-10,000 nodes) and fallback quality vs exhaustive search
+	$(GO) test ./app -run '^$$' -bench BenchmarkEndBlockAllocation -benchtime 3x -timeout 60m
+	$(GO) test ./x/allocation/keeper -run TestFallbackVersusExhaustive -count=1 -v | grep -E 'fallback vs exhaustive|^(ok|FAIL|---)'
 
 gen-regions: ## Regenerate the default regions and region link table from data/skyplane-*
 	$(GO) run ./scripts/genregions

@@ -123,7 +123,7 @@ func readBenchCSV(b *testing.B, path string) []map[string]string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	recs, err := csv.NewReader(f).ReadAll()
 	if err != nil {
 		b.Fatal(err)
@@ -148,7 +148,9 @@ func benchChain(b *testing.B, offers []benchOffer, jobs []benchJob, nodes, lease
 	app := Setup(b)
 	r := rand.New(rand.NewSource(int64(nodes*7919 + leases)))
 	h := app.LastBlockHeight() + 1
-	ctx := app.NewUncachedContext(false, cmtproto.Header{Height: h, ChainID: TestChainID, Time: TestBlockTime(h)})
+	// Uncached: the setup is written straight to the commit store and committed below, as blocks would.
+	ctx := app.NewUncachedContext(false, //nolint:staticcheck // see above
+		cmtproto.Header{Height: h, ChainID: TestChainID, Time: TestBlockTime(h)})
 
 	params, err := app.AllocationKeeper.GetParams(ctx)
 	if err != nil {
@@ -227,7 +229,8 @@ func benchChain(b *testing.B, offers []benchOffer, jobs []benchJob, nodes, lease
 	// uncommitted writes of the setup (which IAVL iterates by a full scan).
 	app.CommitMultiStore().Commit()
 	due := h + int64(params.ProposalWindowBlocks)
-	return app, app.NewUncachedContext(false, cmtproto.Header{Height: due, ChainID: TestChainID, Time: TestBlockTime(due)})
+	return app, app.NewUncachedContext(false, //nolint:staticcheck // EndBlock runs in a cache of it per iteration
+		cmtproto.Header{Height: due, ChainID: TestChainID, Time: TestBlockTime(due)})
 }
 
 // benchOperator operates every benchmark node and submits every lease.

@@ -78,7 +78,7 @@ func writeLinks(latencyCSV, tputDir, out string) error {
 		err := readCSV(f, func(get func(string) string) error {
 			v := get("throughput_received")
 			if v == "" {
-				v = get("throughput_recieved") // sic, in two of the files
+				v = get("throughput_recieved") //nolint:misspell // the column name, misspelt in two of the files
 			}
 			if v == "" || get("success") == "False" {
 				return nil

@@ -124,7 +124,7 @@ func (i *capacityIndex) walkCapacity(ctx context.Context, scope string, maxPrice
 	if err != nil {
 		return 0, err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	read := 0
 	for ; it.Valid() && read < limit; it.Next() {
 		k, err := it.Key()

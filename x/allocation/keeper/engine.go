@@ -355,8 +355,8 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 		full := false
 		n, err := k.Nodes.Indexes.Capacity.walkCapacity(v.ctx, scope, maxPrice, perScope,
 			func(price uint64, free uint32, nodeID string, group uint32) (bool, error) {
-				if full && price > fullAt {
-					return true, nil
+				if full && (price > fullAt || (spec.MaxRttMs == 0 && scopeCap >= 2*enough)) {
+					return true, nil // the price level is read, or (many groups at one price) enough of it
 				}
 				if ref := groupRef(nodeID, int(group)); seen[ref] {
 					return false, nil
@@ -448,21 +448,39 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 	// first one; identical plans are scored once.
 	if len(regions) > 1 {
 		planned := map[string]bool{}
-		for _, anchor := range regions {
-			p := k.crossRegionFill(v, pool, perNode, spec, anchor)
-			if p == nil {
-				continue
+		anchors := regions
+		if spec.MaxRttMs == 0 {
+			// Without an RTT bound every region combines with every other, so the cheapest region's fill
+			// always succeeds when the pool holds enough; the other anchors only look for better plans.
+			anchors = regions[:min(len(regions), maxAnchorRegions)]
+		}
+		for _, anchor := range anchors {
+			// Cheapest first, and nearest first (by RTT from the first region, then cheapest): price-only
+			// filling can spread a lease over far-apart regions when closer ones cost little more.
+			rttFrom := make(map[string]uint64, len(regions))
+			for _, r := range regions {
+				rttFrom[r] = k.rttOr(v, anchor, r)
 			}
-			key := fmt.Sprint(p)
-			if !planned[key] {
-				planned[key] = true
-				plans = append(plans, p)
+			nearest := slices.Clone(perNode)
+			slices.SortStableFunc(nearest, func(x, y int) int {
+				return cmp.Compare(rttFrom[pool[x].node.Region], rttFrom[pool[y].node.Region])
+			})
+			for _, order := range [][]int{perNode, nearest} {
+				p := k.crossRegionFill(v, pool, order, spec, anchor)
+				if p == nil {
+					continue
+				}
+				key := fmt.Sprint(p)
+				if !planned[key] {
+					planned[key] = true
+					plans = append(plans, p)
+				}
 			}
 		}
 	}
 
 	var best *types.Candidate
-	var lastErr error = fmt.Errorf("%w: no region holds %d GPUs and regions cannot be combined within max_rtt_ms %d", errNoPlacement, spec.TotalGpus, spec.MaxRttMs)
+	lastErr := fmt.Errorf("%w: no region holds %d GPUs and regions cannot be combined within max_rtt_ms %d", errNoPlacement, spec.TotalGpus, spec.MaxRttMs)
 	for _, plan := range plans {
 		c, err := candidateFromPlan(v, pool, plan, params, lease)
 		if err != nil {
@@ -484,6 +502,10 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 const (
 	fallbackPoolFactor = 4
 	fallbackMinPool    = 16
+	// maxAnchorRegions bounds the cross-region fills of a lease without an RTT bound: each of the cheapest
+	// regions of the pool (in pool order) starts one cheapest-first and one nearest-first fill. Under an RTT
+	// bound every region of the pool starts one, so that a placement within reach is never missed.
+	maxAnchorRegions = 8
 )
 
 type take struct {
@@ -510,6 +532,14 @@ func fill(pool []poolEntry, entries []int, need uint32) []take {
 
 // crossRegionFill takes GPUs from the given pool entries in order, starting with the anchor region, from
 // every region whose links to the regions already used are known and within the RTT limit.
+// rttOr is the RTT between two regions, or the largest value when the link is unknown.
+func (k Keeper) rttOr(v *view, a, b string) uint64 {
+	if r, ok := v.rtt(a, b); ok {
+		return r
+	}
+	return math.MaxUint64
+}
+
 func (k Keeper) crossRegionFill(v *view, pool []poolEntry, entries []int, spec leasetypes.LeaseSpec, anchor string) []take {
 	need := spec.TotalGpus
 	used := []string{anchor}

@@ -161,7 +161,7 @@ func (k Keeper) proposalsOf(ctx context.Context, leaseID uint64) ([]types.Propos
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	var out []types.Proposal
 	for ; it.Valid(); it.Next() {
 		key, err := it.Key()

@@ -130,7 +130,7 @@ func ScoreCandidate(spec leasetypes.LeaseSpec, blocksPerHour uint64, w ScoringWe
 	}
 	var (
 		bottleneckRTT uint64
-		bottleneckBW  uint64 = ^uint64(0)
+		bottleneckBW  = ^uint64(0)
 		stranded      uint64
 		priceNum      = sdkmath.ZeroInt()
 		repNum        = sdkmath.ZeroInt()
