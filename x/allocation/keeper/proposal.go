@@ -266,7 +266,7 @@ func (k Keeper) ProposeAllocation(ctx context.Context, msg *types.MsgProposeAllo
 	closes := lease.CreatedHeight + int64(params.ProposalWindowBlocks)
 	if sdkCtx.BlockHeight() > closes {
 		return 0, types.ScoreBreakdown{}, errorsmod.Wrapf(types.ErrProposalWindow,
-			"the proposal window of lease %d closed at height %d (now %d); the lease is being placed by the chain", lease.Id, closes, sdkCtx.BlockHeight())
+			"the proposal window of lease %d closed at height %d (now %d); from then on the chain's fallback allocator places it (retried every block until placed or expired)", lease.Id, closes, sdkCtx.BlockHeight())
 	}
 	if err := k.canPropose(ctx, proposer, params); err != nil {
 		return 0, types.ScoreBreakdown{}, err
