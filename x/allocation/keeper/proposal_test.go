@@ -153,7 +153,7 @@ func TestProposeAllocationRefused(t *testing.T) {
 				e.SetHeight(keepertest.StartHeight + int64(e.Params().ProposalWindowBlocks) + 1)
 			},
 			err:      types.ErrProposalWindow,
-			contains: []string{"proposal window of lease 1 closed at height 15 (now 16)", "placed by the chain"},
+			contains: []string{"proposal window of lease 1 closed at height 15 (now 16)", "fallback allocator places it"},
 		},
 		{
 			name: "proposer neither agent nor bonded",
