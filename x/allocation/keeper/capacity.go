@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -145,4 +146,117 @@ func (i *capacityIndex) walkCapacity(ctx context.Context, scope string, maxPrice
 		}
 	}
 	return read, nil
+}
+
+// scopeCache holds the capacity index entries of one scope read so far in a block, in index order, so that
+// the leases decided in one EndBlock read each scope's cheapest groups from the store once. Reservations
+// made through the view update it (see view.reserved).
+type scopeCache struct {
+	keys []CapacityKey
+	// done: the scope has been read to its end.
+	done bool
+}
+
+func compareCapacityKeys(a, b CapacityKey) int {
+	if c := strings.Compare(a.K1(), b.K1()); c != 0 {
+		return c
+	}
+	if a.K2() != b.K2() {
+		if a.K2() < b.K2() {
+			return -1
+		}
+		return 1
+	}
+	if a.K3() != b.K3() {
+		if a.K3() < b.K3() {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.K4(), b.K4())
+}
+
+// walkCapacity is capacityIndex.walkCapacity through the view's per-scope cache: entries already read in
+// this block come from memory, the rest from the store, continuing after the last key read.
+func (v *view) walkCapacity(scope string, maxPrice uint64, limit int,
+	fn func(price uint64, free uint32, nodeID string, group uint32) (bool, error),
+) (int, error) {
+	sc, ok := v.scopes[scope]
+	if !ok {
+		sc = &scopeCache{}
+		v.scopes[scope] = sc
+	}
+	read := 0
+	visit := func(k CapacityKey) (bool, error) {
+		read++
+		if k.K2() > maxPrice {
+			return true, nil
+		}
+		nodeID, group, err := parseGroupRef(k.K4())
+		if err != nil {
+			return true, err
+		}
+		return fn(k.K2(), k.K3(), nodeID, group)
+	}
+	for i := 0; i < len(sc.keys) && read < limit; i++ {
+		if stop, err := visit(sc.keys[i]); err != nil || stop {
+			return read, err
+		}
+	}
+	if sc.done || read >= limit {
+		return read, nil
+	}
+	rng := new(collections.Range[CapacityKey]).Prefix(collections.QuadPrefix[string, uint64, uint32, string](scope))
+	if len(sc.keys) > 0 {
+		rng = rng.StartExclusive(sc.keys[len(sc.keys)-1])
+	}
+	it, err := v.k.Nodes.Indexes.Capacity.refs.Iterate(v.ctx, rng)
+	if err != nil {
+		return read, err
+	}
+	defer func() { _ = it.Close() }()
+	for ; it.Valid() && read < limit; it.Next() {
+		k, err := it.Key()
+		if err != nil {
+			return read, err
+		}
+		sc.keys = append(sc.keys, k)
+		if stop, err := visit(k); err != nil || stop {
+			return read, err
+		}
+	}
+	if !it.Valid() {
+		sc.done = true
+	}
+	return read, nil
+}
+
+// reserved updates the cached scopes after a group's free count changed from before to after: its old keys
+// leave and its new keys (if it still has free GPUs) take their place. Free only shrinks during allocation,
+// so a new key sorts before the old one and lies within the part of the scope already read.
+func (v *view) reserved(before, after types.Node) {
+	if len(v.scopes) == 0 {
+		return
+	}
+	for _, k := range capacityKeys(before) {
+		if sc, ok := v.scopes[k.K1()]; ok {
+			if i, found := slices.BinarySearchFunc(sc.keys, k, compareCapacityKeys); found {
+				sc.keys = slices.Delete(sc.keys, i, i+1)
+			}
+		}
+	}
+	for _, k := range capacityKeys(after) {
+		sc, ok := v.scopes[k.K1()]
+		if !ok {
+			continue
+		}
+		i, found := slices.BinarySearchFunc(sc.keys, k, compareCapacityKeys)
+		if found {
+			continue
+		}
+		if i == len(sc.keys) && !sc.done {
+			continue // beyond what was read: the store still has it in place
+		}
+		sc.keys = slices.Insert(sc.keys, i, k)
+	}
 }

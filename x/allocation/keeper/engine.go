@@ -126,6 +126,8 @@ func (k Keeper) reserve(ctx context.Context, v *view, nodes []types.ScoredNode) 
 		if err != nil {
 			return err
 		}
+		before := n
+		before.Gpus = slices.Clone(n.Gpus)
 		g := &n.Gpus[sn.GpuGroup]
 		if n.Status != types.NODE_STATUS_ACTIVE || g.Free() < sn.Gpus {
 			return fmt.Errorf("reserve %d GPUs on node %s group %d: only %d free (status %s)", sn.Gpus, n.Id, sn.GpuGroup, g.Free(), n.Status)
@@ -136,6 +138,7 @@ func (k Keeper) reserve(ctx context.Context, v *view, nodes []types.ScoredNode) 
 			return err
 		}
 		v.nodes[n.Id] = &n
+		v.reserved(before, n)
 	}
 	return nil
 }
@@ -353,7 +356,7 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 		regionCap := map[string]uint64{}
 		nodeCap := map[string]uint32{} // a lease takes GPUs from one group per node: count its largest
 		full := false
-		n, err := k.Nodes.Indexes.Capacity.walkCapacity(v.ctx, scope, maxPrice, perScope,
+		n, err := v.walkCapacity(scope, maxPrice, perScope,
 			func(price uint64, free uint32, nodeID string, group uint32) (bool, error) {
 				if full && (price > fullAt || (spec.MaxRttMs == 0 && scopeCap >= 2*enough)) {
 					return true, nil // the price level is read, or (many groups at one price) enough of it

@@ -46,6 +46,9 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		if err := k.ProposalsByLease.Set(ctx, collections.Join(p.LeaseId, p.Id)); err != nil {
 			return err
 		}
+		if err := k.LeasesWithProposals.Set(ctx, p.LeaseId); err != nil {
+			return err
+		}
 	}
 	if err := k.ProposalSeq.Set(ctx, max(gs.NextProposalId, 1)); err != nil {
 		return err

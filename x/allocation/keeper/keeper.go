@@ -94,6 +94,8 @@ type Keeper struct {
 	// first. PendingDue maps lease id to its due height.
 	AllocationQueue collections.KeySet[collections.Pair[int64, uint64]]
 	PendingDue      collections.Map[uint64, int64]
+	// LeasesWithProposals holds the ids of leases with at least one kept proposal; derived from Proposals.
+	LeasesWithProposals collections.KeySet[uint64]
 
 	deps *engineDeps
 }
@@ -137,8 +139,9 @@ func NewKeeper(
 		ProposalSeq: collections.NewSequence(sb, types.ProposalSeqKey, "proposal_seq"),
 		AllocationQueue: collections.NewKeySet(sb, types.AllocationQueueKey, "allocation_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
-		PendingDue: collections.NewMap(sb, types.PendingDueKey, "pending_due", collections.Uint64Key, collections.Int64Value),
-		deps:       &engineDeps{},
+		PendingDue:          collections.NewMap(sb, types.PendingDueKey, "pending_due", collections.Uint64Key, collections.Int64Value),
+		LeasesWithProposals: collections.NewKeySet(sb, types.LeasesWithProposalsKey, "leases_with_proposals", collections.Uint64Key),
+		deps:                &engineDeps{},
 	}
 	schema, err := sb.Build()
 	if err != nil {

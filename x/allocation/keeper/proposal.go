@@ -25,10 +25,13 @@ type view struct {
 	ctx   context.Context
 	nodes map[string]*types.Node
 	links map[[2]string]*types.RegionLink
+	// scopes caches the capacity index entries read so far, per scope.
+	scopes map[string]*scopeCache
 }
 
 func (k Keeper) newView(ctx context.Context) *view {
-	return &view{k: k, ctx: ctx, nodes: map[string]*types.Node{}, links: map[[2]string]*types.RegionLink{}}
+	return &view{k: k, ctx: ctx, nodes: map[string]*types.Node{}, links: map[[2]string]*types.RegionLink{},
+		scopes: map[string]*scopeCache{}}
 }
 
 func (v *view) node(id string) (*types.Node, error) {
@@ -157,6 +160,9 @@ func (v *view) buildCandidate(spec leasetypes.LeaseSpec, placement []leasetypes.
 
 // proposalsOf returns the proposals kept for a lease, in id order.
 func (k Keeper) proposalsOf(ctx context.Context, leaseID uint64) ([]types.Proposal, error) {
+	if has, err := k.LeasesWithProposals.Has(ctx, leaseID); err != nil || !has {
+		return nil, err
+	}
 	it, err := k.ProposalsByLease.Iterate(ctx, collections.NewPrefixedPairRange[uint64, uint64](leaseID))
 	if err != nil {
 		return nil, err
@@ -209,7 +215,10 @@ func (k Keeper) discardProposals(ctx context.Context, leaseID uint64) error {
 			return err
 		}
 	}
-	return nil
+	if len(ps) == 0 {
+		return nil
+	}
+	return k.LeasesWithProposals.Remove(ctx, leaseID)
 }
 
 // canPropose: the agent of an ACTIVE node, or an account whose spendable balance holds min_proposer_bond.
@@ -325,6 +334,9 @@ func (k Keeper) ProposeAllocation(ctx context.Context, msg *types.MsgProposeAllo
 		return 0, types.ScoreBreakdown{}, err
 	}
 	if err := k.ProposalsByLease.Set(ctx, collections.Join(lease.Id, id)); err != nil {
+		return 0, types.ScoreBreakdown{}, err
+	}
+	if err := k.LeasesWithProposals.Set(ctx, lease.Id); err != nil {
 		return 0, types.ScoreBreakdown{}, err
 	}
 	return id, score, sdkCtx.EventManager().EmitTypedEvent(&types.EventAllocationProposed{

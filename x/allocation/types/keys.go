@@ -28,4 +28,7 @@ var (
 	ProposalSeqKey     = collections.NewPrefix(11)
 	AllocationQueueKey = collections.NewPrefix(12)
 	PendingDueKey      = collections.NewPrefix(13)
+	// LeasesWithProposalsKey marks the leases that have kept proposals, so that EndBlock reads the proposal
+	// list only for them (a point read instead of an iterator for most leases).
+	LeasesWithProposalsKey = collections.NewPrefix(14)
 )
