@@ -32,9 +32,48 @@ type NodeIndexes struct {
 	Capacity *capacityIndex
 }
 
-// IndexesList implements collections.Indexes.
+// IndexesList implements collections.Indexes. The indexes are behind one that reads the node's old value
+// once for all of them: collections would otherwise read and decode it once per index on every write.
 func (i NodeIndexes) IndexesList() []collections.Index[string, types.Node] {
-	return []collections.Index[string, types.Node]{i.Operator, i.Region, i.Status, i.Agent, i.Capacity}
+	return []collections.Index[string, types.Node]{sharedOldValue{i.Operator, i.Region, i.Status, i.Agent, i.Capacity}}
+}
+
+// sharedOldValue updates several indexes of the node registry with one read of the old value.
+type sharedOldValue []collections.Index[string, types.Node]
+
+func once(get func() (types.Node, error)) func() (types.Node, error) {
+	var (
+		v    types.Node
+		err  error
+		done bool
+	)
+	return func() (types.Node, error) {
+		if !done {
+			v, err = get()
+			done = true
+		}
+		return v, err
+	}
+}
+
+func (s sharedOldValue) Reference(ctx context.Context, pk string, v types.Node, lazyOld func() (types.Node, error)) error {
+	old := once(lazyOld)
+	for _, idx := range s {
+		if err := idx.Reference(ctx, pk, v, old); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s sharedOldValue) Unreference(ctx context.Context, pk string, lazyOld func() (types.Node, error)) error {
+	old := once(lazyOld)
+	for _, idx := range s {
+		if err := idx.Unreference(ctx, pk, old); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newNodeIndexes(sb *collections.SchemaBuilder, addrCodec address.Codec) NodeIndexes {
