@@ -116,38 +116,6 @@ func (i *capacityIndex) Unreference(ctx context.Context, _ string, lazyOld func(
 	return nil
 }
 
-// walkCapacity visits the groups of one scope with price <= maxPrice in (price, free, ref) order until fn
-// returns true or limit entries have been read. It returns how many entries it read.
-func (i *capacityIndex) walkCapacity(ctx context.Context, scope string, maxPrice uint64, limit int,
-	fn func(price uint64, free uint32, nodeID string, group uint32) (bool, error),
-) (int, error) {
-	it, err := i.refs.Iterate(ctx, collections.NewPrefixedQuadRange[string, uint64, uint32, string](scope))
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = it.Close() }()
-	read := 0
-	for ; it.Valid() && read < limit; it.Next() {
-		k, err := it.Key()
-		if err != nil {
-			return read, err
-		}
-		read++
-		if k.K2() > maxPrice {
-			break
-		}
-		nodeID, group, err := parseGroupRef(k.K4())
-		if err != nil {
-			return read, err
-		}
-		stop, err := fn(k.K2(), k.K3(), nodeID, group)
-		if err != nil || stop {
-			return read, err
-		}
-	}
-	return read, nil
-}
-
 // scopeCache holds the capacity index entries of one scope read so far in a block, in index order, so that
 // the leases decided in one EndBlock read each scope's cheapest groups from the store once. Reservations
 // made through the view update it (see view.reserved).
@@ -176,8 +144,9 @@ func compareCapacityKeys(a, b CapacityKey) int {
 	return strings.Compare(a.K4(), b.K4())
 }
 
-// walkCapacity is capacityIndex.walkCapacity through the view's per-scope cache: entries already read in
-// this block come from memory, the rest from the store, continuing after the last key read.
+// walkCapacity visits the groups of one scope with price <= maxPrice in (price, free, ref) order until fn
+// returns true or limit entries have been read, and returns how many it read. Entries already read in this
+// block come from the view's per-scope cache, the rest from the store, continuing after the last key read.
 func (v *view) walkCapacity(scope string, maxPrice uint64, limit int,
 	fn func(price uint64, free uint32, nodeID string, group uint32) (bool, error),
 ) (int, error) {
