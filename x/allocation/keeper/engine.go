@@ -484,6 +484,21 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 
 	var best *types.Candidate
 	lastErr := fmt.Errorf("%w: no region holds %d GPUs and regions cannot be combined within max_rtt_ms %d", errNoPlacement, spec.TotalGpus, spec.MaxRttMs)
+	// Plans pick a node by its largest usable group; once the GPUs per node are known, the tightest group of
+	// the node that covers them leaves the fewest stranded GPUs at the same price.
+	groupsOf := map[string][]int{}
+	for i, e := range pool {
+		groupsOf[e.node.Id] = append(groupsOf[e.node.Id], i)
+	}
+	for _, plan := range plans {
+		for j, t := range plan {
+			for _, i := range groupsOf[pool[t.entry].node.Id] {
+				if pool[i].cap >= t.gpus && pool[i].free < pool[plan[j].entry].free {
+					plan[j].entry = i
+				}
+			}
+		}
+	}
 	for _, plan := range plans {
 		c, err := candidateFromPlan(v, pool, plan, params, lease)
 		if err != nil {
