@@ -286,7 +286,6 @@ func TestCreateLeaseRejected(t *testing.T) {
 			f.Fund(sub, unro(48_000_000), sdk.NewCoin("uatom", math.NewInt(48_000_000)))
 			// An existing lease, so that "no change" covers other leases too.
 			other, otherStr := f.Addr("other")
-			_ = other
 			f.CreateLease(f.ValidCreateMsg(otherStr))
 			f.ResetEvents()
 			f.Alloc.ResetCalls()
