@@ -121,8 +121,25 @@ func (i *capacityIndex) Unreference(ctx context.Context, _ string, lazyOld func(
 // made through the view update it (see view.reserved).
 type scopeCache struct {
 	keys []CapacityKey
+	// refs are keys[i].K4() parsed, so that each entry is parsed once per block.
+	refs []groupID
 	// done: the scope has been read to its end.
 	done bool
+}
+
+type groupID struct {
+	node  string
+	group uint32
+}
+
+func (sc *scopeCache) add(k CapacityKey) error {
+	nodeID, group, err := parseGroupRef(k.K4())
+	if err != nil {
+		return err
+	}
+	sc.keys = append(sc.keys, k)
+	sc.refs = append(sc.refs, groupID{nodeID, group})
+	return nil
 }
 
 func compareCapacityKeys(a, b CapacityKey) int {
@@ -156,19 +173,16 @@ func (v *view) walkCapacity(scope string, maxPrice uint64, limit int,
 		v.scopes[scope] = sc
 	}
 	read := 0
-	visit := func(k CapacityKey) (bool, error) {
+	visit := func(i int) (bool, error) {
 		read++
+		k := sc.keys[i]
 		if k.K2() > maxPrice {
 			return true, nil
 		}
-		nodeID, group, err := parseGroupRef(k.K4())
-		if err != nil {
-			return true, err
-		}
-		return fn(k.K2(), k.K3(), nodeID, group)
+		return fn(k.K2(), k.K3(), sc.refs[i].node, sc.refs[i].group)
 	}
 	for i := 0; i < len(sc.keys) && read < limit; i++ {
-		if stop, err := visit(sc.keys[i]); err != nil || stop {
+		if stop, err := visit(i); err != nil || stop {
 			return read, err
 		}
 	}
@@ -189,8 +203,10 @@ func (v *view) walkCapacity(scope string, maxPrice uint64, limit int,
 		if err != nil {
 			return read, err
 		}
-		sc.keys = append(sc.keys, k)
-		if stop, err := visit(k); err != nil || stop {
+		if err := sc.add(k); err != nil {
+			return read, err
+		}
+		if stop, err := visit(len(sc.keys) - 1); err != nil || stop {
 			return read, err
 		}
 	}
@@ -211,6 +227,7 @@ func (v *view) reserved(before, after types.Node) {
 		if sc, ok := v.scopes[k.K1()]; ok {
 			if i, found := slices.BinarySearchFunc(sc.keys, k, compareCapacityKeys); found {
 				sc.keys = slices.Delete(sc.keys, i, i+1)
+				sc.refs = slices.Delete(sc.refs, i, i+1)
 			}
 		}
 	}
@@ -226,6 +243,11 @@ func (v *view) reserved(before, after types.Node) {
 		if i == len(sc.keys) && !sc.done {
 			continue // beyond what was read: the store still has it in place
 		}
+		nodeID, group, err := parseGroupRef(k.K4())
+		if err != nil {
+			continue // capacityKeys builds refs with groupRef, which always parses
+		}
 		sc.keys = slices.Insert(sc.keys, i, k)
+		sc.refs = slices.Insert(sc.refs, i, groupID{nodeID, group})
 	}
 }
