@@ -9,6 +9,8 @@ import (
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/consensus-nro/nro/internal/canon"
 )
 
 const (
@@ -189,18 +191,7 @@ func (n Node) Validate(p Params, addrCodec address.Codec) error {
 // validateCanonicalAddress accepts only the canonical (lower-case) bech32 form that the keeper stores, so
 // that an imported node's operator is recognised when it signs.
 func validateCanonicalAddress(addrCodec address.Codec, addr string) error {
-	bz, err := addrCodec.StringToBytes(addr)
-	if err != nil {
-		return err
-	}
-	canonical, err := addrCodec.BytesToString(bz)
-	if err != nil {
-		return err
-	}
-	if canonical != addr {
-		return fmt.Errorf("not in canonical form; write it as %s", canonical)
-	}
-	return nil
+	return canon.Check(addrCodec, addr)
 }
 
 // Free is how many GPUs of the group no lease holds.

@@ -9,6 +9,8 @@ import (
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/consensus-nro/nro/internal/canon"
 )
 
 const (
@@ -285,16 +287,8 @@ func ValidateNodes(addrCodec address.Codec, spec LeaseSpec, denom string, nodes 
 
 // validateCanonicalAddress accepts only the canonical (lower-case) bech32 form the keeper stores.
 func validateCanonicalAddress(addrCodec address.Codec, addr string) error {
-	bz, err := addrCodec.StringToBytes(addr)
-	if err != nil {
-		return err
-	}
-	canonical, err := addrCodec.BytesToString(bz)
-	if err != nil {
-		return err
-	}
-	if canonical != addr {
-		return errorsmod.Wrapf(ErrInvalidAddress, "not in canonical form; write %s", canonical)
+	if err := canon.Check(addrCodec, addr); err != nil {
+		return errorsmod.Wrap(ErrInvalidAddress, err.Error())
 	}
 	return nil
 }
