@@ -3,6 +3,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BUILD_DIR ?= $(CURDIR)/build
 NROD := $(BUILD_DIR)/nrod
+NRO_AGENT := $(BUILD_DIR)/nro-agent
 TOOLS_BIN := $(CURDIR)/.tools/bin
 GOLANGCI_LINT_VERSION := v2.6.2
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
@@ -14,15 +15,19 @@ SIM_BLOCK_SIZE ?= 100
 include make/proto.mk
 include make/contracts.mk
 
-.PHONY: help build demo localnet test test-unit test-e2e test-sim-determinism test-sim-import-export test-sim \
+.PHONY: help build build-agent demo localnet test test-unit test-e2e test-sim-determinism test-sim-import-export test-sim \
 	lint gen-regions gen-check clean bench-alloc
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-24s\033[0m %s\n", $$1, $$2}'
 
-build: ## Build nrod into build/
+build: build-agent ## Build nrod and nro-agent into build/
 	@mkdir -p $(BUILD_DIR)
 	$(GO) build -o $(NROD) ./cmd/nrod
+
+build-agent: ## Build nro-agent into build/ (cgo on: NVML is loaded at run time, the binary starts without it)
+	@mkdir -p $(BUILD_DIR)
+	$(GO) build -o $(NRO_AGENT) ./cmd/nro-agent
 
 demo: build ## Run the system's main job on embedded defaults and print what happened
 	$(GO) run ./networks/demo --nrod $(NROD)
