@@ -198,7 +198,12 @@ func (v *view) walkCapacity(scope string, maxPrice uint64, limit int,
 		return read, err
 	}
 	defer func() { _ = it.Close() }()
-	for ; it.Valid() && read < limit; it.Next() {
+	// Opening an iterator costs far more than reading an entry (it merges the block's pending writes), so
+	// once fn is done the iterator reads ahead into the cache as many entries as the cache already holds
+	// (at least capacityReadAhead): the leases after this one find them there, and a scope is opened
+	// O(log entries) times per block however many leases walk it.
+	ahead := -1
+	for ; it.Valid(); it.Next() {
 		k, err := it.Key()
 		if err != nil {
 			return read, err
@@ -206,8 +211,19 @@ func (v *view) walkCapacity(scope string, maxPrice uint64, limit int,
 		if err := sc.add(k); err != nil {
 			return read, err
 		}
-		if stop, err := visit(len(sc.keys) - 1); err != nil || stop {
+		if ahead >= 0 {
+			if ahead--; ahead == 0 {
+				it.Next()
+				break
+			}
+			continue
+		}
+		stop, err := visit(len(sc.keys) - 1)
+		if err != nil {
 			return read, err
+		}
+		if stop || read >= limit {
+			ahead = max(capacityReadAhead, len(sc.keys))
 		}
 	}
 	if !it.Valid() {
@@ -215,6 +231,9 @@ func (v *view) walkCapacity(scope string, maxPrice uint64, limit int,
 	}
 	return read, nil
 }
+
+// capacityReadAhead is the least number of capacity index entries a walk reads ahead into the block's cache.
+const capacityReadAhead = 64
 
 // reserved updates the cached scopes after a group's free count changed from before to after: its old keys
 // leave and its new keys (if it still has free GPUs) take their place. Free only shrinks during allocation,

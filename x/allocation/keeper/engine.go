@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
+	"strconv"
 	"strings"
 
 	"cosmossdk.io/collections"
@@ -241,9 +243,9 @@ func (k Keeper) allocateOne(ctx context.Context, v *view, params types.Params, l
 		return "", err
 	}
 	nodes := make([]leasetypes.LeaseNode, len(w.Nodes))
-	placement := make([]leasetypes.Placement, len(w.Nodes))
+	nodeIDs := make([]string, len(w.Nodes))
 	for i, sn := range w.Nodes {
-		n, err := k.GetNode(ctx, sn.NodeId)
+		n, err := v.node(sn.NodeId)
 		if err != nil {
 			return "", err
 		}
@@ -259,7 +261,7 @@ func (k Keeper) allocateOne(ctx context.Context, v *view, params types.Params, l
 			PricePerGpuHour: sdk.NewCoin(params.Denom(), sn.PricePerGpuHour),
 			Paid:            sdkmath.ZeroInt(),
 		}
-		placement[i] = leasetypes.Placement{NodeId: sn.NodeId, Gpus: sn.Gpus}
+		nodeIDs[i] = sn.NodeId
 	}
 	if err := k.leases().ActivateLease(ctx, lease.Id, nodes, w.RingOrder, decisionID); err != nil {
 		return "", err
@@ -272,10 +274,9 @@ func (k Keeper) allocateOne(ctx context.Context, v *view, params types.Params, l
 		DecisionId: decisionID,
 		Source:     w.Source,
 		ProposalId: w.ProposalId,
-		Placement:  placement,
-		RingOrder:  w.RingOrder,
-		Score:      w.Score,
 		Candidates: uint32(len(cands)),
+		NodeIds:    nodeIDs,
+		TotalCost:  w.Score.Total.String(),
 	})
 }
 
@@ -349,7 +350,7 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 	// scan limit. Cheaper groups come first, so what is left unread costs more.
 	enough := max(uint64(spec.TotalGpus)*fallbackPoolFactor, fallbackMinPool)
 	var pool []poolEntry
-	seen := map[string]bool{}
+	seen := map[groupID]bool{}
 	read := 0
 	for _, scope := range scopes {
 		var scopeCap, fullAt uint64
@@ -361,7 +362,7 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 				if full && (price > fullAt || (spec.MaxRttMs == 0 && scopeCap >= 2*enough)) {
 					return true, nil // the price level is read, or (many groups at one price) enough of it
 				}
-				if ref := groupRef(nodeID, int(group)); seen[ref] {
+				if seen[groupID{nodeID, group}] {
 					return false, nil
 				}
 				n, err := v.node(nodeID)
@@ -376,7 +377,7 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 				if spec.MaxGpusPerNode > 0 {
 					c = min(c, spec.MaxGpusPerNode)
 				}
-				seen[groupRef(nodeID, int(group))] = true
+				seen[groupID{nodeID, group}] = true
 				pool = append(pool, poolEntry{node: n, group: group, price: price, free: free, cap: c})
 				if c > nodeCap[nodeID] {
 					scopeCap += uint64(c - nodeCap[nodeID])
@@ -422,11 +423,48 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 			errNoPlacement, spec.TotalGpus, capacity, read)
 	}
 
-	var plans [][]take
+	// Plans are scored as they are built, in the order below. Before a plan is scored its price term, less
+	// the most reputation credit the pool could give it, is compared with the best total so far: a plan
+	// that cannot be strictly cheaper is not scored (on a tie the earlier plan wins anyway).
+	bound := newPlanBound(pool, params.Weights, spec, lease.BlocksPerHour)
+	// Plans pick a node by its largest usable group; once the GPUs per node are known, the tightest group of
+	// the node that covers them leaves the fewest stranded GPUs at the same price.
+	groupsOf := map[string][]int{}
+	for i, e := range pool {
+		groupsOf[e.node.Id] = append(groupsOf[e.node.Id], i)
+	}
+	var best *types.Candidate
+	lastErr := fmt.Errorf("%w: no region holds %d GPUs and regions cannot be combined within max_rtt_ms %d", errNoPlacement, spec.TotalGpus, spec.MaxRttMs)
+	planned := map[string]bool{}
+	consider := func(plan []take) {
+		key := planKey(plan)
+		if planned[key] {
+			return
+		}
+		planned[key] = true
+		if best != nil && bound.cannotBeat(pool, plan, best.Score.Total) {
+			return
+		}
+		for j, t := range plan {
+			for _, i := range groupsOf[pool[t.entry].node.Id] {
+				if pool[i].cap >= t.gpus && pool[i].free < pool[plan[j].entry].free {
+					plan[j].entry = i
+				}
+			}
+		}
+		c, err := candidateFromPlan(v, pool, plan, params, lease)
+		if err != nil {
+			lastErr = err
+			return
+		}
+		if best == nil || types.Better(c, *best) {
+			best = &c
+		}
+	}
 	// 1. The single group that fits best.
 	for i, e := range pool {
 		if e.cap >= spec.TotalGpus {
-			plans = append(plans, []take{{i, spec.TotalGpus}})
+			consider([]take{{i, spec.TotalGpus}})
 			break
 		}
 	}
@@ -442,15 +480,22 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 	}
 	for _, r := range regions {
 		if p := fill(pool, byRegion[r], spec.TotalGpus); p != nil {
-			plans = append(plans, p)
+			consider(p)
 		}
 	}
 	// 3. Across regions, cheapest groups first, adding a region only if its links to the regions already
 	// used are known and within the RTT limit. Starting from the cheapest group alone can shut out the
 	// regions a placement needs (a cheap region out of reach of the rest), so every region gets a turn as the
-	// first one; identical plans are scored once.
-	if len(regions) > 1 {
-		planned := map[string]bool{}
+	// first one. A one-GPU plan has one node, so it is one of the region fills above; and no plan is
+	// cheaper than the cheapest GPUs of the pool, so when even those cannot beat the best plan there is
+	// nothing to look for.
+	crossRegion := len(regions) > 1 && spec.TotalGpus > 1
+	if crossRegion && best != nil {
+		if cheapest := fill(pool, perNode, spec.TotalGpus); cheapest != nil && bound.cannotBeat(pool, cheapest, best.Score.Total) {
+			crossRegion = false
+		}
+	}
+	if crossRegion {
 		anchors := regions
 		if spec.MaxRttMs == 0 {
 			// Without an RTT bound every region combines with every other, so the cheapest region's fill
@@ -458,8 +503,11 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 			anchors = regions[:min(len(regions), maxAnchorRegions)]
 		}
 		for _, anchor := range anchors {
-			// Cheapest first, and nearest first (by RTT from the first region, then cheapest): price-only
-			// filling can spread a lease over far-apart regions when closer ones cost little more.
+			if p := k.crossRegionFill(v, pool, perNode, spec, anchor); p != nil {
+				consider(p)
+			}
+			// Nearest first (by RTT from the first region, then cheapest): price-only filling can spread a
+			// lease over far-apart regions when closer ones cost little more.
 			rttFrom := make(map[string]uint64, len(regions))
 			for _, r := range regions {
 				rttFrom[r] = k.rttOr(v, anchor, r)
@@ -468,45 +516,26 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 			slices.SortStableFunc(nearest, func(x, y int) int {
 				return cmp.Compare(rttFrom[pool[x].node.Region], rttFrom[pool[y].node.Region])
 			})
-			for _, order := range [][]int{perNode, nearest} {
-				p := k.crossRegionFill(v, pool, order, spec, anchor)
-				if p == nil {
-					continue
-				}
-				key := fmt.Sprint(p)
-				if !planned[key] {
-					planned[key] = true
-					plans = append(plans, p)
-				}
+			if p := k.crossRegionFill(v, pool, nearest, spec, anchor); p != nil {
+				consider(p)
 			}
-		}
-	}
-
-	var best *types.Candidate
-	lastErr := fmt.Errorf("%w: no region holds %d GPUs and regions cannot be combined within max_rtt_ms %d", errNoPlacement, spec.TotalGpus, spec.MaxRttMs)
-	// Plans pick a node by its largest usable group; once the GPUs per node are known, the tightest group of
-	// the node that covers them leaves the fewest stranded GPUs at the same price.
-	groupsOf := map[string][]int{}
-	for i, e := range pool {
-		groupsOf[e.node.Id] = append(groupsOf[e.node.Id], i)
-	}
-	for _, plan := range plans {
-		for j, t := range plan {
-			for _, i := range groupsOf[pool[t.entry].node.Id] {
-				if pool[i].cap >= t.gpus && pool[i].free < pool[plan[j].entry].free {
-					plan[j].entry = i
+			// Cheapest once distance is priced in: each node's price plus the latency term it would bring
+			// the whole lease, spread over the GPUs it can give. A cheap region a little farther away can
+			// beat an expensive one next door, which neither order above finds.
+			blended := slices.Clone(perNode)
+			cost := make(map[int]uint64, len(perNode))
+			for _, i := range perNode {
+				e := pool[i]
+				lat := uint64(math.MaxUint64)
+				if r := rttFrom[e.node.Region]; r != math.MaxUint64 {
+					lat = satMul(satMul(params.Weights.LatencyPerMs, r/1000), uint64(spec.TotalGpus)) / uint64(min(e.cap, spec.TotalGpus))
 				}
+				cost[i] = satAdd(e.price, lat)
 			}
-		}
-	}
-	for _, plan := range plans {
-		c, err := candidateFromPlan(v, pool, plan, params, lease)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		if best == nil || types.Better(c, *best) {
-			best = &c
+			slices.SortStableFunc(blended, func(x, y int) int { return cmp.Compare(cost[x], cost[y]) })
+			if p := k.crossRegionFill(v, pool, blended, spec, anchor); p != nil {
+				consider(p)
+			}
 		}
 	}
 	if best == nil {
@@ -671,4 +700,69 @@ func (k Keeper) OpenLeasePlacement(ctx context.Context, maxLeases int) (uint64, 
 		return id, placement, c.RingOrder, nil
 	}
 	return 0, nil, nil, fmt.Errorf("no pending lease with an open window that can be placed")
+}
+
+// planKey identifies a plan by its takes, for scoring each distinct plan once.
+func planKey(plan []take) string {
+	b := make([]byte, 0, len(plan)*8)
+	for _, t := range plan {
+		b = strconv.AppendInt(b, int64(t.entry), 36)
+		b = append(b, ':')
+		b = strconv.AppendUint(b, uint64(t.gpus), 36)
+		b = append(b, ',')
+	}
+	return string(b)
+}
+
+// planBound is a lower bound of a fallback plan's total cost, computed without building the candidate: the
+// price term, exactly as ScoreCandidate computes it, less the largest reputation credit any node of the
+// pool could earn for the lease's GPUs. Latency, bandwidth and fragmentation terms are never negative, and
+// both round their divisions the same way, so a plan's total is never below its bound.
+type planBound struct {
+	ok        bool
+	dur, bph  sdkmath.Int
+	repCredit sdkmath.Int
+}
+
+func newPlanBound(pool []poolEntry, w types.ScoringWeights, spec leasetypes.LeaseSpec, blocksPerHour uint64) planBound {
+	if blocksPerHour == 0 {
+		return planBound{} // ScoreCandidate rejects the lease; nothing to prune
+	}
+	maxRep := types.NeutralReputationBps
+	for _, e := range pool {
+		maxRep = max(maxRep, e.node.ReputationBps)
+	}
+	u := sdkmath.NewIntFromUint64
+	b := planBound{ok: true, dur: u(spec.DurationBlocks), bph: u(blocksPerHour)}
+	b.repCredit = u(w.ReputationPerBps).Mul(u(uint64(maxRep-types.NeutralReputationBps) * uint64(spec.TotalGpus))).Mul(b.dur).Quo(b.bph)
+	return b
+}
+
+// cannotBeat reports whether a plan's total is certainly not below total.
+func (b planBound) cannotBeat(pool []poolEntry, plan []take, total sdkmath.Int) bool {
+	if !b.ok {
+		return false
+	}
+	priceNum := sdkmath.ZeroInt()
+	for _, t := range plan {
+		priceNum = priceNum.Add(sdkmath.NewIntFromUint64(uint64(t.gpus)).Mul(pool[t.entry].node.PricePerGpuHour.Amount))
+	}
+	return priceNum.Mul(b.dur).Quo(b.bph).Sub(b.repCredit).GTE(total)
+}
+
+// satMul and satAdd saturate at the largest uint64 instead of wrapping (heuristic orderings only).
+func satMul(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	if hi != 0 {
+		return math.MaxUint64
+	}
+	return lo
+}
+
+func satAdd(a, b uint64) uint64 {
+	sum, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return sum
 }

@@ -17,12 +17,46 @@ import (
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
-// decided returns the single EventAllocationDecided of the last block.
-func decided(t *testing.T, e *engineFixture) *types.EventAllocationDecided {
+// decidedAllocation is the single EventAllocationDecided of the last block with the winner of its decision
+// record: the event carries ids and the total only.
+type decidedAllocation struct {
+	*types.EventAllocationDecided
+	Placement []leasetypes.Placement
+	RingOrder []string
+	Score     types.ScoreBreakdown
+}
+
+// decided returns the last block's single allocation, checking that its event agrees with the decision record.
+func decided(t *testing.T, e *engineFixture) decidedAllocation {
 	t.Helper()
 	evs := typedEvents[*types.EventAllocationDecided](t, e.AllocationFixture)
 	require.Len(t, evs, 1, "events: %v", e.TypedEvents())
-	return evs[0]
+	return decidedOf(t, e, evs[0])
+}
+
+func decidedOf(t *testing.T, e *engineFixture, ev *types.EventAllocationDecided) decidedAllocation {
+	t.Helper()
+	var rec *decision
+	for i := range e.audit.Decisions {
+		if e.audit.Decisions[i].ID == ev.DecisionId {
+			rec = &e.audit.Decisions[i]
+		}
+	}
+	require.NotNil(t, rec, "decision %d of the event was not recorded", ev.DecisionId)
+	require.Equal(t, ev.LeaseId, rec.LeaseID)
+	w := rec.Candidates[rec.Winner]
+	out := decidedAllocation{EventAllocationDecided: ev, RingOrder: w.RingOrder, Score: w.Score}
+	var ids []string
+	for _, n := range w.Nodes {
+		out.Placement = append(out.Placement, leasetypes.Placement{NodeId: n.NodeId, Gpus: n.Gpus})
+		ids = append(ids, n.NodeId)
+	}
+	require.Equal(t, ids, ev.NodeIds)
+	require.Equal(t, w.Score.Total.String(), ev.TotalCost)
+	require.Equal(t, w.Source, ev.Source)
+	require.Equal(t, w.ProposalId, ev.ProposalId)
+	require.Equal(t, uint32(len(rec.Candidates)), ev.Candidates)
+	return out
 }
 
 // requireRescored re-scores every scored candidate of a decision record from its recorded inputs, as
@@ -243,16 +277,20 @@ func TestAllocatePendingDecision(t *testing.T) {
 
 	evs := typedEvents[*types.EventAllocationDecided](t, e.AllocationFixture)
 	require.Len(t, evs, 2)
-	requireEvents(t, e.AllocationFixture,
-		&types.EventAllocationDecided{
-			LeaseId: lease, DecisionId: d.ID, Source: types.CANDIDATE_SOURCE_PROPOSAL, ProposalId: pid,
-			Placement: pl("multi", 4, "rep", 4), RingOrder: []string{"rep", "multi"}, Score: prop.Score, Candidates: 2,
-		},
-		&types.EventAllocationDecided{
-			LeaseId: other, DecisionId: e.audit.Decisions[1].ID, Source: types.CANDIDATE_SOURCE_PROPOSAL, ProposalId: otherPid,
-			Placement: pl("cheap", 8), RingOrder: []string{"cheap"}, Score: evs[1].Score, Candidates: 2,
-		},
-	)
+	first, second := decidedOf(t, e, evs[0]), decidedOf(t, e, evs[1])
+	require.Equal(t, lease, first.LeaseId)
+	require.Equal(t, d.ID, first.DecisionId)
+	require.Equal(t, types.CANDIDATE_SOURCE_PROPOSAL, first.Source)
+	require.Equal(t, pid, first.ProposalId)
+	require.Equal(t, pl("multi", 4, "rep", 4), first.Placement)
+	require.Equal(t, []string{"rep", "multi"}, first.RingOrder)
+	require.Equal(t, prop.Score, first.Score)
+	require.Equal(t, uint32(2), first.Candidates)
+	require.Equal(t, other, second.LeaseId)
+	require.Equal(t, types.CANDIDATE_SOURCE_PROPOSAL, second.Source)
+	require.Equal(t, otherPid, second.ProposalId)
+	require.Equal(t, pl("cheap", 8), second.Placement)
+	require.Equal(t, []string{"cheap"}, second.RingOrder)
 
 	// Nothing left to do in the next blocks.
 	for range 3 {

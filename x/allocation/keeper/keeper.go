@@ -35,7 +35,28 @@ type NodeIndexes struct {
 // IndexesList implements collections.Indexes. The indexes are behind one that reads the node's old value
 // once for all of them: collections would otherwise read and decode it once per index on every write.
 func (i NodeIndexes) IndexesList() []collections.Index[string, types.Node] {
-	return []collections.Index[string, types.Node]{sharedOldValue{i.Operator, i.Region, i.Status, i.Agent, i.Capacity}}
+	return []collections.Index[string, types.Node]{sharedOldValue{
+		skipUnchanged[string]{i.Operator, func(n types.Node) string { return n.Operator }},
+		skipUnchanged[string]{i.Region, func(n types.Node) string { return n.Region }},
+		skipUnchanged[types.NodeStatus]{i.Status, func(n types.Node) types.NodeStatus { return n.Status }},
+		skipUnchanged[string]{i.Agent, func(n types.Node) string { return n.Agent }},
+		i.Capacity,
+	}}
+}
+
+// skipUnchanged leaves an index alone when a write of a node keeps the field it indexes: the entry is
+// already there. Reservations rewrite nodes often and change only their free GPUs, and the address indexes
+// would otherwise decode two bech32 addresses per write.
+type skipUnchanged[F comparable] struct {
+	collections.Index[string, types.Node]
+	field func(types.Node) F
+}
+
+func (s skipUnchanged[F]) Reference(ctx context.Context, pk string, v types.Node, lazyOld func() (types.Node, error)) error {
+	if old, err := lazyOld(); err == nil && s.field(old) == s.field(v) {
+		return nil
+	}
+	return s.Index.Reference(ctx, pk, v, lazyOld)
 }
 
 // sharedOldValue updates several indexes of the node registry with one read of the old value.

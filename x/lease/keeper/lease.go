@@ -244,12 +244,16 @@ func (k Keeper) ActivateLease(ctx context.Context, id uint64, nodes []types.Leas
 	if err := k.Leases.Set(ctx, id, lease); err != nil {
 		return err
 	}
+	nodeIDs := make([]string, len(lease.Nodes))
+	for i, n := range lease.Nodes {
+		nodeIDs[i] = n.NodeId
+	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseActivated{
 		LeaseId:        id,
-		Nodes:          lease.Nodes,
+		NodeIds:        nodeIDs,
 		RingOrder:      lease.RingOrder,
 		DecisionId:     decisionID,
-		RatePerHour:    sdk.NewCoin(lease.Deposit.Denom, lease.TotalRate()),
+		RatePerHour:    sdk.NewCoin(lease.Deposit.Denom, lease.TotalRate()).String(),
 		EndHeight:      lease.EndHeight,
 		DeadlineHeight: lease.DeadlineHeight,
 	})

@@ -549,8 +549,8 @@ func TestActivateLease(t *testing.T) {
 	}
 	require.Equal(t, wantNodes, got.Nodes)
 	requireEvents(t, f, &types.EventLeaseActivated{
-		LeaseId: l.Id, Nodes: wantNodes, RingOrder: []string{"node-b", "node-a"}, DecisionId: 42,
-		RatePerHour: unro(21_000_000), EndHeight: 1225, DeadlineHeight: 882,
+		LeaseId: l.Id, NodeIds: []string{"node-a", "node-b", "node-b"}, RingOrder: []string{"node-b", "node-a"}, DecisionId: 42,
+		RatePerHour: "21000000unro", EndHeight: 1225, DeadlineHeight: 882,
 	})
 	// The lease is found under each of its nodes once.
 	for _, node := range []string{"node-a", "node-b"} {
