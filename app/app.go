@@ -267,10 +267,6 @@ func New(
 		appCodec, runtime.NewKVStoreService(keys[allocationtypes.StoreKey]), logger,
 		app.AccountKeeper, app.BankKeeper, govAuthority,
 	)
-	// NRO: x/audit stores allocation decision records.
-	app.AuditKeeper = auditkeeper.NewKeeper(
-		appCodec, runtime.NewKVStoreService(keys[audittypes.StoreKey]), logger, govAuthority,
-	)
 	// NRO: x/lease holds leases and their escrow. x/lease and x/allocation call each other (a new lease is
 	// queued for allocation; the engine activates leases; a closing lease frees its GPUs), so each gets the
 	// other after both exist and before any module is built.
@@ -280,6 +276,12 @@ func New(
 	)
 	app.LeaseKeeper.SetAllocationKeeper(app.AllocationKeeper)
 	app.AllocationKeeper.SetLeaseKeeper(app.LeaseKeeper)
+	// NRO: x/audit stores allocation decision records and nodes' telemetry; it reads nodes (agents, GPUs) and
+	// writes their reputation in x/allocation, and reads where active leases are placed in x/lease.
+	app.AuditKeeper = auditkeeper.NewKeeper(
+		appCodec, runtime.NewKVStoreService(keys[audittypes.StoreKey]), logger, govAuthority,
+		app.AllocationKeeper, app.LeaseKeeper,
+	)
 	app.AllocationKeeper.SetAuditKeeper(app.AuditKeeper)
 
 	// 5. Module manager.
@@ -314,10 +316,11 @@ func New(
 		stakingtypes.ModuleName, allocationtypes.ModuleName,
 	)
 	// bank must come first (v0.54, BlockSTM finalisation). NRO: lease closes due leases (freeing their GPUs)
-	// before allocation releases unbonded stake and places pending leases.
+	// before allocation releases unbonded stake and places pending leases; audit then ends telemetry epochs
+	// and sweeps them for missed reports against the leases active after both.
 	app.ModuleManager.SetOrderEndBlockers(
 		banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName, leasetypes.ModuleName,
-		allocationtypes.ModuleName,
+		allocationtypes.ModuleName, audittypes.ModuleName,
 	)
 	genesisModuleOrder := []string{
 		authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName, stakingtypes.ModuleName,

@@ -23,6 +23,9 @@ func (app *App) CheckInvariants(ctx context.Context) error {
 	if err := app.AuditKeeper.CheckDecisionIndexes(ctx); err != nil {
 		return fmt.Errorf("x/audit decision indexes: %w", err)
 	}
+	if err := app.AuditKeeper.CheckTelemetryState(ctx); err != nil {
+		return fmt.Errorf("x/audit telemetry state: %w", err)
+	}
 	if err := app.checkReservations(ctx); err != nil {
 		return fmt.Errorf("reservation invariant: %w", err)
 	}

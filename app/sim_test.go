@@ -34,6 +34,7 @@ import (
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
+	audittypes "github.com/consensus-nro/nro/x/audit/types"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
@@ -100,10 +101,12 @@ type allocationStats struct {
 	nodes  map[int64]int
 	stake  map[int64]sdk.Coin
 	leases map[int64]map[string]int
+	// reports counts the telemetry reports x/audit accepted.
+	reports map[int64]int
 }
 
 func newAllocationStats() *allocationStats {
-	return &allocationStats{nodes: map[int64]int{}, stake: map[int64]sdk.Coin{}, leases: map[int64]map[string]int{}}
+	return &allocationStats{nodes: map[int64]int{}, stake: map[int64]sdk.Coin{}, leases: map[int64]map[string]int{}, reports: map[int64]int{}}
 }
 
 func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ []simtypes.Account) {
@@ -127,13 +130,24 @@ func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ [
 	}))
 	decisions, err := app.AuditKeeper.DecisionSeq.Peek(ctx)
 	require.NoError(tb, err)
-	tb.Logf("seed %d: height %d, %d nodes registered %v, %s staked; leases %v, %d allocation decisions",
-		ti.Cfg.Seed, app.LastBlockHeight(), n, byStatus, stake, leases, max(decisions, 1)-1)
+	telemetry := map[string]int{}
+	require.NoError(tb, app.AuditKeeper.NodeStats.Walk(ctx, nil, func(_ string, st audittypes.NodeAuditStats) (bool, error) {
+		telemetry["reports"] += int(st.Reports)
+		telemetry["disputed"] += int(st.DisputedReports)
+		telemetry["faults"] += int(st.Faults)
+		telemetry["missed"] += int(st.MissedEpochs)
+		return false, nil
+	}))
+	epoch, err := app.AuditKeeper.CurrentEpoch(ctx)
+	require.NoError(tb, err)
+	tb.Logf("seed %d: height %d, %d nodes registered %v, %s staked; leases %v, %d allocation decisions; telemetry %v by epoch %d",
+		ti.Cfg.Seed, app.LastBlockHeight(), n, byStatus, stake, leases, max(decisions, 1)-1, telemetry, epoch.Number)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nodes[ti.Cfg.Seed] = n
 	s.stake[ti.Cfg.Seed] = stake
 	s.leases[ti.Cfg.Seed] = leases
+	s.reports[ti.Cfg.Seed] = telemetry["reports"]
 }
 
 // requireNodesRegistered fails unless some run ended with at least one node registered.
@@ -160,6 +174,12 @@ func (s *allocationStats) requireNodesRegistered(t *testing.T) {
 	t.Logf("x/lease leases at the end of each seed: %v", s.leases)
 	require.Positive(t, created, "no MsgCreateLease was delivered in any seed")
 	require.Positive(t, placed, "no lease was ever allocated in any seed")
+	reports := 0
+	for _, n := range s.reports {
+		reports += n
+	}
+	t.Logf("x/audit telemetry reports at the end of each seed: %v", s.reports)
+	require.Positive(t, reports, "no MsgSubmitTelemetry was delivered in any seed")
 }
 
 func TestFullAppSimulation(t *testing.T) {

@@ -4,9 +4,10 @@ import (
 	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
 )
 
-// AutoCLIOptions describes the CLI of the module: the queries are generated. There is no Msg service yet, so
-// Tx is left nil and AutoCLI adds no `nrod tx audit` command. `nrod audit verify-decision` is hand-written
-// (x/audit/client/cli) because it runs the scorer locally on a queried record.
+// AutoCLIOptions describes the CLI of the module: the queries are generated. `nrod tx audit
+// submit-telemetry` is hand-written (x/audit/client/cli) because it reads a whole report (lists of nested
+// GPU and link entries) from one JSON file; UpdateParams is governance only. `nrod audit verify-decision` is
+// hand-written because it runs the scorer locally on a queried record.
 func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
 		Query: &autocliv1.ServiceCommandDescriptor{
@@ -28,6 +29,65 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 						"Filters combine (AND).",
 					Example: "nrod q audit decisions --node-id gpu-node-1 --min-height 1000 --max-height 2000 -o json",
 				},
+				{RpcMethod: "Params", Use: "params", Short: "Show the x/audit parameters"},
+				{
+					RpcMethod: "Epoch",
+					Use:       "epoch",
+					Short:     "Show the current telemetry epoch, when the next starts and until when the previous one takes reports",
+				},
+				{
+					RpcMethod:      "TelemetryReport",
+					Use:            "telemetry-report NODE_ID EPOCH",
+					Short:          "Show one node's telemetry report for one epoch",
+					Example:        "nrod q audit telemetry-report gpu-node-1 12 -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id"}, {ProtoField: "epoch"}},
+				},
+				{
+					RpcMethod: "Telemetry",
+					Use:       "telemetry",
+					Short:     "List telemetry reports by node and/or epoch range",
+					Long: "List telemetry reports: one node's in epoch order (--node-id), or every node's by epoch then node id, " +
+						"within an inclusive epoch range --min-epoch/--max-epoch (0 leaves an end open); --disputed-only keeps " +
+						"the disputed ones. Filters combine (AND).",
+					Example: "nrod q audit telemetry --node-id gpu-node-1 --min-epoch 10 --max-epoch 20 -o json",
+				},
+				{
+					RpcMethod:      "Link",
+					Use:            "link NODE_A NODE_B",
+					Short:          "Show the link matrix entry between two nodes (either order): recent reports from both ends and their medians",
+					Example:        "nrod q audit link gpu-node-1 gpu-node-2 -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_a"}, {ProtoField: "node_b"}},
+				},
+				{
+					RpcMethod: "Links",
+					Use:       "links",
+					Short:     "List the link matrix, or the links of one node (--node-id)",
+					Example:   "nrod q audit links --node-id gpu-node-1 -o json",
+				},
+				{
+					RpcMethod: "Faults",
+					Use:       "faults",
+					Short:     "List faults by node and/or epoch range",
+					Long: "List faults: one node's in epoch order (--node-id), every fault in an inclusive epoch range " +
+						"(--min-epoch/--max-epoch) in epoch order, or every fault in id order; --kind keeps one kind " +
+						"(fault-kind-missed-epoch or fault-kind-gpu-absent). Filters combine (AND).",
+					Example: "nrod q audit faults --node-id gpu-node-1 --kind fault-kind-missed-epoch",
+				},
+				{
+					RpcMethod:      "Reputation",
+					Use:            "reputation NODE_ID",
+					Short:          "Show a node's reputation, its report and fault counts, and its faults within the fault window",
+					Example:        "nrod q audit reputation gpu-node-1 -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id"}},
+				},
+			},
+		},
+		Tx: &autocliv1.ServiceCommandDescriptor{
+			Service:              "nro.audit.v1.Msg",
+			EnhanceCustomCommand: true,
+			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{RpcMethod: "SubmitTelemetry", Skip: true}, // hand-written: nrod tx audit submit-telemetry
+				{RpcMethod: "UpdateParams", Skip: true},    // governance only
 			},
 		},
 	}

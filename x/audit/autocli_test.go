@@ -3,6 +3,7 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -21,13 +22,14 @@ import (
 	audittestutil "github.com/consensus-nro/nro/x/audit/testutil"
 )
 
-// TestAutoCLI builds the module's generated commands as nrod does and checks their shape: the two queries
-// with their positional argument and filter flags, and no tx command (there is no Msg service).
+// TestAutoCLI builds the module's generated commands as nrod does and checks their shape: the queries with
+// their positional arguments and filter flags, and the tx command with the hand-written submit-telemetry
+// and no generated UpdateParams (governance only).
 func TestAutoCLI(t *testing.T) {
 	builder := &autocli.Builder{
 		Builder: flag.Builder{
 			TypeResolver:          protoregistry.GlobalTypes,
-			FileResolver:          audittestutil.ResolvedProtoFiles(t, "nro/audit/v1/query.proto"),
+			FileResolver:          audittestutil.ResolvedProtoFiles(t, "nro/audit/v1/query.proto", "nro/audit/v1/tx.proto"),
 			AddressCodec:          addresscodec.NewBech32Codec("nro"),
 			ValidatorAddressCodec: addresscodec.NewBech32Codec("nrovaloper"),
 			ConsensusAddressCodec: addresscodec.NewBech32Codec("nrovalcons"),
@@ -59,7 +61,35 @@ func TestAutoCLI(t *testing.T) {
 	for _, f := range []string{"lease-id", "node-id", "min-height", "max-height", "page-limit", "page-key", "page-offset", "page-count-total", "page-reverse"} {
 		require.NotNil(t, decisions.Flags().Lookup(f), "flag --%s", f)
 	}
-	require.Nil(t, find("tx", "audit"), "x/audit has no messages yet")
+
+	for _, q := range []struct {
+		use   string
+		flags []string
+	}{
+		{use: "params"},
+		{use: "epoch"},
+		{use: "telemetry-report NODE_ID EPOCH"},
+		{use: "telemetry", flags: []string{"node-id", "min-epoch", "max-epoch", "disputed-only", "page-limit", "page-key"}},
+		{use: "link NODE_A NODE_B"},
+		{use: "links", flags: []string{"node-id", "page-limit"}},
+		{use: "faults", flags: []string{"node-id", "min-epoch", "max-epoch", "kind", "page-limit"}},
+		{use: "reputation NODE_ID"},
+	} {
+		name := strings.Fields(q.use)[0]
+		cmd := find("query", "audit", name)
+		require.NotNil(t, cmd, "nrod q audit %s", name)
+		require.Equal(t, q.use, cmd.Use)
+		for _, f := range q.flags {
+			require.NotNil(t, cmd.Flags().Lookup(f), "nrod q audit %s --%s", name, f)
+		}
+	}
+	require.Error(t, find("query", "audit", "telemetry-report").Args(nil, []string{"gpu-node-1"}), "node and epoch are required")
+
+	submit := find("tx", "audit", "submit-telemetry")
+	require.NotNil(t, submit, "nrod tx audit submit-telemetry")
+	require.Equal(t, "submit-telemetry REPORT.json", submit.Use)
+	require.NotNil(t, submit.Flags().Lookup("from"))
+	require.Nil(t, find("tx", "audit", "update-params"), "params change through governance only")
 
 	var help bytes.Buffer
 	decisions.SetOut(&help)

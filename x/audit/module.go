@@ -1,6 +1,6 @@
 // Package audit is the x/audit module: the log of allocation decisions, re-checkable with
-// `nrod audit verify-decision` (and, later, telemetry attestations, faults, slashing, reputation and bridge
-// attestations). See README.md for the spec.
+// `nrod audit verify-decision`; nodes' telemetry attestations, the link matrix aggregated from them, faults
+// and reputation (later: slashing, challenges and bridge attestations). See README.md for the spec.
 package audit
 
 import (
@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
+	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 
 	"cosmossdk.io/core/appmodule"
@@ -16,10 +17,12 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 
+	"github.com/consensus-nro/nro/x/audit/client/cli"
 	"github.com/consensus-nro/nro/x/audit/keeper"
 	"github.com/consensus-nro/nro/x/audit/simulation"
 	"github.com/consensus-nro/nro/x/audit/types"
@@ -34,6 +37,7 @@ var (
 	_ module.AppModuleSimulation = AppModule{}
 	_ appmodule.AppModule        = AppModule{}
 	_ appmodule.HasServices      = AppModule{}
+	_ appmodule.HasEndBlocker    = AppModule{}
 )
 
 // AppModule is the x/audit module.
@@ -56,10 +60,12 @@ func (AppModule) Name() string { return types.ModuleName }
 // ConsensusVersion returns the module's state-machine version.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
 
-// RegisterLegacyAminoCodec registers nothing: x/audit has no messages yet.
-func (AppModule) RegisterLegacyAminoCodec(*codec.LegacyAmino) {}
+// RegisterLegacyAminoCodec registers the messages for amino JSON signing.
+func (AppModule) RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
+	types.RegisterLegacyAminoCodec(cdc)
+}
 
-// RegisterInterfaces registers the module's messages (none yet).
+// RegisterInterfaces registers the module's messages.
 func (AppModule) RegisterInterfaces(r codectypes.InterfaceRegistry) { types.RegisterInterfaces(r) }
 
 // RegisterGRPCGatewayRoutes registers the REST routes of the query service.
@@ -69,8 +75,12 @@ func (AppModule) RegisterGRPCGatewayRoutes(clientCtx client.Context, mux *gwrunt
 	}
 }
 
-// RegisterServices registers the Query service. There is no Msg service yet.
+// GetTxCmd returns the hand-written tx commands (submit-telemetry); AutoCLI adds the generated ones.
+func (AppModule) GetTxCmd() *cobra.Command { return cli.NewTxCmd() }
+
+// RegisterServices registers the Msg and Query services.
 func (am AppModule) RegisterServices(registrar grpc.ServiceRegistrar) error {
+	types.RegisterMsgServer(registrar, keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(registrar, keeper.NewQueryServerImpl(am.keeper))
 	return nil
 }
@@ -107,7 +117,11 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 	return cdc.MustMarshalJSON(gs)
 }
 
-// GenerateGenesisState creates the simulation genesis (the default one: see simulation.RandomizedGenState).
+// EndBlock ends telemetry epochs, sweeps ended epochs for missed reports and prunes old telemetry, each
+// bounded by the params.
+func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlock(ctx) }
+
+// GenerateGenesisState creates the simulation genesis (see simulation.RandomizedGenState).
 func (AppModule) GenerateGenesisState(simState *module.SimulationState) {
 	simulation.RandomizedGenState(simState)
 }
@@ -117,5 +131,16 @@ func (am AppModule) RegisterStoreDecoder(sdr simtypes.StoreDecoderRegistry) {
 	sdr[types.StoreKey] = simtypes.NewStoreDecoderFuncFromCollectionsSchema(am.keeper.Schema)
 }
 
-// WeightedOperations is empty: decisions are recorded by x/allocation's EndBlock, not by messages.
+// WeightedOperations is empty: the module's operations are registered through simsx (WeightedOperationsX).
+// Decisions are recorded by x/allocation's EndBlock, not by messages.
 func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedOperation { return nil }
+
+// WeightedOperationsX registers the module's simulation messages.
+func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
+	reg.Add(weights.Get("msg_submit_telemetry", 100), simulation.MsgSubmitTelemetryFactory(am.keeper))
+}
+
+// ProposalMsgsX registers the governance proposals of the module.
+func (AppModule) ProposalMsgsX(weights simsx.WeightSource, reg simsx.Registry) {
+	reg.Add(weights.Get("msg_update_params", 100), simulation.MsgUpdateParamsFactory())
+}

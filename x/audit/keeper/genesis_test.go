@@ -43,6 +43,8 @@ func TestInitGenesisKeepsNextID(t *testing.T) {
 	require.NoError(t, f.Keeper.InitGenesis(f.Ctx, types.GenesisState{
 		Decisions:      []types.Decision{audittestutil.SampleDecision(t, 2, 10), audittestutil.SampleDecision(t, 5, 11)},
 		NextDecisionId: 10,
+		Params:         types.DefaultParams(),
+		NextFaultId:    1,
 	}))
 	f.RequireInvariant()
 	require.Equal(t, uint64(10), record(t, f, 1, 20, 0))
@@ -53,6 +55,8 @@ func TestInitGenesisInvalid(t *testing.T) {
 	err := f.Keeper.InitGenesis(f.Ctx, types.GenesisState{
 		Decisions:      []types.Decision{audittestutil.SampleDecision(t, 2, 10)},
 		NextDecisionId: 2,
+		Params:         types.DefaultParams(),
+		NextFaultId:    1,
 	})
 	require.ErrorIs(t, err, types.ErrInvalidGenesis)
 	require.Empty(t, allDecisions(t, f))

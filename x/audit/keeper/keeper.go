@@ -1,5 +1,7 @@
 // Package keeper holds x/audit's state and logic: the log of allocation decisions, indexed by lease, node and
-// height. Telemetry, faults, slashing, reputation and bridge attestations join it later.
+// height; nodes' telemetry attestations per epoch, the link matrix aggregated from them, faults (missed
+// epochs, absent GPUs) and the reputation they move. Slashing, challenges and bridge attestations join it
+// later.
 package keeper
 
 import (
@@ -13,8 +15,52 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/types/bech32"
 
+	"github.com/consensus-nro/nro/internal/collx"
 	"github.com/consensus-nro/nro/x/audit/types"
 )
+
+// ReportKey is the key of a telemetry report: (node id, epoch).
+type ReportKey = collections.Pair[string, uint64]
+
+// LinkKey is the key of a link of the link matrix: (node a, node b) with a < b.
+type LinkKey = collections.Pair[string, string]
+
+// ReportIndexes index the telemetry reports by epoch, for epoch-range queries and pruning.
+type ReportIndexes struct {
+	// Epoch holds (epoch, node id).
+	Epoch *indexes.ReversePair[string, uint64, types.TelemetryReport]
+}
+
+// IndexesList implements collections.Indexes.
+func (i ReportIndexes) IndexesList() []collections.Index[ReportKey, types.TelemetryReport] {
+	return []collections.Index[ReportKey, types.TelemetryReport]{i.Epoch}
+}
+
+// LinkIndexes index the link matrix by node (either end) and by the epoch of the newest sample.
+type LinkIndexes struct {
+	// Node holds (node id, link) for both ends of every link.
+	Node *collx.MultiIndex[string, LinkKey, types.LinkAggregate]
+	// Epoch holds (newest sample's epoch, link), for pruning idle links.
+	Epoch *indexes.Multi[uint64, LinkKey, types.LinkAggregate]
+}
+
+// IndexesList implements collections.Indexes.
+func (i LinkIndexes) IndexesList() []collections.Index[LinkKey, types.LinkAggregate] {
+	return []collections.Index[LinkKey, types.LinkAggregate]{i.Node, i.Epoch}
+}
+
+// FaultIndexes index the faults by node and epoch, and by epoch.
+type FaultIndexes struct {
+	// NodeEpoch holds ((node id, epoch), fault id): a node's faults in an epoch window without a scan.
+	NodeEpoch *indexes.Multi[collections.Pair[string, uint64], uint64, types.Fault]
+	// Epoch holds (epoch, fault id).
+	Epoch *indexes.Multi[uint64, uint64, types.Fault]
+}
+
+// IndexesList implements collections.Indexes.
+func (i FaultIndexes) IndexesList() []collections.Index[uint64, types.Fault] {
+	return []collections.Index[uint64, types.Fault]{i.NodeEpoch, i.Epoch}
+}
 
 // DecisionIndexes are the secondary indexes of the decision log, so that the log is read by lease, by node or
 // by height range without scanning every decision.
@@ -51,27 +97,51 @@ type Keeper struct {
 	cdc          codec.BinaryCodec
 	storeService store.KVStoreService
 	logger       log.Logger
-	// authority is the account allowed to change params (the gov module account); x/audit has no params
-	// yet, it is kept for them.
+	// authority is the account allowed to change params: the gov module account.
 	authority string
+	// alloc and leases are x/allocation (nodes, agents, reputation) and x/lease (where active leases are
+	// placed); telemetry is checked against them.
+	alloc  types.AllocationKeeper
+	leases types.LeaseKeeper
 
 	Schema collections.Schema
 	// Decisions maps decision id to its record.
 	Decisions *collections.IndexedMap[uint64, types.Decision, DecisionIndexes]
 	// DecisionSeq is the next decision id.
 	DecisionSeq collections.Sequence
+
+	// Params are the telemetry, aggregation, fault and reputation parameters.
+	Params collections.Item[types.Params]
+	// Epoch is the current telemetry epoch.
+	Epoch collections.Item[types.EpochInfo]
+	// Sweeps maps an ended epoch to its unfinished missed-epoch sweep; EndBlock works on the oldest.
+	Sweeps collections.Map[uint64, types.EpochSweep]
+	// Reports maps (node id, epoch) to the node's telemetry report.
+	Reports *collections.IndexedMap[ReportKey, types.TelemetryReport, ReportIndexes]
+	// Links maps (node a, node b), a < b, to the link's recent reports from both ends and their medians.
+	Links *collections.IndexedMap[LinkKey, types.LinkAggregate, LinkIndexes]
+	// Faults maps fault id to the fault; FaultSeq is the next fault id.
+	Faults   *collections.IndexedMap[uint64, types.Fault, FaultIndexes]
+	FaultSeq collections.Sequence
+	// NodeStats maps node id to x/audit's counts for the node.
+	NodeStats collections.Map[string, types.NodeAuditStats]
 }
 
 // NewKeeper builds the keeper. It panics on an authority that is not a bech32 address, as the SDK's keepers
-// do on a malformed authority.
+// do on a malformed authority, and on a missing x/allocation or x/lease keeper.
 func NewKeeper(
 	cdc codec.BinaryCodec,
 	storeService store.KVStoreService,
 	logger log.Logger,
 	authority string,
+	alloc types.AllocationKeeper,
+	leases types.LeaseKeeper,
 ) Keeper {
 	if _, _, err := bech32.DecodeAndConvert(authority); err != nil {
 		panic(fmt.Errorf("x/audit: invalid authority %q: %w", authority, err))
+	}
+	if alloc == nil || leases == nil {
+		panic("x/audit: NewKeeper needs the x/allocation and x/lease keepers")
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := Keeper{
@@ -79,9 +149,26 @@ func NewKeeper(
 		storeService: storeService,
 		logger:       logger.With("module", "x/"+types.ModuleName),
 		authority:    authority,
+		alloc:        alloc,
+		leases:       leases,
 		Decisions: collections.NewIndexedMap(sb, types.DecisionsKey, "decisions", collections.Uint64Key,
 			codec.CollValue[types.Decision](cdc), newDecisionIndexes(sb)),
 		DecisionSeq: collections.NewSequence(sb, types.DecisionSeqKey, "decision_seq"),
+		Params:      collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Epoch:       collections.NewItem(sb, types.EpochKey, "epoch", codec.CollValue[types.EpochInfo](cdc)),
+		Sweeps: collections.NewMap(sb, types.SweepsKey, "sweeps", collections.Uint64Key,
+			codec.CollValue[types.EpochSweep](cdc)),
+		Reports: collections.NewIndexedMap(sb, types.ReportsKey, "reports",
+			collections.PairKeyCodec(collections.StringKey, collections.Uint64Key),
+			codec.CollValue[types.TelemetryReport](cdc), newReportIndexes(sb)),
+		Links: collections.NewIndexedMap(sb, types.LinksKey, "links",
+			collections.PairKeyCodec(collections.StringKey, collections.StringKey),
+			codec.CollValue[types.LinkAggregate](cdc), newLinkIndexes(sb)),
+		Faults: collections.NewIndexedMap(sb, types.FaultsKey, "faults", collections.Uint64Key,
+			codec.CollValue[types.Fault](cdc), newFaultIndexes(sb)),
+		FaultSeq: collections.NewSequence(sb, types.FaultSeqKey, "fault_seq"),
+		NodeStats: collections.NewMap(sb, types.NodeStatsKey, "node_stats", collections.StringKey,
+			codec.CollValue[types.NodeAuditStats](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -90,6 +177,41 @@ func NewKeeper(
 	k.Schema = schema
 	return k
 }
+
+func newReportIndexes(sb *collections.SchemaBuilder) ReportIndexes {
+	return ReportIndexes{
+		Epoch: indexes.NewReversePair[types.TelemetryReport](sb, types.ReportsByEpochKey, "reports_by_epoch",
+			collections.PairKeyCodec(collections.StringKey, collections.Uint64Key)),
+	}
+}
+
+func newLinkIndexes(sb *collections.SchemaBuilder) LinkIndexes {
+	linkCodec := collections.PairKeyCodec(collections.StringKey, collections.StringKey)
+	return LinkIndexes{
+		Node: collx.NewMultiIndex(sb, types.LinksByNodeKey, "links_by_node", collections.StringKey, linkCodec,
+			func(k LinkKey, _ types.LinkAggregate) ([]string, error) { return []string{k.K1(), k.K2()}, nil }),
+		Epoch: indexes.NewMulti(sb, types.LinksByEpochKey, "links_by_epoch", collections.Uint64Key, linkCodec,
+			func(_ LinkKey, l types.LinkAggregate) (uint64, error) { return l.Epoch, nil }),
+	}
+}
+
+func newFaultIndexes(sb *collections.SchemaBuilder) FaultIndexes {
+	return FaultIndexes{
+		NodeEpoch: indexes.NewMulti(sb, types.FaultsByNodeKey, "faults_by_node",
+			collections.PairKeyCodec(collections.StringKey, collections.Uint64Key), collections.Uint64Key,
+			func(_ uint64, f types.Fault) (collections.Pair[string, uint64], error) {
+				return collections.Join(f.NodeId, f.Epoch), nil
+			}),
+		Epoch: indexes.NewMulti(sb, types.FaultsByEpochKey, "faults_by_epoch", collections.Uint64Key, collections.Uint64Key,
+			func(_ uint64, f types.Fault) (uint64, error) { return f.Epoch, nil }),
+	}
+}
+
+// AllocationKeeper returns x/allocation as x/audit sees it (simulation factories read nodes through it).
+func (k Keeper) AllocationKeeper() types.AllocationKeeper { return k.alloc }
+
+// LeaseKeeper returns x/lease as x/audit sees it.
+func (k Keeper) LeaseKeeper() types.LeaseKeeper { return k.leases }
 
 // Authority returns the params authority.
 func (k Keeper) Authority() string { return k.authority }

@@ -1,5 +1,6 @@
-// Package simulation holds x/audit's randomized genesis. x/audit has no messages yet: decisions are
-// recorded by x/allocation's EndBlock, which the simulation drives through x/allocation's operations.
+// Package simulation holds x/audit's randomized genesis and simsx message factories. Decisions are recorded
+// by x/allocation's EndBlock, which the simulation drives through x/allocation's operations; telemetry comes
+// from MsgSubmitTelemetryFactory.
 package simulation
 
 import (
@@ -8,8 +9,38 @@ import (
 	"github.com/consensus-nro/nro/x/audit/types"
 )
 
-// RandomizedGenState writes the default x/audit genesis: an empty decision log. Random decisions would have
-// to refer to leases and nodes of the other modules' random genesis; the log fills up as leases are placed.
+// RandomizedGenState writes an x/audit genesis with an empty decision log and no telemetry, and random but
+// valid params: short epochs and small per-block bounds, so that epochs end, sweeps span several blocks,
+// missed epochs are faulted and old reports are pruned within a simulation run. Random decisions or reports
+// would have to refer to the nodes and leases of the other modules' random genesis; they fill up as the run
+// places leases and agents report.
 func RandomizedGenState(simState *module.SimulationState) {
-	simState.GenState[types.ModuleName] = simState.Cdc.MustMarshalJSON(types.DefaultGenesis())
+	gs := types.DefaultGenesis()
+	gs.Params = RandomParams(simState.Rand.Intn)
+	simState.GenState[types.ModuleName] = simState.Cdc.MustMarshalJSON(gs)
+}
+
+// RandomParams returns valid params drawn with intn (rand.Intn or an equivalent).
+func RandomParams(intn func(int) int) types.Params {
+	p := types.DefaultParams()
+	p.EpochBlocks = uint64(2 + intn(10))
+	p.GraceBlocks = uint64(intn(int(p.EpochBlocks)))
+	p.ToleranceBps = uint32(500 + intn(5_000))
+	p.MaxFaults = uint32(1 + intn(5))
+	p.FaultWindowEpochs = uint64(1 + intn(50))
+	p.ReputationCleanGainBps = uint32(intn(200))
+	p.ReputationFaultPenaltyBps = uint32(intn(2_000))
+	p.ReputationDisputePenaltyBps = uint32(intn(1_000))
+	p.LinkReportWindowEpochs = uint64(1 + intn(4))
+	p.MaxNodesCheckedPerBlock = uint32(1 + intn(8))
+	p.MaxGpusPerReport = uint32(24 + intn(41))
+	p.MaxLinksPerReport = uint32(8 + intn(57))
+	p.GasPerReportEntry = uint64(intn(2_000))
+	if intn(4) == 0 {
+		p.ReportRetentionEpochs = 0
+	} else {
+		p.ReportRetentionEpochs = p.LinkReportWindowEpochs + 2 + uint64(intn(5))
+	}
+	p.MaxPrunedPerBlock = uint32(1 + intn(5))
+	return p
 }

@@ -1,9 +1,12 @@
-// Package testutil holds x/audit test helpers: a keeper fixture over an in-memory store and a realistic
-// sample decision whose scores come from the real scorer.
+// Package testutil holds x/audit test helpers: a keeper fixture over an in-memory store, wired to real
+// x/allocation and x/lease keepers (nodes, agents, reputation, active leases), and a realistic sample
+// decision whose scores come from the real scorer.
 package testutil
 
 import (
+	"crypto/sha256"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,7 +15,9 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
+	"cosmossdk.io/core/address"
 	"cosmossdk.io/log/v2"
+	"cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
@@ -20,38 +25,76 @@ import (
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	"github.com/cosmos/cosmos-sdk/testutil/integration"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/address"
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
+	"github.com/cosmos/cosmos-sdk/x/auth"
+	authkeeper "github.com/cosmos/cosmos-sdk/x/auth/keeper"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	"github.com/cosmos/cosmos-sdk/x/bank"
+	bankkeeper "github.com/cosmos/cosmos-sdk/x/bank/keeper"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
+	"github.com/consensus-nro/nro/x/allocation"
+	allocationkeeper "github.com/consensus-nro/nro/x/allocation/keeper"
+	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
 	"github.com/consensus-nro/nro/x/audit"
 	"github.com/consensus-nro/nro/x/audit/keeper"
 	"github.com/consensus-nro/nro/x/audit/types"
+	"github.com/consensus-nro/nro/x/lease"
+	leasekeeper "github.com/consensus-nro/nro/x/lease/keeper"
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
 const (
 	// Bech32Prefix is the chain's account prefix.
 	Bech32Prefix = "nro"
-	// StartHeight is the block height of a fresh fixture.
+	// StartHeight is the block height of a fresh fixture; epoch 1 starts there.
 	StartHeight int64 = 10
+	// Denom is the stake and price denom.
+	Denom = "unro"
 )
 
-// Fixture is an x/audit keeper over an in-memory multistore, with the default genesis loaded. Ctx is the
-// current block context; the helpers advance it. x/audit needs no other keeper.
+var configOnce sync.Once
+
+// setBech32Prefixes sets the global SDK account prefixes to nro, as app.SetConfig does, so that
+// sdk.AccAddressFromBech32 (ValidateBasic) accepts the fixture's addresses.
+func setBech32Prefixes() {
+	configOnce.Do(func() {
+		cfg := sdk.GetConfig()
+		if cfg.GetBech32AccountAddrPrefix() == Bech32Prefix {
+			return
+		}
+		cfg.SetBech32PrefixForAccount(Bech32Prefix, Bech32Prefix+sdk.PrefixPublic)
+		cfg.SetBech32PrefixForValidator(Bech32Prefix+sdk.PrefixValidator+sdk.PrefixOperator,
+			Bech32Prefix+sdk.PrefixValidator+sdk.PrefixOperator+sdk.PrefixPublic)
+		cfg.SetBech32PrefixForConsensusNode(Bech32Prefix+sdk.PrefixValidator+sdk.PrefixConsensus,
+			Bech32Prefix+sdk.PrefixValidator+sdk.PrefixConsensus+sdk.PrefixPublic)
+	})
+}
+
+// Fixture is an x/audit keeper over an in-memory multistore, wired as in the app to real x/allocation and
+// x/lease keepers (over real x/auth and x/bank), with the default genesis loaded. Ctx is the current block
+// context; the helpers advance it. Nodes and leases are written straight into x/allocation's and x/lease's
+// state (AddNode, AddLease), as their own messages and EndBlock would leave them.
 type Fixture struct {
 	T testing.TB
 
-	Ctx   sdk.Context
-	Codec codec.Codec
+	Ctx          sdk.Context
+	Codec        codec.Codec
+	AddressCodec address.Codec
 	// Authority is the gov module account.
 	Authority string
 	// StoreKey is the x/audit store, for tests that write behind the keeper's back.
 	StoreKey *storetypes.KVStoreKey
 
-	Keeper      keeper.Keeper
-	QueryServer types.QueryServer
+	Keeper           keeper.Keeper
+	MsgServer        types.MsgServer
+	QueryServer      types.QueryServer
+	AllocationKeeper allocationkeeper.Keeper
+	LeaseKeeper      leasekeeper.Keeper
 }
 
-// NewFixture builds a fresh state at StartHeight with the default x/audit genesis.
+// NewFixture builds a fresh state at StartHeight with the default x/audit, x/allocation and x/lease genesis.
 func NewFixture(t testing.TB) *Fixture {
 	t.Helper()
 	f := NewFixtureWithoutGenesis(t)
@@ -59,11 +102,15 @@ func NewFixture(t testing.TB) *Fixture {
 	return f
 }
 
-// NewFixtureWithoutGenesis is NewFixture without InitGenesis, for genesis tests.
+// NewFixtureWithoutGenesis is NewFixture without x/audit's InitGenesis, for genesis tests (x/allocation and
+// x/lease have their default params).
 func NewFixtureWithoutGenesis(t testing.TB) *Fixture {
 	t.Helper()
-	encCfg := moduletestutil.MakeTestEncodingConfig(audit.AppModule{})
-	keys := storetypes.NewKVStoreKeys(types.StoreKey)
+	setBech32Prefixes()
+	encCfg := moduletestutil.MakeTestEncodingConfig(auth.AppModuleBasic{}, bank.AppModuleBasic{},
+		allocation.AppModule{}, lease.AppModule{}, audit.AppModule{})
+	keys := storetypes.NewKVStoreKeys(authtypes.StoreKey, banktypes.StoreKey,
+		allocationtypes.StoreKey, leasetypes.StoreKey, types.StoreKey)
 	logger := log.NewNopLogger()
 	cms := integration.CreateMultiStore(keys, logger)
 	ctx := sdk.NewContext(cms, cmtproto.Header{
@@ -72,17 +119,44 @@ func NewFixtureWithoutGenesis(t testing.TB) *Fixture {
 		Time:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 	}, false, logger)
 
-	authority, err := addresscodec.NewBech32Codec(Bech32Prefix).BytesToString(address.Module("gov"))
+	addrCodec := addresscodec.NewBech32Codec(Bech32Prefix)
+	authority, err := addrCodec.BytesToString(authtypes.NewModuleAddress("gov"))
 	require.NoError(t, err)
-	k := keeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[types.StoreKey]), logger, authority)
+	maccPerms := map[string][]string{
+		minttypes.ModuleName:       {authtypes.Minter},
+		"gov":                      {authtypes.Burner},
+		allocationtypes.ModuleName: {authtypes.Burner},
+		leasetypes.ModuleName:      nil,
+	}
+	ak := authkeeper.NewAccountKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[authtypes.StoreKey]),
+		authtypes.ProtoBaseAccount, maccPerms, addrCodec, Bech32Prefix, authority)
+	bk := bankkeeper.NewBaseKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[banktypes.StoreKey]), ak,
+		map[string]bool{}, authority, logger)
+	require.NoError(t, bk.SetParams(ctx, banktypes.DefaultParams()))
+
+	alloc := allocationkeeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[allocationtypes.StoreKey]), logger,
+		ak, bk, authority)
+	require.NoError(t, alloc.Params.Set(ctx, allocationtypes.DefaultParams()))
+	leases := leasekeeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[leasetypes.StoreKey]), logger,
+		ak, bk, authority)
+	require.NoError(t, leases.Params.Set(ctx, leasetypes.DefaultParams()))
+	k := keeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[types.StoreKey]), logger, authority, alloc, leases)
+	leases.SetAllocationKeeper(alloc)
+	alloc.SetLeaseKeeper(leases)
+	alloc.SetAuditKeeper(k)
+
 	return &Fixture{
-		T:           t,
-		Ctx:         ctx,
-		Codec:       encCfg.Codec,
-		Authority:   authority,
-		StoreKey:    keys[types.StoreKey],
-		Keeper:      k,
-		QueryServer: keeper.NewQueryServerImpl(k),
+		T:                t,
+		Ctx:              ctx,
+		Codec:            encCfg.Codec,
+		AddressCodec:     addrCodec,
+		Authority:        authority,
+		StoreKey:         keys[types.StoreKey],
+		Keeper:           k,
+		MsgServer:        keeper.NewMsgServerImpl(k),
+		QueryServer:      keeper.NewQueryServerImpl(k),
+		AllocationKeeper: alloc,
+		LeaseKeeper:      leases,
 	}
 }
 
@@ -112,10 +186,11 @@ func (f *Fixture) TypedEvents() []proto.Message {
 	return out
 }
 
-// RequireInvariant fails the test unless Keeper.CheckDecisionIndexes holds.
+// RequireInvariant fails the test unless the keeper's invariants (decision indexes, telemetry state) hold.
 func (f *Fixture) RequireInvariant() {
 	f.T.Helper()
 	require.NoError(f.T, f.Keeper.CheckDecisionIndexes(f.Ctx))
+	require.NoError(f.T, f.Keeper.CheckTelemetryState(f.Ctx))
 }
 
 // Record stores d's inputs through RecordDecision at the current height, failing the test on error, and
@@ -127,4 +202,159 @@ func (f *Fixture) Record(d types.Decision) types.Decision {
 	got, err := f.Keeper.GetDecision(f.Ctx, id)
 	require.NoError(f.T, err)
 	return got
+}
+
+// Addr returns a deterministic account address for name, in bech32.
+func (f *Fixture) Addr(name string) string {
+	f.T.Helper()
+	sum := sha256.Sum256([]byte("nro-test-account/" + name))
+	s, err := f.AddressCodec.BytesToString(sdk.AccAddress(sum[:20]))
+	require.NoError(f.T, err)
+	return s
+}
+
+// Agent is the agent account of a node added with AddNode.
+func (f *Fixture) Agent(nodeID string) string { return f.Addr("agent/" + nodeID) }
+
+// Params returns the current x/audit params.
+func (f *Fixture) Params() types.Params {
+	f.T.Helper()
+	p, err := f.Keeper.Params.Get(f.Ctx)
+	require.NoError(f.T, err)
+	return p
+}
+
+// SetParams replaces the x/audit params directly in state.
+func (f *Fixture) SetParams(p types.Params) {
+	f.T.Helper()
+	require.NoError(f.T, p.Validate())
+	require.NoError(f.T, f.Keeper.Params.Set(f.Ctx, p))
+}
+
+// Epoch returns the current epoch.
+func (f *Fixture) Epoch() types.EpochInfo {
+	f.T.Helper()
+	e, err := f.Keeper.Epoch.Get(f.Ctx)
+	require.NoError(f.T, err)
+	return e
+}
+
+// AddNode registers an ACTIVE node straight into x/allocation with neutral reputation, agent Agent(id),
+// operator Addr("operator/"+id), in aws:us-east-1, with the given GPU groups (default: 8 H100 of 80 GiB).
+func (f *Fixture) AddNode(id string, gpus ...allocationtypes.GpuGroup) allocationtypes.Node {
+	f.T.Helper()
+	if len(gpus) == 0 {
+		gpus = []allocationtypes.GpuGroup{{Model: "H100", Count: 8, MemoryMib: 81920}}
+	}
+	n := allocationtypes.Node{
+		Id:               id,
+		Operator:         f.Addr("operator/" + id),
+		Agent:            f.Agent(id),
+		Region:           "aws:us-east-1",
+		Gpus:             gpus,
+		BandwidthMbps:    25_000,
+		PricePerGpuHour:  sdk.NewCoin(Denom, math.NewInt(2_500_000)),
+		Stake:            sdk.NewCoin(Denom, math.NewInt(800_000_000)),
+		Status:           allocationtypes.NODE_STATUS_ACTIVE,
+		ReputationBps:    allocationtypes.NeutralReputationBps,
+		RegisteredHeight: f.Height(),
+	}
+	f.SetNode(n)
+	return n
+}
+
+// SetNode stores a node in x/allocation as is.
+func (f *Fixture) SetNode(n allocationtypes.Node) {
+	f.T.Helper()
+	require.NoError(f.T, f.AllocationKeeper.Nodes.Set(f.Ctx, n.Id, n))
+}
+
+// Node returns x/allocation's node.
+func (f *Fixture) Node(id string) allocationtypes.Node {
+	f.T.Helper()
+	n, err := f.AllocationKeeper.GetNode(f.Ctx, id)
+	require.NoError(f.T, err)
+	return n
+}
+
+// Reputation is x/allocation's reputation of a node.
+func (f *Fixture) Reputation(id string) uint32 { return f.Node(id).ReputationBps }
+
+// Place is one node of a lease for AddLease: gpus GPUs of the node's GPU group.
+type Place struct {
+	Node  string
+	Gpus  uint32
+	Group uint32
+}
+
+// AddLease stores an ACTIVE lease activated at the current height on the given placement, straight into
+// x/lease, and reserves its GPUs on the nodes in x/allocation, as the allocation engine would.
+func (f *Fixture) AddLease(places ...Place) leasetypes.Lease {
+	f.T.Helper()
+	id, err := f.LeaseKeeper.LeaseSeq.Next(f.Ctx)
+	require.NoError(f.T, err)
+	if id == 0 {
+		id, err = f.LeaseKeeper.LeaseSeq.Next(f.Ctx)
+		require.NoError(f.T, err)
+	}
+	price := sdk.NewCoin(Denom, math.NewInt(2_500_000))
+	l := leasetypes.Lease{
+		Id:              id,
+		Submitter:       f.Addr("submitter"),
+		Spec:            leasetypes.LeaseSpec{DurationBlocks: 100_000, MaxPricePerGpuHour: sdk.NewCoin(Denom, math.NewInt(3_000_000))},
+		Deposit:         sdk.NewCoin(Denom, math.NewInt(1_000_000_000_000)),
+		State:           leasetypes.LEASE_STATE_ACTIVE,
+		TakeBps:         200,
+		BlocksPerHour:   600,
+		CreatedHeight:   f.Height(),
+		ActivatedHeight: f.Height(),
+		EndHeight:       f.Height() + 100_000,
+		DeadlineHeight:  f.Height() + 100_000,
+		SettledHeight:   f.Height(),
+		Paid:            sdk.NewCoin(Denom, math.ZeroInt()),
+		Fees:            sdk.NewCoin(Denom, math.ZeroInt()),
+		Refunded:        sdk.NewCoin(Denom, math.ZeroInt()),
+	}
+	for _, p := range places {
+		n := f.Node(p.Node)
+		g := n.Gpus[p.Group]
+		l.Spec.TotalGpus += p.Gpus
+		l.Nodes = append(l.Nodes, leasetypes.LeaseNode{
+			NodeId: p.Node, Operator: n.Operator, Region: n.Region, Gpus: p.Gpus, GpuGroup: p.Group,
+			GpuModel: g.Model, GpuMemoryMib: g.MemoryMib, PricePerGpuHour: price, Paid: math.ZeroInt(),
+		})
+		l.RingOrder = append(l.RingOrder, p.Node)
+		n.Gpus[p.Group].Reserved += p.Gpus
+		n.ReservedGpus += p.Gpus
+		f.SetNode(n)
+	}
+	require.NoError(f.T, f.LeaseKeeper.Leases.Set(f.Ctx, l.Id, l))
+	return l
+}
+
+// EndLease marks a lease CLOSED in x/lease (without settlement), as if it had just ended.
+func (f *Fixture) EndLease(id uint64) {
+	f.T.Helper()
+	l, err := f.LeaseKeeper.GetLease(f.Ctx, id)
+	require.NoError(f.T, err)
+	l.State = leasetypes.LEASE_STATE_CLOSED
+	l.CloseReason = leasetypes.CLOSE_REASON_COMPLETED
+	l.ClosedHeight = f.Height()
+	require.NoError(f.T, f.LeaseKeeper.Leases.Set(f.Ctx, id, l))
+}
+
+// EndBlock runs x/audit's EndBlock at the current height.
+func (f *Fixture) EndBlock() error { return f.Keeper.EndBlock(f.Ctx) }
+
+// RunBlocks runs EndBlock at the current height and then at each following height until (and including)
+// height to, leaving the context at to with the events of its EndBlock.
+func (f *Fixture) RunBlocks(to int64) {
+	f.T.Helper()
+	for {
+		require.NoError(f.T, f.EndBlock())
+		if f.Height() >= to {
+			return
+		}
+		f.SetHeight(f.Height() + 1)
+	}
 }

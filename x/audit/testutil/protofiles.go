@@ -10,11 +10,11 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
-// ResolvedProtoFiles rebuilds the proto file at path and everything it imports into one fully resolved
+// ResolvedProtoFiles rebuilds the proto files at paths and everything they import into one fully resolved
 // registry, as proto.MergedRegistry does in nrod for AutoCLI. The gogo registry alone resolves files in
 // init order, which leaves query.proto's reference to types.proto unresolved; and MergedRegistry itself fails
 // in a test binary that does not link every module the SDK's protos refer to.
-func ResolvedProtoFiles(t testing.TB, path string) *protoregistry.Files {
+func ResolvedProtoFiles(t testing.TB, paths ...string) *protoregistry.Files {
 	t.Helper()
 	set := &descriptorpb.FileDescriptorSet{}
 	seen := map[string]bool{}
@@ -31,7 +31,9 @@ func ResolvedProtoFiles(t testing.TB, path string) *protoregistry.Files {
 		}
 		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
 	}
-	add(path)
+	for _, path := range paths {
+		add(path)
+	}
 	files, err := protodesc.NewFiles(set)
 	require.NoError(t, err)
 	return files

@@ -1,10 +1,25 @@
 package types
 
 import (
+	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/cosmos-sdk/codec/legacy"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/msgservice"
 )
 
-// RegisterInterfaces registers the module's messages with the interface registry. x/audit has no messages
-// yet (telemetry and attestation messages come later); the function is kept so that the app wiring does not
-// change when they arrive.
-func RegisterInterfaces(_ codectypes.InterfaceRegistry) {}
+// RegisterLegacyAminoCodec registers the messages for amino JSON signing (Ledger).
+func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
+	legacy.RegisterAminoMsg(cdc, &MsgSubmitTelemetry{}, "nro/audit/MsgSubmitTelemetry")
+	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "nro/x/audit/MsgUpdateParams")
+	cdc.RegisterConcrete(&Params{}, "nro/x/audit/Params", nil)
+}
+
+// RegisterInterfaces registers the messages with the interface registry.
+func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
+	registry.RegisterImplementations((*sdk.Msg)(nil),
+		&MsgSubmitTelemetry{},
+		&MsgUpdateParams{},
+	)
+	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
+}

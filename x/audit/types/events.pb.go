@@ -5,6 +5,8 @@ package types
 
 import (
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
+	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
 	io "io"
 	math "math"
@@ -21,6 +23,39 @@ var _ = math.Inf
 // A compilation error at this line likely means your copy of the
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
+
+// ReputationReason says why a reputation changed.
+type ReputationReason int32
+
+const (
+	REPUTATION_REASON_UNSPECIFIED ReputationReason = 0
+	// REPUTATION_REASON_CLEAN_REPORT: a report with no fault that was not disputed.
+	REPUTATION_REASON_CLEAN_REPORT ReputationReason = 1
+	REPUTATION_REASON_FAULT        ReputationReason = 2
+	REPUTATION_REASON_DISPUTE      ReputationReason = 3
+)
+
+var ReputationReason_name = map[int32]string{
+	0: "REPUTATION_REASON_UNSPECIFIED",
+	1: "REPUTATION_REASON_CLEAN_REPORT",
+	2: "REPUTATION_REASON_FAULT",
+	3: "REPUTATION_REASON_DISPUTE",
+}
+
+var ReputationReason_value = map[string]int32{
+	"REPUTATION_REASON_UNSPECIFIED":  0,
+	"REPUTATION_REASON_CLEAN_REPORT": 1,
+	"REPUTATION_REASON_FAULT":        2,
+	"REPUTATION_REASON_DISPUTE":      3,
+}
+
+func (x ReputationReason) String() string {
+	return proto.EnumName(ReputationReason_name, int32(x))
+}
+
+func (ReputationReason) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_a9290b9ef005af7f, []int{0}
+}
 
 // EventDecisionRecorded is emitted when an allocation decision is stored.
 type EventDecisionRecorded struct {
@@ -91,29 +126,694 @@ func (m *EventDecisionRecorded) GetCandidates() uint32 {
 	return 0
 }
 
+// EventTelemetryAccepted is emitted when a node's telemetry report for an epoch is stored.
+type EventTelemetryAccepted struct {
+	NodeId   string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Epoch    uint64 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Agent    string `protobuf:"bytes,3,opt,name=agent,proto3" json:"agent,omitempty"`
+	Gpus     uint32 `protobuf:"varint,4,opt,name=gpus,proto3" json:"gpus,omitempty"`
+	Links    uint32 `protobuf:"varint,5,opt,name=links,proto3" json:"links,omitempty"`
+	Disputed bool   `protobuf:"varint,6,opt,name=disputed,proto3" json:"disputed,omitempty"`
+	// fault_id is the GPU_ABSENT fault the report caused; 0 when none.
+	FaultId uint64 `protobuf:"varint,7,opt,name=fault_id,json=faultId,proto3" json:"fault_id,omitempty"`
+}
+
+func (m *EventTelemetryAccepted) Reset()         { *m = EventTelemetryAccepted{} }
+func (m *EventTelemetryAccepted) String() string { return proto.CompactTextString(m) }
+func (*EventTelemetryAccepted) ProtoMessage()    {}
+func (*EventTelemetryAccepted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a9290b9ef005af7f, []int{1}
+}
+func (m *EventTelemetryAccepted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventTelemetryAccepted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventTelemetryAccepted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventTelemetryAccepted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventTelemetryAccepted.Merge(m, src)
+}
+func (m *EventTelemetryAccepted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventTelemetryAccepted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventTelemetryAccepted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventTelemetryAccepted proto.InternalMessageInfo
+
+func (m *EventTelemetryAccepted) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *EventTelemetryAccepted) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EventTelemetryAccepted) GetAgent() string {
+	if m != nil {
+		return m.Agent
+	}
+	return ""
+}
+
+func (m *EventTelemetryAccepted) GetGpus() uint32 {
+	if m != nil {
+		return m.Gpus
+	}
+	return 0
+}
+
+func (m *EventTelemetryAccepted) GetLinks() uint32 {
+	if m != nil {
+		return m.Links
+	}
+	return 0
+}
+
+func (m *EventTelemetryAccepted) GetDisputed() bool {
+	if m != nil {
+		return m.Disputed
+	}
+	return false
+}
+
+func (m *EventTelemetryAccepted) GetFaultId() uint64 {
+	if m != nil {
+		return m.FaultId
+	}
+	return 0
+}
+
+// EventLinkAggregated is emitted when a probe report updates a link of the link matrix.
+type EventLinkAggregated struct {
+	NodeA string `protobuf:"bytes,1,opt,name=node_a,json=nodeA,proto3" json:"node_a,omitempty"`
+	NodeB string `protobuf:"bytes,2,opt,name=node_b,json=nodeB,proto3" json:"node_b,omitempty"`
+	// reporter and epoch are the report that changed the link.
+	Reporter             string `protobuf:"bytes,3,opt,name=reporter,proto3" json:"reporter,omitempty"`
+	Epoch                uint64 `protobuf:"varint,4,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	MedianRttUs          uint64 `protobuf:"varint,5,opt,name=median_rtt_us,json=medianRttUs,proto3" json:"median_rtt_us,omitempty"`
+	MedianThroughputKbps uint64 `protobuf:"varint,6,opt,name=median_throughput_kbps,json=medianThroughputKbps,proto3" json:"median_throughput_kbps,omitempty"`
+	// samples is how many reports the medians are over.
+	Samples uint32 `protobuf:"varint,7,opt,name=samples,proto3" json:"samples,omitempty"`
+}
+
+func (m *EventLinkAggregated) Reset()         { *m = EventLinkAggregated{} }
+func (m *EventLinkAggregated) String() string { return proto.CompactTextString(m) }
+func (*EventLinkAggregated) ProtoMessage()    {}
+func (*EventLinkAggregated) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a9290b9ef005af7f, []int{2}
+}
+func (m *EventLinkAggregated) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLinkAggregated) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLinkAggregated.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLinkAggregated) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLinkAggregated.Merge(m, src)
+}
+func (m *EventLinkAggregated) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLinkAggregated) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLinkAggregated.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLinkAggregated proto.InternalMessageInfo
+
+func (m *EventLinkAggregated) GetNodeA() string {
+	if m != nil {
+		return m.NodeA
+	}
+	return ""
+}
+
+func (m *EventLinkAggregated) GetNodeB() string {
+	if m != nil {
+		return m.NodeB
+	}
+	return ""
+}
+
+func (m *EventLinkAggregated) GetReporter() string {
+	if m != nil {
+		return m.Reporter
+	}
+	return ""
+}
+
+func (m *EventLinkAggregated) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EventLinkAggregated) GetMedianRttUs() uint64 {
+	if m != nil {
+		return m.MedianRttUs
+	}
+	return 0
+}
+
+func (m *EventLinkAggregated) GetMedianThroughputKbps() uint64 {
+	if m != nil {
+		return m.MedianThroughputKbps
+	}
+	return 0
+}
+
+func (m *EventLinkAggregated) GetSamples() uint32 {
+	if m != nil {
+		return m.Samples
+	}
+	return 0
+}
+
+// EventReportDisputed is emitted when a report disagrees with its peers' view.
+type EventReportDisputed struct {
+	NodeId          string          `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Epoch           uint64          `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	ComparableLinks uint32          `protobuf:"varint,3,opt,name=comparable_links,json=comparableLinks,proto3" json:"comparable_links,omitempty"`
+	Deviations      []LinkDeviation `protobuf:"bytes,4,rep,name=deviations,proto3" json:"deviations"`
+}
+
+func (m *EventReportDisputed) Reset()         { *m = EventReportDisputed{} }
+func (m *EventReportDisputed) String() string { return proto.CompactTextString(m) }
+func (*EventReportDisputed) ProtoMessage()    {}
+func (*EventReportDisputed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a9290b9ef005af7f, []int{3}
+}
+func (m *EventReportDisputed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventReportDisputed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventReportDisputed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventReportDisputed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventReportDisputed.Merge(m, src)
+}
+func (m *EventReportDisputed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventReportDisputed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventReportDisputed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventReportDisputed proto.InternalMessageInfo
+
+func (m *EventReportDisputed) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *EventReportDisputed) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EventReportDisputed) GetComparableLinks() uint32 {
+	if m != nil {
+		return m.ComparableLinks
+	}
+	return 0
+}
+
+func (m *EventReportDisputed) GetDeviations() []LinkDeviation {
+	if m != nil {
+		return m.Deviations
+	}
+	return nil
+}
+
+// EventFaultRecorded is emitted when a fault is recorded.
+type EventFaultRecorded struct {
+	Fault Fault `protobuf:"bytes,1,opt,name=fault,proto3" json:"fault"`
+	// faults_in_window is the node's fault count within fault_window_epochs, this fault included.
+	FaultsInWindow uint32 `protobuf:"varint,2,opt,name=faults_in_window,json=faultsInWindow,proto3" json:"faults_in_window,omitempty"`
+}
+
+func (m *EventFaultRecorded) Reset()         { *m = EventFaultRecorded{} }
+func (m *EventFaultRecorded) String() string { return proto.CompactTextString(m) }
+func (*EventFaultRecorded) ProtoMessage()    {}
+func (*EventFaultRecorded) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a9290b9ef005af7f, []int{4}
+}
+func (m *EventFaultRecorded) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventFaultRecorded) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventFaultRecorded.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventFaultRecorded) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventFaultRecorded.Merge(m, src)
+}
+func (m *EventFaultRecorded) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventFaultRecorded) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventFaultRecorded.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventFaultRecorded proto.InternalMessageInfo
+
+func (m *EventFaultRecorded) GetFault() Fault {
+	if m != nil {
+		return m.Fault
+	}
+	return Fault{}
+}
+
+func (m *EventFaultRecorded) GetFaultsInWindow() uint32 {
+	if m != nil {
+		return m.FaultsInWindow
+	}
+	return 0
+}
+
+// EventReputationChanged is emitted when x/audit changes a node's reputation (x/allocation's
+// Node.reputation_bps).
+type EventReputationChanged struct {
+	NodeId string           `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Epoch  uint64           `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	OldBps uint32           `protobuf:"varint,3,opt,name=old_bps,json=oldBps,proto3" json:"old_bps,omitempty"`
+	NewBps uint32           `protobuf:"varint,4,opt,name=new_bps,json=newBps,proto3" json:"new_bps,omitempty"`
+	Reason ReputationReason `protobuf:"varint,5,opt,name=reason,proto3,enum=nro.audit.v1.ReputationReason" json:"reason,omitempty"`
+}
+
+func (m *EventReputationChanged) Reset()         { *m = EventReputationChanged{} }
+func (m *EventReputationChanged) String() string { return proto.CompactTextString(m) }
+func (*EventReputationChanged) ProtoMessage()    {}
+func (*EventReputationChanged) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a9290b9ef005af7f, []int{5}
+}
+func (m *EventReputationChanged) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventReputationChanged) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventReputationChanged.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventReputationChanged) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventReputationChanged.Merge(m, src)
+}
+func (m *EventReputationChanged) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventReputationChanged) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventReputationChanged.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventReputationChanged proto.InternalMessageInfo
+
+func (m *EventReputationChanged) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *EventReputationChanged) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EventReputationChanged) GetOldBps() uint32 {
+	if m != nil {
+		return m.OldBps
+	}
+	return 0
+}
+
+func (m *EventReputationChanged) GetNewBps() uint32 {
+	if m != nil {
+		return m.NewBps
+	}
+	return 0
+}
+
+func (m *EventReputationChanged) GetReason() ReputationReason {
+	if m != nil {
+		return m.Reason
+	}
+	return REPUTATION_REASON_UNSPECIFIED
+}
+
+// EventEpochStarted is emitted in the EndBlock that ends an epoch; the new epoch starts at the next block.
+type EventEpochStarted struct {
+	Epoch       uint64 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	StartHeight int64  `protobuf:"varint,2,opt,name=start_height,json=startHeight,proto3" json:"start_height,omitempty"`
+}
+
+func (m *EventEpochStarted) Reset()         { *m = EventEpochStarted{} }
+func (m *EventEpochStarted) String() string { return proto.CompactTextString(m) }
+func (*EventEpochStarted) ProtoMessage()    {}
+func (*EventEpochStarted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a9290b9ef005af7f, []int{6}
+}
+func (m *EventEpochStarted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEpochStarted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEpochStarted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEpochStarted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEpochStarted.Merge(m, src)
+}
+func (m *EventEpochStarted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEpochStarted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEpochStarted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEpochStarted proto.InternalMessageInfo
+
+func (m *EventEpochStarted) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EventEpochStarted) GetStartHeight() int64 {
+	if m != nil {
+		return m.StartHeight
+	}
+	return 0
+}
+
+// EventEpochSwept is emitted when every node with an active lease has been checked for an ended epoch.
+type EventEpochSwept struct {
+	Epoch        uint64 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	NodesChecked uint64 `protobuf:"varint,2,opt,name=nodes_checked,json=nodesChecked,proto3" json:"nodes_checked,omitempty"`
+	Faults       uint64 `protobuf:"varint,3,opt,name=faults,proto3" json:"faults,omitempty"`
+}
+
+func (m *EventEpochSwept) Reset()         { *m = EventEpochSwept{} }
+func (m *EventEpochSwept) String() string { return proto.CompactTextString(m) }
+func (*EventEpochSwept) ProtoMessage()    {}
+func (*EventEpochSwept) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a9290b9ef005af7f, []int{7}
+}
+func (m *EventEpochSwept) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEpochSwept) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEpochSwept.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEpochSwept) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEpochSwept.Merge(m, src)
+}
+func (m *EventEpochSwept) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEpochSwept) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEpochSwept.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEpochSwept proto.InternalMessageInfo
+
+func (m *EventEpochSwept) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EventEpochSwept) GetNodesChecked() uint64 {
+	if m != nil {
+		return m.NodesChecked
+	}
+	return 0
+}
+
+func (m *EventEpochSwept) GetFaults() uint64 {
+	if m != nil {
+		return m.Faults
+	}
+	return 0
+}
+
+// EventTelemetryPruned is emitted when EndBlock removes reports and idle links older than
+// report_retention_epochs.
+type EventTelemetryPruned struct {
+	// before_epoch: everything pruned is from an epoch below it.
+	BeforeEpoch uint64 `protobuf:"varint,1,opt,name=before_epoch,json=beforeEpoch,proto3" json:"before_epoch,omitempty"`
+	Reports     uint32 `protobuf:"varint,2,opt,name=reports,proto3" json:"reports,omitempty"`
+	Links       uint32 `protobuf:"varint,3,opt,name=links,proto3" json:"links,omitempty"`
+}
+
+func (m *EventTelemetryPruned) Reset()         { *m = EventTelemetryPruned{} }
+func (m *EventTelemetryPruned) String() string { return proto.CompactTextString(m) }
+func (*EventTelemetryPruned) ProtoMessage()    {}
+func (*EventTelemetryPruned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a9290b9ef005af7f, []int{8}
+}
+func (m *EventTelemetryPruned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventTelemetryPruned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventTelemetryPruned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventTelemetryPruned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventTelemetryPruned.Merge(m, src)
+}
+func (m *EventTelemetryPruned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventTelemetryPruned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventTelemetryPruned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventTelemetryPruned proto.InternalMessageInfo
+
+func (m *EventTelemetryPruned) GetBeforeEpoch() uint64 {
+	if m != nil {
+		return m.BeforeEpoch
+	}
+	return 0
+}
+
+func (m *EventTelemetryPruned) GetReports() uint32 {
+	if m != nil {
+		return m.Reports
+	}
+	return 0
+}
+
+func (m *EventTelemetryPruned) GetLinks() uint32 {
+	if m != nil {
+		return m.Links
+	}
+	return 0
+}
+
+// EventParamsUpdated is emitted when governance changes the params.
+type EventParamsUpdated struct {
+	Params Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+}
+
+func (m *EventParamsUpdated) Reset()         { *m = EventParamsUpdated{} }
+func (m *EventParamsUpdated) String() string { return proto.CompactTextString(m) }
+func (*EventParamsUpdated) ProtoMessage()    {}
+func (*EventParamsUpdated) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a9290b9ef005af7f, []int{9}
+}
+func (m *EventParamsUpdated) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventParamsUpdated) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventParamsUpdated.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventParamsUpdated) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventParamsUpdated.Merge(m, src)
+}
+func (m *EventParamsUpdated) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventParamsUpdated) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventParamsUpdated.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventParamsUpdated proto.InternalMessageInfo
+
+func (m *EventParamsUpdated) GetParams() Params {
+	if m != nil {
+		return m.Params
+	}
+	return Params{}
+}
+
 func init() {
+	proto.RegisterEnum("nro.audit.v1.ReputationReason", ReputationReason_name, ReputationReason_value)
 	proto.RegisterType((*EventDecisionRecorded)(nil), "nro.audit.v1.EventDecisionRecorded")
+	proto.RegisterType((*EventTelemetryAccepted)(nil), "nro.audit.v1.EventTelemetryAccepted")
+	proto.RegisterType((*EventLinkAggregated)(nil), "nro.audit.v1.EventLinkAggregated")
+	proto.RegisterType((*EventReportDisputed)(nil), "nro.audit.v1.EventReportDisputed")
+	proto.RegisterType((*EventFaultRecorded)(nil), "nro.audit.v1.EventFaultRecorded")
+	proto.RegisterType((*EventReputationChanged)(nil), "nro.audit.v1.EventReputationChanged")
+	proto.RegisterType((*EventEpochStarted)(nil), "nro.audit.v1.EventEpochStarted")
+	proto.RegisterType((*EventEpochSwept)(nil), "nro.audit.v1.EventEpochSwept")
+	proto.RegisterType((*EventTelemetryPruned)(nil), "nro.audit.v1.EventTelemetryPruned")
+	proto.RegisterType((*EventParamsUpdated)(nil), "nro.audit.v1.EventParamsUpdated")
 }
 
 func init() { proto.RegisterFile("nro/audit/v1/events.proto", fileDescriptor_a9290b9ef005af7f) }
 
 var fileDescriptor_a9290b9ef005af7f = []byte{
-	// 234 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x4c, 0x8f, 0xb1, 0x4a, 0xc3, 0x50,
-	0x14, 0x86, 0x73, 0x6d, 0xa9, 0x72, 0xd4, 0xe5, 0x82, 0x92, 0x2e, 0xd7, 0xe0, 0x14, 0x04, 0x13,
-	0x8a, 0x6f, 0x20, 0x75, 0xe8, 0x9a, 0xd1, 0x45, 0xd2, 0x7b, 0x0e, 0xcd, 0x05, 0xbd, 0xa7, 0xe4,
-	0xdc, 0x04, 0x7d, 0x06, 0x17, 0x1f, 0xcb, 0xb1, 0xa3, 0xa3, 0x24, 0x2f, 0x22, 0x09, 0x11, 0x3a,
-	0xfc, 0xc3, 0xff, 0x7d, 0xd3, 0x07, 0x4b, 0x5f, 0x73, 0x5e, 0x36, 0xe8, 0x42, 0xde, 0xae, 0x72,
-	0x6a, 0xc9, 0x07, 0xc9, 0xf6, 0x35, 0x07, 0xd6, 0x17, 0xbe, 0xe6, 0x6c, 0x54, 0x59, 0xbb, 0xba,
-	0xfd, 0x54, 0x70, 0xf5, 0x34, 0xe8, 0x35, 0x59, 0x27, 0x8e, 0x7d, 0x41, 0x96, 0x6b, 0x24, 0xd4,
-	0x37, 0x70, 0x8e, 0x13, 0x7b, 0x71, 0x18, 0xab, 0x44, 0xa5, 0xf3, 0x02, 0xfe, 0xd1, 0x06, 0xf5,
-	0x12, 0xce, 0x5e, 0xa9, 0x14, 0x1a, 0xec, 0xc9, 0x68, 0x4f, 0xc7, 0xbf, 0x41, 0x7d, 0x0d, 0x8b,
-	0x8a, 0xdc, 0xae, 0x0a, 0xf1, 0x2c, 0x51, 0xe9, 0xac, 0x98, 0x9e, 0x36, 0x00, 0xb6, 0xf4, 0xe8,
-	0xb0, 0x0c, 0x24, 0xf1, 0x3c, 0x51, 0xe9, 0x65, 0x71, 0x44, 0x1e, 0xd7, 0xdf, 0x9d, 0x51, 0x87,
-	0xce, 0xa8, 0xdf, 0xce, 0xa8, 0xaf, 0xde, 0x44, 0x87, 0xde, 0x44, 0x3f, 0xbd, 0x89, 0x9e, 0xef,
-	0x76, 0x2e, 0x54, 0xcd, 0x36, 0xb3, 0xfc, 0x96, 0x5b, 0xf6, 0x42, 0x5e, 0x1a, 0xb9, 0x1f, 0x2a,
-	0x87, 0xbd, 0x4f, 0xad, 0xe1, 0x63, 0x4f, 0xb2, 0x5d, 0x8c, 0xa1, 0x0f, 0x7f, 0x01, 0x00, 0x00,
-	0xff, 0xff, 0x5a, 0xb0, 0xb8, 0x98, 0x05, 0x01, 0x00, 0x00,
+	// 921 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x55, 0x31, 0x6f, 0x1b, 0x37,
+	0x14, 0xd6, 0x59, 0xb2, 0x64, 0x53, 0x56, 0xa2, 0x5c, 0x14, 0x5b, 0x76, 0x90, 0x8b, 0x73, 0x5d,
+	0x54, 0x03, 0x95, 0x10, 0x37, 0x68, 0x67, 0xd9, 0x92, 0x51, 0xa1, 0xaa, 0x2d, 0xd0, 0x12, 0x0a,
+	0x74, 0x39, 0x50, 0x47, 0xe6, 0x74, 0xb0, 0x44, 0x1e, 0x8e, 0x3c, 0xab, 0xf9, 0x07, 0x05, 0xba,
+	0x74, 0xef, 0xd8, 0xa5, 0x63, 0x3b, 0x75, 0xeb, 0x9c, 0x31, 0x63, 0xa7, 0xa2, 0xb0, 0x87, 0xa2,
+	0xff, 0xa2, 0xe0, 0xe3, 0x9d, 0x7c, 0xaa, 0xd1, 0xc1, 0x83, 0x04, 0x7e, 0xdf, 0xfb, 0x8e, 0xfc,
+	0x1e, 0xdf, 0x23, 0x89, 0xf6, 0x79, 0x2c, 0x3a, 0x24, 0xa1, 0xa1, 0xea, 0x5c, 0xbf, 0xee, 0xb0,
+	0x6b, 0xc6, 0x95, 0x6c, 0x47, 0xb1, 0x50, 0xc2, 0xde, 0xe1, 0xb1, 0x68, 0x43, 0xa8, 0x7d, 0xfd,
+	0xfa, 0xe0, 0x09, 0x59, 0x84, 0x5c, 0x74, 0xe0, 0xdf, 0x08, 0x0e, 0x1a, 0x81, 0x08, 0x04, 0x0c,
+	0x3b, 0x7a, 0x94, 0xb2, 0xcd, 0xb5, 0x19, 0xd5, 0xbb, 0x88, 0xa5, 0x13, 0xba, 0xdf, 0x5b, 0xe8,
+	0x59, 0x5f, 0xaf, 0xd0, 0x63, 0x7e, 0x28, 0x43, 0xc1, 0x31, 0xf3, 0x45, 0x4c, 0x19, 0xb5, 0x5f,
+	0xa2, 0x2a, 0x4d, 0x39, 0x2f, 0xa4, 0x4d, 0xeb, 0xd0, 0x6a, 0x95, 0x30, 0xca, 0xa8, 0x01, 0xb5,
+	0xf7, 0xd1, 0xd6, 0x9c, 0x11, 0xc9, 0x74, 0x74, 0x03, 0xa2, 0x15, 0xc0, 0x03, 0x6a, 0xef, 0xa2,
+	0xf2, 0x8c, 0x85, 0xc1, 0x4c, 0x35, 0x8b, 0x87, 0x56, 0xab, 0x88, 0x53, 0x64, 0x3b, 0x08, 0xf9,
+	0x84, 0xd3, 0x90, 0x12, 0xc5, 0x64, 0xb3, 0x74, 0x68, 0xb5, 0x6a, 0x38, 0xc7, 0xb8, 0xbf, 0x5b,
+	0x68, 0x17, 0xdc, 0x8c, 0xd9, 0x9c, 0x2d, 0x98, 0x8a, 0xdf, 0x75, 0x7d, 0x9f, 0x45, 0x8a, 0x51,
+	0x7b, 0x0f, 0x55, 0xb8, 0xa0, 0x2c, 0xb3, 0xb2, 0x8d, 0xcb, 0x1a, 0x0e, 0xa8, 0xdd, 0x40, 0x9b,
+	0x2c, 0x12, 0xfe, 0x2c, 0xf5, 0x60, 0x80, 0x66, 0x49, 0xc0, 0xb8, 0x31, 0xb0, 0x8d, 0x0d, 0xb0,
+	0x6d, 0x54, 0x0a, 0xa2, 0x24, 0x5b, 0x19, 0xc6, 0x5a, 0x39, 0x0f, 0xf9, 0x95, 0x6c, 0x6e, 0x02,
+	0x69, 0x80, 0x7d, 0x80, 0xb6, 0x68, 0x28, 0xa3, 0x44, 0x31, 0xda, 0x2c, 0x1f, 0x5a, 0xad, 0x2d,
+	0xbc, 0xc2, 0x3a, 0xf1, 0xb7, 0x24, 0x99, 0x2b, 0xed, 0xa5, 0x62, 0x12, 0x07, 0x3c, 0xa0, 0xee,
+	0x3f, 0x16, 0x7a, 0x0a, 0x09, 0x0c, 0x43, 0x7e, 0xd5, 0x0d, 0x82, 0x98, 0x05, 0x44, 0x7f, 0xf2,
+	0x0c, 0x81, 0x5d, 0x8f, 0xa4, 0xe6, 0x37, 0x35, 0xea, 0xae, 0xe8, 0x29, 0x98, 0x4f, 0xe9, 0x13,
+	0xbd, 0x78, 0xcc, 0x22, 0x11, 0x2b, 0x16, 0xa7, 0xfe, 0x57, 0xf8, 0x2e, 0xdd, 0x52, 0x3e, 0x5d,
+	0x17, 0xd5, 0x16, 0x8c, 0x86, 0x84, 0x7b, 0xb1, 0x52, 0x5e, 0x62, 0x92, 0x29, 0xe1, 0xaa, 0x21,
+	0xb1, 0x52, 0x13, 0x69, 0xbf, 0x41, 0xbb, 0xa9, 0x46, 0xcd, 0x62, 0x91, 0x04, 0xb3, 0x28, 0x51,
+	0xde, 0xd5, 0x34, 0x92, 0x90, 0x60, 0x09, 0x37, 0x4c, 0x74, 0xbc, 0x0a, 0x7e, 0x39, 0x8d, 0xa4,
+	0xdd, 0x44, 0x15, 0x49, 0x16, 0xd1, 0x9c, 0x49, 0xc8, 0xb5, 0x86, 0x33, 0xe8, 0xfe, 0x96, 0xe5,
+	0x8a, 0xc1, 0x5b, 0x2f, 0xdb, 0x9e, 0x07, 0x56, 0xea, 0x63, 0x54, 0xf7, 0xc5, 0x22, 0x22, 0x31,
+	0x99, 0xce, 0x99, 0x67, 0x4a, 0x51, 0x84, 0x95, 0x1e, 0xdf, 0xf1, 0x43, 0x28, 0xca, 0x19, 0x42,
+	0x94, 0x5d, 0x87, 0x44, 0x85, 0x82, 0xeb, 0x22, 0x16, 0x5b, 0xd5, 0xe3, 0xe7, 0xed, 0xfc, 0x91,
+	0x68, 0x6b, 0x61, 0x2f, 0xd3, 0x9c, 0x6c, 0xbf, 0xff, 0xf3, 0x65, 0xe1, 0xe7, 0xbf, 0x7f, 0x39,
+	0xb2, 0x70, 0xee, 0x4b, 0x57, 0x21, 0x1b, 0x8c, 0x9f, 0xe9, 0xaa, 0xad, 0x1a, 0xfe, 0x0d, 0xda,
+	0x84, 0x32, 0x82, 0xeb, 0xea, 0xf1, 0xd3, 0xf5, 0x89, 0x41, 0x9b, 0x9f, 0xd0, 0x88, 0xed, 0x16,
+	0xaa, 0xc3, 0x40, 0x7a, 0x21, 0xf7, 0x96, 0x21, 0xa7, 0x62, 0x09, 0xf9, 0xd5, 0xf0, 0x23, 0xc3,
+	0x0f, 0xf8, 0xd7, 0xc0, 0xba, 0xbf, 0x66, 0xcd, 0x8d, 0x59, 0x94, 0x28, 0xb0, 0x72, 0x3a, 0x23,
+	0x3c, 0x78, 0xf8, 0x96, 0xed, 0xa1, 0x8a, 0x98, 0x53, 0x4f, 0x97, 0xce, 0xec, 0x54, 0x59, 0xcc,
+	0xe9, 0x49, 0x24, 0x61, 0x1e, 0xb6, 0x84, 0x80, 0x69, 0xf1, 0x32, 0x67, 0x4b, 0x1d, 0xf8, 0x0c,
+	0x95, 0x63, 0x46, 0xa4, 0xe0, 0xd0, 0x18, 0x8f, 0x8e, 0x9d, 0xf5, 0xe4, 0xee, 0x1c, 0x61, 0x50,
+	0xe1, 0x54, 0xed, 0x0e, 0xd1, 0x13, 0xb0, 0xdc, 0xd7, 0xeb, 0x5e, 0x2a, 0x12, 0xeb, 0x02, 0xaf,
+	0x4c, 0x59, 0x79, 0x53, 0xaf, 0xd0, 0x8e, 0xd4, 0x02, 0x2f, 0x3d, 0xf9, 0x1b, 0x70, 0xf2, 0xab,
+	0xc0, 0x7d, 0x01, 0x94, 0x4b, 0xd1, 0xe3, 0xdc, 0x6c, 0x4b, 0x16, 0xa9, 0xff, 0x99, 0xeb, 0x23,
+	0x54, 0xd3, 0x1b, 0x20, 0x3d, 0x7f, 0xc6, 0xfc, 0x2b, 0x96, 0xdd, 0x2f, 0x3b, 0x40, 0x9e, 0x1a,
+	0x4e, 0x5f, 0x32, 0x66, 0x87, 0x61, 0x13, 0x4a, 0x38, 0x45, 0x6e, 0x88, 0x1a, 0xeb, 0x77, 0xc8,
+	0x28, 0x4e, 0x38, 0xa3, 0xda, 0xe0, 0x94, 0xbd, 0x15, 0x31, 0xf3, 0xf2, 0x2b, 0x56, 0x0d, 0x07,
+	0x96, 0x74, 0xb3, 0x9b, 0x83, 0x26, 0xd3, 0x1a, 0x66, 0xf0, 0xee, 0x96, 0x28, 0xe6, 0x6e, 0x09,
+	0xf7, 0xab, 0xb4, 0x91, 0x46, 0x24, 0x26, 0x0b, 0x39, 0x89, 0x28, 0x1c, 0xf6, 0xcf, 0x51, 0x39,
+	0x02, 0x22, 0xed, 0xa4, 0xc6, 0xfa, 0x66, 0x1b, 0x71, 0xbe, 0x95, 0x52, 0xf9, 0xd1, 0x8f, 0x16,
+	0xaa, 0xff, 0xb7, 0x14, 0xf6, 0x2b, 0xf4, 0x02, 0xf7, 0x47, 0x93, 0x71, 0x77, 0x3c, 0xb8, 0x38,
+	0xf7, 0x70, 0xbf, 0x7b, 0x79, 0x71, 0xee, 0x4d, 0xce, 0x2f, 0x47, 0xfd, 0xd3, 0xc1, 0xd9, 0xa0,
+	0xdf, 0xab, 0x17, 0x6c, 0x17, 0x39, 0xf7, 0x25, 0xa7, 0xc3, 0x7e, 0x57, 0x83, 0xd1, 0x05, 0x1e,
+	0xd7, 0x2d, 0xfb, 0x39, 0xda, 0xbb, 0xaf, 0x39, 0xeb, 0x4e, 0x86, 0xe3, 0xfa, 0x86, 0xfd, 0x02,
+	0xed, 0xdf, 0x0f, 0xf6, 0x06, 0x97, 0xa3, 0xc9, 0xb8, 0x5f, 0x2f, 0x1e, 0x94, 0xbe, 0xfb, 0xc9,
+	0x29, 0x9c, 0xf4, 0xde, 0xdf, 0x38, 0xd6, 0x87, 0x1b, 0xc7, 0xfa, 0xeb, 0xc6, 0xb1, 0x7e, 0xb8,
+	0x75, 0x0a, 0x1f, 0x6e, 0x9d, 0xc2, 0x1f, 0xb7, 0x4e, 0xe1, 0x9b, 0xa3, 0x20, 0x54, 0xb3, 0x64,
+	0xda, 0xf6, 0xc5, 0xa2, 0xe3, 0x0b, 0x2e, 0x19, 0x97, 0x89, 0xfc, 0x44, 0xbf, 0x39, 0xfa, 0xf7,
+	0x6d, 0xfa, 0xf2, 0xc0, 0xb3, 0x33, 0x2d, 0xc3, 0xbb, 0xf3, 0xe9, 0xbf, 0x01, 0x00, 0x00, 0xff,
+	0xff, 0x26, 0x1c, 0x49, 0x30, 0xe5, 0x06, 0x00, 0x00,
 }
 
 func (m *EventDecisionRecorded) Marshal() (dAtA []byte, err error) {
@@ -159,6 +859,421 @@ func (m *EventDecisionRecorded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventTelemetryAccepted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventTelemetryAccepted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventTelemetryAccepted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.FaultId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.FaultId))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.Disputed {
+		i--
+		if m.Disputed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Links != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Links))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Gpus != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Gpus))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Agent) > 0 {
+		i -= len(m.Agent)
+		copy(dAtA[i:], m.Agent)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Agent)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventLinkAggregated) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLinkAggregated) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLinkAggregated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Samples != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Samples))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.MedianThroughputKbps != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.MedianThroughputKbps))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.MedianRttUs != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.MedianRttUs))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Reporter) > 0 {
+		i -= len(m.Reporter)
+		copy(dAtA[i:], m.Reporter)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reporter)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.NodeB) > 0 {
+		i -= len(m.NodeB)
+		copy(dAtA[i:], m.NodeB)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.NodeB)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.NodeA) > 0 {
+		i -= len(m.NodeA)
+		copy(dAtA[i:], m.NodeA)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.NodeA)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventReportDisputed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventReportDisputed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventReportDisputed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Deviations) > 0 {
+		for iNdEx := len(m.Deviations) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Deviations[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintEvents(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if m.ComparableLinks != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ComparableLinks))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventFaultRecorded) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventFaultRecorded) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventFaultRecorded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.FaultsInWindow != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.FaultsInWindow))
+		i--
+		dAtA[i] = 0x10
+	}
+	{
+		size, err := m.Fault.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventReputationChanged) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventReputationChanged) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventReputationChanged) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Reason != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Reason))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.NewBps != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.NewBps))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.OldBps != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.OldBps))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEpochStarted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEpochStarted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEpochStarted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.StartHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.StartHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEpochSwept) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEpochSwept) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEpochSwept) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Faults != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Faults))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.NodesChecked != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.NodesChecked))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventTelemetryPruned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventTelemetryPruned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventTelemetryPruned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Links != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Links))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Reports != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Reports))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.BeforeEpoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.BeforeEpoch))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventParamsUpdated) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -188,6 +1303,197 @@ func (m *EventDecisionRecorded) Size() (n int) {
 	if m.Candidates != 0 {
 		n += 1 + sovEvents(uint64(m.Candidates))
 	}
+	return n
+}
+
+func (m *EventTelemetryAccepted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovEvents(uint64(m.Epoch))
+	}
+	l = len(m.Agent)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Gpus != 0 {
+		n += 1 + sovEvents(uint64(m.Gpus))
+	}
+	if m.Links != 0 {
+		n += 1 + sovEvents(uint64(m.Links))
+	}
+	if m.Disputed {
+		n += 2
+	}
+	if m.FaultId != 0 {
+		n += 1 + sovEvents(uint64(m.FaultId))
+	}
+	return n
+}
+
+func (m *EventLinkAggregated) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeA)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.NodeB)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Reporter)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovEvents(uint64(m.Epoch))
+	}
+	if m.MedianRttUs != 0 {
+		n += 1 + sovEvents(uint64(m.MedianRttUs))
+	}
+	if m.MedianThroughputKbps != 0 {
+		n += 1 + sovEvents(uint64(m.MedianThroughputKbps))
+	}
+	if m.Samples != 0 {
+		n += 1 + sovEvents(uint64(m.Samples))
+	}
+	return n
+}
+
+func (m *EventReportDisputed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovEvents(uint64(m.Epoch))
+	}
+	if m.ComparableLinks != 0 {
+		n += 1 + sovEvents(uint64(m.ComparableLinks))
+	}
+	if len(m.Deviations) > 0 {
+		for _, e := range m.Deviations {
+			l = e.Size()
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *EventFaultRecorded) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Fault.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if m.FaultsInWindow != 0 {
+		n += 1 + sovEvents(uint64(m.FaultsInWindow))
+	}
+	return n
+}
+
+func (m *EventReputationChanged) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovEvents(uint64(m.Epoch))
+	}
+	if m.OldBps != 0 {
+		n += 1 + sovEvents(uint64(m.OldBps))
+	}
+	if m.NewBps != 0 {
+		n += 1 + sovEvents(uint64(m.NewBps))
+	}
+	if m.Reason != 0 {
+		n += 1 + sovEvents(uint64(m.Reason))
+	}
+	return n
+}
+
+func (m *EventEpochStarted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Epoch != 0 {
+		n += 1 + sovEvents(uint64(m.Epoch))
+	}
+	if m.StartHeight != 0 {
+		n += 1 + sovEvents(uint64(m.StartHeight))
+	}
+	return n
+}
+
+func (m *EventEpochSwept) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Epoch != 0 {
+		n += 1 + sovEvents(uint64(m.Epoch))
+	}
+	if m.NodesChecked != 0 {
+		n += 1 + sovEvents(uint64(m.NodesChecked))
+	}
+	if m.Faults != 0 {
+		n += 1 + sovEvents(uint64(m.Faults))
+	}
+	return n
+}
+
+func (m *EventTelemetryPruned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.BeforeEpoch != 0 {
+		n += 1 + sovEvents(uint64(m.BeforeEpoch))
+	}
+	if m.Reports != 0 {
+		n += 1 + sovEvents(uint64(m.Reports))
+	}
+	if m.Links != 0 {
+		n += 1 + sovEvents(uint64(m.Links))
+	}
+	return n
+}
+
+func (m *EventParamsUpdated) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Params.Size()
+	n += 1 + l + sovEvents(uint64(l))
 	return n
 }
 
@@ -302,6 +1608,1237 @@ func (m *EventDecisionRecorded) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventTelemetryAccepted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventTelemetryAccepted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventTelemetryAccepted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Agent", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Agent = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			m.Gpus = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Gpus |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Links", wireType)
+			}
+			m.Links = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Links |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Disputed", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Disputed = bool(v != 0)
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FaultId", wireType)
+			}
+			m.FaultId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FaultId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLinkAggregated) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLinkAggregated: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLinkAggregated: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeA", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeA = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeB", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeB = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reporter", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reporter = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MedianRttUs", wireType)
+			}
+			m.MedianRttUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MedianRttUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MedianThroughputKbps", wireType)
+			}
+			m.MedianThroughputKbps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MedianThroughputKbps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Samples", wireType)
+			}
+			m.Samples = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Samples |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventReportDisputed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventReportDisputed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventReportDisputed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ComparableLinks", wireType)
+			}
+			m.ComparableLinks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ComparableLinks |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deviations", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Deviations = append(m.Deviations, LinkDeviation{})
+			if err := m.Deviations[len(m.Deviations)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventFaultRecorded) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventFaultRecorded: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventFaultRecorded: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fault", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fault.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FaultsInWindow", wireType)
+			}
+			m.FaultsInWindow = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FaultsInWindow |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventReputationChanged) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventReputationChanged: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventReputationChanged: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OldBps", wireType)
+			}
+			m.OldBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OldBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NewBps", wireType)
+			}
+			m.NewBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NewBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			m.Reason = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reason |= ReputationReason(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEpochStarted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEpochStarted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEpochStarted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StartHeight", wireType)
+			}
+			m.StartHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StartHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEpochSwept) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEpochSwept: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEpochSwept: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodesChecked", wireType)
+			}
+			m.NodesChecked = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NodesChecked |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Faults", wireType)
+			}
+			m.Faults = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Faults |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventTelemetryPruned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventTelemetryPruned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventTelemetryPruned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BeforeEpoch", wireType)
+			}
+			m.BeforeEpoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BeforeEpoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reports", wireType)
+			}
+			m.Reports = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reports |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Links", wireType)
+			}
+			m.Links = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Links |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventParamsUpdated: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventParamsUpdated: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Params", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])

@@ -4,14 +4,154 @@ import (
 	errorsmod "cosmossdk.io/errors"
 )
 
-// DefaultGenesis is the genesis state with no decisions; the first decision gets id 1.
+// DefaultGenesis is the genesis state with the default params, no decisions and no telemetry; the first
+// decision and the first fault get id 1, and epoch 1 starts at the genesis block.
 func DefaultGenesis() *GenesisState {
-	return &GenesisState{NextDecisionId: 1}
+	return &GenesisState{NextDecisionId: 1, Params: DefaultParams(), NextFaultId: 1}
 }
 
-// Validate checks every decision (Decision.Validate), that ids are unique, and that next_decision_id is
-// above every id so that new decisions cannot overwrite imported ones.
+// Validate checks the params, every decision (Decision.Validate) and telemetry record, that ids and keys are
+// unique, that the next ids are above every id so that new records cannot overwrite imported ones, and that
+// no record is from an epoch that has not started.
 func (gs GenesisState) Validate() error {
+	if err := gs.Params.Validate(); err != nil {
+		return errorsmod.Wrap(err, "genesis params")
+	}
+	if err := gs.validateDecisions(); err != nil {
+		return err
+	}
+	// Epoch number 0 means "epoch 1 starts at the genesis block": nothing can be from a later epoch then.
+	current := gs.Epoch.Number
+	if current == 0 && gs.Epoch.StartHeight != 0 {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "epoch: number 0 (start at genesis) with start_height %d; set both or neither", gs.Epoch.StartHeight)
+	}
+	if gs.Epoch.StartHeight < 0 {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "epoch: start_height %d is negative", gs.Epoch.StartHeight)
+	}
+	notStarted := func(what string, epoch uint64) error {
+		if epoch > max(current, 1) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s is from epoch %d, after the current epoch %d", what, epoch, max(current, 1))
+		}
+		return nil
+	}
+
+	seenSweep := make(map[uint64]bool, len(gs.Sweeps))
+	for i, s := range gs.Sweeps {
+		if s.Epoch == 0 || s.Epoch >= max(current, 1) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "sweeps[%d]: epoch %d has not ended; the current epoch is %d", i, s.Epoch, max(current, 1))
+		}
+		if seenSweep[s.Epoch] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "sweeps[%d]: epoch %d appears twice", i, s.Epoch)
+		}
+		seenSweep[s.Epoch] = true
+		if s.StartHeight < 0 || s.EndHeight < s.StartHeight || s.EndHeight >= gs.Epoch.StartHeight {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "sweeps[%d]: epoch %d spans heights %d..%d; want 0 <= start <= end < the current epoch's start %d",
+				i, s.Epoch, s.StartHeight, s.EndHeight, gs.Epoch.StartHeight)
+		}
+	}
+
+	type reportKey struct {
+		node  string
+		epoch uint64
+	}
+	seenReport := make(map[reportKey]bool, len(gs.Reports))
+	for i, r := range gs.Reports {
+		if err := ValidateTelemetry(r.NodeId, r.Epoch, r.Gpus, r.Links); err != nil {
+			return errorsmod.Wrapf(err, "genesis reports[%d]", i)
+		}
+		if err := notStarted("reports["+r.NodeId+"]", r.Epoch); err != nil {
+			return err
+		}
+		k := reportKey{r.NodeId, r.Epoch}
+		if seenReport[k] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "reports[%d]: node %s has two reports for epoch %d", i, r.NodeId, r.Epoch)
+		}
+		seenReport[k] = true
+		if r.Height <= 0 {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "reports[%d]: height %d must be positive", i, r.Height)
+		}
+		if r.Agent == "" {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "reports[%d]: agent is empty", i)
+		}
+		if int(r.ComparableLinks) > len(r.Links) || len(r.Deviations) > int(r.ComparableLinks) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "reports[%d]: %d deviations among %d comparable links of %d links",
+				i, len(r.Deviations), r.ComparableLinks, len(r.Links))
+		}
+		if r.Disputed != (2*len(r.Deviations) > int(r.ComparableLinks)) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "reports[%d]: disputed is %t but %d of %d comparable links deviate",
+				i, r.Disputed, len(r.Deviations), r.ComparableLinks)
+		}
+		if r.FaultId >= max(gs.NextFaultId, 1) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "reports[%d]: fault_id %d is not below next_fault_id %d", i, r.FaultId, gs.NextFaultId)
+		}
+	}
+
+	type linkKey struct{ a, b string }
+	seenLink := make(map[linkKey]bool, len(gs.Links))
+	for i, l := range gs.Links {
+		if err := l.Validate(); err != nil {
+			return errorsmod.Wrapf(err, "genesis links[%d]", i)
+		}
+		if err := notStarted("links["+l.NodeA+","+l.NodeB+"]", l.Epoch); err != nil {
+			return err
+		}
+		k := linkKey{l.NodeA, l.NodeB}
+		if seenLink[k] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "links[%d]: pair (%s, %s) appears twice", i, l.NodeA, l.NodeB)
+		}
+		seenLink[k] = true
+	}
+
+	if gs.NextFaultId == 0 {
+		return errorsmod.Wrap(ErrInvalidGenesis, "next_fault_id is 0; it must be at least 1 (fault ids start at 1)")
+	}
+	type faultKey struct {
+		node  string
+		epoch uint64
+		kind  FaultKind
+	}
+	seenFault := make(map[uint64]bool, len(gs.Faults))
+	seenFaultKey := make(map[faultKey]bool, len(gs.Faults))
+	for i, f := range gs.Faults {
+		if err := f.Validate(); err != nil {
+			return errorsmod.Wrapf(err, "genesis faults[%d]", i)
+		}
+		if seenFault[f.Id] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "faults[%d]: duplicate fault id %d", i, f.Id)
+		}
+		seenFault[f.Id] = true
+		if f.Id >= gs.NextFaultId {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "faults[%d]: id %d is not below next_fault_id %d; raise next_fault_id to at least %d",
+				i, f.Id, gs.NextFaultId, f.Id+1)
+		}
+		k := faultKey{f.NodeId, f.Epoch, f.Kind}
+		if seenFaultKey[k] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "faults[%d]: node %s has two %s faults in epoch %d", i, f.NodeId, f.Kind, f.Epoch)
+		}
+		seenFaultKey[k] = true
+		if err := notStarted("faults["+f.NodeId+"]", f.Epoch); err != nil {
+			return err
+		}
+	}
+
+	seenStats := make(map[string]bool, len(gs.NodeStats))
+	for i, s := range gs.NodeStats {
+		if err := ValidateNodeID("node_stats node_id", s.NodeId); err != nil {
+			return errorsmod.Wrapf(err, "genesis node_stats[%d]", i)
+		}
+		if seenStats[s.NodeId] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "node_stats[%d]: node %s appears twice", i, s.NodeId)
+		}
+		seenStats[s.NodeId] = true
+		if s.CleanReports+s.DisputedReports > s.Reports || s.MissedEpochs > s.Faults {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "node_stats[%d]: node %s counts %d clean and %d disputed of %d reports, %d missed epochs of %d faults",
+				i, s.NodeId, s.CleanReports, s.DisputedReports, s.Reports, s.MissedEpochs, s.Faults)
+		}
+	}
+	return nil
+}
+
+func (gs GenesisState) validateDecisions() error {
 	if gs.NextDecisionId == 0 {
 		return errorsmod.Wrap(ErrInvalidGenesis, "next_decision_id is 0; it must be at least 1 (decision ids start at 1)")
 	}

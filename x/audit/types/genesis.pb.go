@@ -24,11 +24,22 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GenesisState is the x/audit state at genesis.
+// GenesisState is the x/audit state at genesis. Indexes are rebuilt from the records.
 type GenesisState struct {
 	Decisions []Decision `protobuf:"bytes,1,rep,name=decisions,proto3" json:"decisions"`
 	// next_decision_id is greater than every decision id.
 	NextDecisionId uint64 `protobuf:"varint,2,opt,name=next_decision_id,json=nextDecisionId,proto3" json:"next_decision_id,omitempty"`
+	Params         Params `protobuf:"bytes,3,opt,name=params,proto3" json:"params"`
+	// epoch is the current telemetry epoch; number 0 starts epoch 1 at the genesis block.
+	Epoch EpochInfo `protobuf:"bytes,4,opt,name=epoch,proto3" json:"epoch"`
+	// sweeps are the ended epochs whose missed-epoch sweep has not finished, with their positions.
+	Sweeps  []EpochSweep      `protobuf:"bytes,5,rep,name=sweeps,proto3" json:"sweeps"`
+	Reports []TelemetryReport `protobuf:"bytes,6,rep,name=reports,proto3" json:"reports"`
+	Links   []LinkAggregate   `protobuf:"bytes,7,rep,name=links,proto3" json:"links"`
+	Faults  []Fault           `protobuf:"bytes,8,rep,name=faults,proto3" json:"faults"`
+	// next_fault_id is greater than every fault id.
+	NextFaultId uint64           `protobuf:"varint,9,opt,name=next_fault_id,json=nextFaultId,proto3" json:"next_fault_id,omitempty"`
+	NodeStats   []NodeAuditStats `protobuf:"bytes,10,rep,name=node_stats,json=nodeStats,proto3" json:"node_stats"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -78,6 +89,62 @@ func (m *GenesisState) GetNextDecisionId() uint64 {
 	return 0
 }
 
+func (m *GenesisState) GetParams() Params {
+	if m != nil {
+		return m.Params
+	}
+	return Params{}
+}
+
+func (m *GenesisState) GetEpoch() EpochInfo {
+	if m != nil {
+		return m.Epoch
+	}
+	return EpochInfo{}
+}
+
+func (m *GenesisState) GetSweeps() []EpochSweep {
+	if m != nil {
+		return m.Sweeps
+	}
+	return nil
+}
+
+func (m *GenesisState) GetReports() []TelemetryReport {
+	if m != nil {
+		return m.Reports
+	}
+	return nil
+}
+
+func (m *GenesisState) GetLinks() []LinkAggregate {
+	if m != nil {
+		return m.Links
+	}
+	return nil
+}
+
+func (m *GenesisState) GetFaults() []Fault {
+	if m != nil {
+		return m.Faults
+	}
+	return nil
+}
+
+func (m *GenesisState) GetNextFaultId() uint64 {
+	if m != nil {
+		return m.NextFaultId
+	}
+	return 0
+}
+
+func (m *GenesisState) GetNodeStats() []NodeAuditStats {
+	if m != nil {
+		return m.NodeStats
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "nro.audit.v1.GenesisState")
 }
@@ -85,23 +152,36 @@ func init() {
 func init() { proto.RegisterFile("nro/audit/v1/genesis.proto", fileDescriptor_4d39bc2cc5f5e575) }
 
 var fileDescriptor_4d39bc2cc5f5e575 = []byte{
-	// 244 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xca, 0x2b, 0xca, 0xd7,
-	0x4f, 0x2c, 0x4d, 0xc9, 0x2c, 0xd1, 0x2f, 0x33, 0xd4, 0x4f, 0x4f, 0xcd, 0x4b, 0x2d, 0xce, 0x2c,
-	0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0xe2, 0xc9, 0x2b, 0xca, 0xd7, 0x03, 0xcb, 0xe9, 0x95,
-	0x19, 0x4a, 0x09, 0x26, 0xe6, 0x66, 0xe6, 0xe5, 0xeb, 0x83, 0x49, 0x88, 0x02, 0x29, 0x91, 0xf4,
-	0xfc, 0xf4, 0x7c, 0x30, 0x53, 0x1f, 0xc4, 0x82, 0x8a, 0x4a, 0xa0, 0x18, 0x59, 0x52, 0x59, 0x90,
-	0x0a, 0x35, 0x50, 0xa9, 0x92, 0x8b, 0xc7, 0x1d, 0x62, 0x43, 0x70, 0x49, 0x62, 0x49, 0xaa, 0x90,
-	0x3d, 0x17, 0x67, 0x4a, 0x6a, 0x72, 0x66, 0x71, 0x66, 0x7e, 0x5e, 0xb1, 0x04, 0xa3, 0x02, 0xb3,
-	0x06, 0xb7, 0x91, 0x98, 0x1e, 0xb2, 0xa5, 0x7a, 0x2e, 0x50, 0x69, 0x27, 0xce, 0x13, 0xf7, 0xe4,
-	0x19, 0x56, 0x3c, 0xdf, 0xa0, 0xc5, 0x18, 0x84, 0xd0, 0x23, 0xa4, 0xc1, 0x25, 0x90, 0x97, 0x5a,
-	0x51, 0x12, 0x0f, 0x13, 0x89, 0xcf, 0x4c, 0x91, 0x60, 0x52, 0x60, 0xd4, 0x60, 0x09, 0xe2, 0x03,
-	0x89, 0xc3, 0x74, 0x7b, 0xa6, 0x38, 0xb9, 0x9c, 0x78, 0x24, 0xc7, 0x78, 0xe1, 0x91, 0x1c, 0xe3,
-	0x83, 0x47, 0x72, 0x8c, 0x13, 0x1e, 0xcb, 0x31, 0x5c, 0x78, 0x2c, 0xc7, 0x70, 0xe3, 0xb1, 0x1c,
-	0x43, 0x94, 0x56, 0x7a, 0x66, 0x49, 0x46, 0x69, 0x92, 0x5e, 0x72, 0x7e, 0xae, 0x7e, 0x72, 0x7e,
-	0x5e, 0x71, 0x6a, 0x5e, 0x71, 0x69, 0xb1, 0x2e, 0xc8, 0x0f, 0x20, 0x5c, 0x01, 0xf5, 0x09, 0xd8,
-	0x1b, 0x49, 0x6c, 0x60, 0x7f, 0x18, 0x03, 0x02, 0x00, 0x00, 0xff, 0xff, 0xc0, 0xe9, 0x07, 0x5f,
-	0x36, 0x01, 0x00, 0x00,
+	// 456 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x6c, 0x92, 0x41, 0x6b, 0x13, 0x41,
+	0x14, 0xc7, 0xb3, 0x36, 0xd9, 0x9a, 0x49, 0x15, 0x1d, 0x8b, 0x0e, 0x51, 0xd7, 0xd0, 0x53, 0x28,
+	0xb8, 0x4b, 0x2b, 0xa8, 0xa0, 0x20, 0x2d, 0xb5, 0x12, 0x10, 0x91, 0xd4, 0x93, 0x97, 0x30, 0xdd,
+	0x7d, 0xdd, 0x0e, 0xcd, 0xce, 0x2c, 0x33, 0xb3, 0xb5, 0xfd, 0x16, 0x7e, 0x0c, 0x8f, 0x7e, 0x8c,
+	0xde, 0xec, 0xd1, 0x93, 0x48, 0x72, 0xf0, 0x6b, 0xc8, 0xbc, 0xdd, 0xe0, 0x0e, 0x78, 0x48, 0x98,
+	0x79, 0xef, 0xfd, 0xfe, 0xff, 0x59, 0xde, 0x9f, 0x0c, 0xa5, 0x56, 0x09, 0xaf, 0x32, 0x61, 0x93,
+	0xf3, 0x9d, 0x24, 0x07, 0x09, 0x46, 0x98, 0xb8, 0xd4, 0xca, 0x2a, 0xba, 0x21, 0xb5, 0x8a, 0xb1,
+	0x17, 0x9f, 0xef, 0x0c, 0xef, 0xf2, 0x42, 0x48, 0x95, 0xe0, 0x7f, 0x3d, 0x30, 0xdc, 0xcc, 0x55,
+	0xae, 0xf0, 0x98, 0xb8, 0x53, 0x53, 0x65, 0x9e, 0xa4, 0xbd, 0x2c, 0xa1, 0x11, 0xdc, 0xfa, 0xd1,
+	0x25, 0x1b, 0xef, 0x6a, 0x8b, 0x23, 0xcb, 0x2d, 0xd0, 0x37, 0xa4, 0x9f, 0x41, 0x2a, 0x8c, 0x50,
+	0xd2, 0xb0, 0x60, 0xb4, 0x36, 0x1e, 0xec, 0xde, 0x8f, 0xdb, 0xae, 0xf1, 0x41, 0xd3, 0xde, 0xef,
+	0x5f, 0xfd, 0x7a, 0xd2, 0xf9, 0xf6, 0xe7, 0xfb, 0x76, 0x30, 0xfd, 0xc7, 0xd0, 0x31, 0xb9, 0x23,
+	0xe1, 0xc2, 0xce, 0x56, 0x95, 0x99, 0xc8, 0xd8, 0x8d, 0x51, 0x30, 0xee, 0x4e, 0x6f, 0xbb, 0xfa,
+	0x8a, 0x9e, 0x64, 0xf4, 0x05, 0x09, 0x4b, 0xae, 0x79, 0x61, 0xd8, 0xda, 0x28, 0x18, 0x0f, 0x76,
+	0x37, 0x7d, 0x9f, 0x8f, 0xd8, 0x6b, 0xbb, 0x34, 0xe3, 0xf4, 0x25, 0xe9, 0x41, 0xa9, 0xd2, 0x53,
+	0xd6, 0x45, 0xee, 0x81, 0xcf, 0xbd, 0x75, 0xad, 0x89, 0x3c, 0x51, 0x6d, 0xb4, 0x06, 0xe8, 0x2b,
+	0x12, 0x9a, 0x2f, 0x00, 0xa5, 0x61, 0x3d, 0xfc, 0x34, 0xf6, 0x1f, 0xf4, 0xc8, 0x0d, 0x78, 0xb6,
+	0x35, 0x42, 0xf7, 0xc9, 0xba, 0x86, 0x52, 0x69, 0x6b, 0x58, 0x88, 0xf4, 0x63, 0x9f, 0xfe, 0x04,
+	0x73, 0x28, 0xc0, 0xea, 0xcb, 0x29, 0x4e, 0xb5, 0x25, 0x56, 0x20, 0x7d, 0x4d, 0x7a, 0x73, 0x21,
+	0xcf, 0x0c, 0x5b, 0x47, 0x85, 0x87, 0xbe, 0xc2, 0x7b, 0x21, 0xcf, 0xf6, 0xf2, 0x5c, 0x43, 0xce,
+	0x2d, 0x78, 0xcf, 0x47, 0x88, 0x3e, 0x27, 0xe1, 0x09, 0xaf, 0xe6, 0xd6, 0xb0, 0x9b, 0x88, 0xdf,
+	0xf3, 0xf1, 0x43, 0xd7, 0xf3, 0x5e, 0x5e, 0x4f, 0xd3, 0x2d, 0x72, 0x0b, 0x77, 0x82, 0x57, 0xb7,
+	0x90, 0x3e, 0x2e, 0x64, 0xe0, 0x8a, 0x08, 0x4d, 0x32, 0x7a, 0x48, 0x88, 0x54, 0x19, 0xcc, 0x8c,
+	0xe5, 0xd6, 0x30, 0x82, 0xfa, 0x8f, 0x7c, 0xfd, 0x0f, 0x2a, 0x83, 0x3d, 0x77, 0x71, 0x51, 0xf1,
+	0x36, 0xd3, 0x77, 0x68, 0x5d, 0x3d, 0xb8, 0x5a, 0x44, 0xc1, 0xf5, 0x22, 0x0a, 0x7e, 0x2f, 0xa2,
+	0xe0, 0xeb, 0x32, 0xea, 0x5c, 0x2f, 0xa3, 0xce, 0xcf, 0x65, 0xd4, 0xf9, 0xbc, 0x9d, 0x0b, 0x7b,
+	0x5a, 0x1d, 0xc7, 0xa9, 0x2a, 0x92, 0x54, 0x49, 0x03, 0xd2, 0x54, 0xe6, 0xa9, 0x8b, 0xa6, 0xfb,
+	0x5d, 0x34, 0x01, 0xc5, 0x74, 0x1e, 0x87, 0x18, 0xcf, 0x67, 0x7f, 0x03, 0x00, 0x00, 0xff, 0xff,
+	0x10, 0x1c, 0x5f, 0x5d, 0x0d, 0x03, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -124,6 +204,101 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.NodeStats) > 0 {
+		for iNdEx := len(m.NodeStats) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.NodeStats[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x52
+		}
+	}
+	if m.NextFaultId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.NextFaultId))
+		i--
+		dAtA[i] = 0x48
+	}
+	if len(m.Faults) > 0 {
+		for iNdEx := len(m.Faults) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Faults[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x42
+		}
+	}
+	if len(m.Links) > 0 {
+		for iNdEx := len(m.Links) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Links[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	if len(m.Reports) > 0 {
+		for iNdEx := len(m.Reports) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Reports[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x32
+		}
+	}
+	if len(m.Sweeps) > 0 {
+		for iNdEx := len(m.Sweeps) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Sweeps[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	{
+		size, err := m.Epoch.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
 	if m.NextDecisionId != 0 {
 		i = encodeVarintGenesis(dAtA, i, uint64(m.NextDecisionId))
 		i--
@@ -171,6 +346,43 @@ func (m *GenesisState) Size() (n int) {
 	}
 	if m.NextDecisionId != 0 {
 		n += 1 + sovGenesis(uint64(m.NextDecisionId))
+	}
+	l = m.Params.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	l = m.Epoch.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Sweeps) > 0 {
+		for _, e := range m.Sweeps {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Reports) > 0 {
+		for _, e := range m.Reports {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Links) > 0 {
+		for _, e := range m.Links {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Faults) > 0 {
+		for _, e := range m.Faults {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if m.NextFaultId != 0 {
+		n += 1 + sovGenesis(uint64(m.NextFaultId))
+	}
+	if len(m.NodeStats) > 0 {
+		for _, e := range m.NodeStats {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
 	}
 	return n
 }
@@ -263,6 +475,261 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Params", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Epoch.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sweeps", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sweeps = append(m.Sweeps, EpochSweep{})
+			if err := m.Sweeps[len(m.Sweeps)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reports", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reports = append(m.Reports, TelemetryReport{})
+			if err := m.Reports[len(m.Reports)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Links", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Links = append(m.Links, LinkAggregate{})
+			if err := m.Links[len(m.Links)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Faults", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Faults = append(m.Faults, Fault{})
+			if err := m.Faults[len(m.Faults)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextFaultId", wireType)
+			}
+			m.NextFaultId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextFaultId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeStats", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeStats = append(m.NodeStats, NodeAuditStats{})
+			if err := m.NodeStats[len(m.NodeStats)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipGenesis(dAtA[iNdEx:])

@@ -22,6 +22,8 @@ func TestGenesisValidate(t *testing.T) {
 		return types.GenesisState{
 			Decisions:      []types.Decision{audittestutil.SampleDecision(t, 1, 10), audittestutil.SampleDecision(t, 3, 12)},
 			NextDecisionId: 4,
+			Params:         types.DefaultParams(),
+			NextFaultId:    1,
 		}
 	}
 	tests := []struct {
@@ -144,4 +146,81 @@ func TestCandidateLabel(t *testing.T) {
 	}))
 	require.Equal(t, "proposal 4", types.CandidateLabel(allocationtypes.Candidate{Source: allocationtypes.CANDIDATE_SOURCE_PROPOSAL, ProposalId: 4}))
 	require.Equal(t, "candidate of source unspecified", types.CandidateLabel(allocationtypes.Candidate{}))
+}
+
+func TestTelemetryGenesisValidate(t *testing.T) {
+	report := types.TelemetryReport{
+		NodeId: "gpu-a", Epoch: 2, Agent: "nro1agent", Height: 25,
+		Gpus:  []types.GpuMetrics{{DeviceIndex: 0, Uuid: "GPU-1", Source: types.SOURCE_NVML, Present: true, MemoryTotalMib: 80_000}},
+		Links: []types.LinkMeasurement{{PeerNodeId: "gpu-b", Source: types.SOURCE_PROBE, RttUs: 900, ThroughputKbps: 1_000, Samples: 3}},
+	}
+	link := types.LinkAggregate{
+		NodeA: "gpu-a", NodeB: "gpu-b",
+		Samples: []types.LinkSample{
+			{Reporter: "gpu-a", Epoch: 2, RttUs: 900, ThroughputKbps: 1_000, Samples: 3},
+			{Reporter: "gpu-b", Epoch: 2, RttUs: 1_100, ThroughputKbps: 900, Samples: 3},
+		},
+		MedianRttUs: 900, MedianThroughputKbps: 900, Epoch: 2, UpdatedHeight: 26,
+	}
+	fault := types.Fault{Id: 1, NodeId: "gpu-c", Epoch: 2, Kind: types.FAULT_KIND_MISSED_EPOCH, Height: 33}
+	valid := func() types.GenesisState {
+		gs := *types.DefaultGenesis()
+		gs.Epoch = types.EpochInfo{Number: 3, StartHeight: 30}
+		gs.Sweeps = []types.EpochSweep{{Epoch: 2, StartHeight: 20, EndHeight: 29, NextLeaseId: 4}}
+		gs.Reports = []types.TelemetryReport{report}
+		gs.Links = []types.LinkAggregate{link}
+		gs.Faults = []types.Fault{fault}
+		gs.NextFaultId = 2
+		gs.NodeStats = []types.NodeAuditStats{{NodeId: "gpu-a", Reports: 1, CleanReports: 1, LastReportEpoch: 2}}
+		return gs
+	}
+	tests := []struct {
+		name     string
+		edit     func(gs *types.GenesisState)
+		contains string
+	}{
+		{"valid", func(*types.GenesisState) {}, ""},
+		{"invalid params", func(gs *types.GenesisState) { gs.Params.EpochBlocks = 0 }, "genesis params: epoch_blocks 0"},
+		{"report from a future epoch", func(gs *types.GenesisState) { gs.Reports[0].Epoch = 4 }, "is from epoch 4, after the current epoch 3"},
+		{"duplicate report", func(gs *types.GenesisState) { gs.Reports = append(gs.Reports, report) }, "node gpu-a has two reports for epoch 2"},
+		{"malformed report", func(gs *types.GenesisState) { gs.Reports[0].Gpus[0].UtilizationPct = 200 }, "utilization_pct 200"},
+		{"disputed flag wrong", func(gs *types.GenesisState) { gs.Reports[0].Disputed = true }, "disputed is true but 0 of 0 comparable links deviate"},
+		{"report names an unknown fault", func(gs *types.GenesisState) { gs.Reports[0].FaultId = 2 }, "fault_id 2 is not below next_fault_id 2"},
+		{"link ends out of order", func(gs *types.GenesisState) { gs.Links[0].NodeA, gs.Links[0].NodeB = "gpu-b", "gpu-a" }, "node_a must sort before node_b"},
+		{"link median wrong", func(gs *types.GenesisState) { gs.Links[0].MedianRttUs = 1_100 }, "medians 1100 us / 900 kbit/s, but the samples give 900 us / 900 kbit/s"},
+		{"link sample from a third node", func(gs *types.GenesisState) { gs.Links[0].Samples[1].Reporter = "gpu-c" }, "reported by gpu-c, not an end of the link"},
+		{"link samples unsorted", func(gs *types.GenesisState) {
+			gs.Links[0].Samples[0], gs.Links[0].Samples[1] = gs.Links[0].Samples[1], gs.Links[0].Samples[0]
+		}, "samples must be sorted by reporter then epoch"},
+		{"duplicate link", func(gs *types.GenesisState) { gs.Links = append(gs.Links, link) }, "pair (gpu-a, gpu-b) appears twice"},
+		{"fault id not below next", func(gs *types.GenesisState) { gs.NextFaultId = 1 }, "id 1 is not below next_fault_id 1"},
+		{"fault kind unspecified", func(gs *types.GenesisState) { gs.Faults[0].Kind = types.FAULT_KIND_UNSPECIFIED }, "kind FAULT_KIND_UNSPECIFIED"},
+		{"duplicate fault", func(gs *types.GenesisState) {
+			f := fault
+			f.Id = 2
+			gs.Faults = append(gs.Faults, f)
+			gs.NextFaultId = 3
+		}, "node gpu-c has two FAULT_KIND_MISSED_EPOCH faults in epoch 2"},
+		{"sweep of an epoch not ended", func(gs *types.GenesisState) { gs.Sweeps[0].Epoch = 3 }, "sweeps[0]: epoch 3 has not ended"},
+		{"sweep heights", func(gs *types.GenesisState) { gs.Sweeps[0].EndHeight = 30 }, "spans heights 20..30"},
+		{"stats that do not add up", func(gs *types.GenesisState) { gs.NodeStats[0].DisputedReports = 1 }, "counts 1 clean and 1 disputed of 1 reports"},
+		{"epoch 0 with a start height", func(gs *types.GenesisState) {
+			gs.Epoch = types.EpochInfo{StartHeight: 5}
+			gs.Sweeps, gs.Reports, gs.Links, gs.Faults = nil, nil, nil, nil
+		}, "number 0 (start at genesis) with start_height 5"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			gs := valid()
+			gs.Reports[0].Gpus = append([]types.GpuMetrics(nil), report.Gpus...)
+			gs.Links[0].Samples = append([]types.LinkSample(nil), link.Samples...)
+			tc.edit(&gs)
+			err := gs.Validate()
+			if tc.contains == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tc.contains)
+		})
+	}
 }

@@ -11,8 +11,8 @@ const (
 
 // Store prefixes. Numbers are never reused: a removed collection keeps its prefix retired.
 var (
-	// Prefix 0 is reserved for the module's params (telemetry, faults, slashing), which a later change adds;
-	// it is deliberately left unused until then so that params sit at 0 as in every other module.
+	// ParamsKey holds the module's params (telemetry epochs, aggregation, faults, reputation).
+	ParamsKey = collections.NewPrefix(0)
 
 	// DecisionsKey holds decision id → Decision.
 	DecisionsKey = collections.NewPrefix(1)
@@ -24,4 +24,29 @@ var (
 	DecisionsByNodeKey = collections.NewPrefix(4)
 	// DecisionSeqKey is the next decision id; ids start at 1.
 	DecisionSeqKey = collections.NewPrefix(5)
+
+	// EpochKey holds the current telemetry epoch (EpochInfo).
+	EpochKey = collections.NewPrefix(6)
+	// SweepsKey holds epoch → EpochSweep for every ended epoch whose missed-epoch sweep has not finished.
+	SweepsKey = collections.NewPrefix(7)
+	// ReportsKey holds (node id, epoch) → TelemetryReport.
+	ReportsKey = collections.NewPrefix(8)
+	// ReportsByEpochKey indexes reports by (epoch, node id).
+	ReportsByEpochKey = collections.NewPrefix(9)
+	// LinksKey holds (node a, node b), a < b → LinkAggregate: the link matrix.
+	LinksKey = collections.NewPrefix(10)
+	// LinksByNodeKey indexes links by (node id, (node a, node b)): one entry for each end.
+	LinksByNodeKey = collections.NewPrefix(11)
+	// LinksByEpochKey indexes links by (newest sample's epoch, (node a, node b)), for pruning idle links.
+	LinksByEpochKey = collections.NewPrefix(12)
+	// FaultsKey holds fault id → Fault.
+	FaultsKey = collections.NewPrefix(13)
+	// FaultsByNodeKey indexes faults by ((node id, epoch), fault id): a node's faults in an epoch window.
+	FaultsByNodeKey = collections.NewPrefix(14)
+	// FaultsByEpochKey indexes faults by (epoch, fault id).
+	FaultsByEpochKey = collections.NewPrefix(15)
+	// FaultSeqKey is the next fault id; ids start at 1.
+	FaultSeqKey = collections.NewPrefix(16)
+	// NodeStatsKey holds node id → NodeAuditStats.
+	NodeStatsKey = collections.NewPrefix(17)
 )

@@ -250,50 +250,994 @@ func (m *QueryDecisionsResponse) GetPagination() *query.PageResponse {
 	return nil
 }
 
+type QueryParamsRequest struct {
+}
+
+func (m *QueryParamsRequest) Reset()         { *m = QueryParamsRequest{} }
+func (m *QueryParamsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryParamsRequest) ProtoMessage()    {}
+func (*QueryParamsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{4}
+}
+func (m *QueryParamsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryParamsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryParamsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryParamsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryParamsRequest.Merge(m, src)
+}
+func (m *QueryParamsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryParamsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryParamsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryParamsRequest proto.InternalMessageInfo
+
+type QueryParamsResponse struct {
+	Params Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+}
+
+func (m *QueryParamsResponse) Reset()         { *m = QueryParamsResponse{} }
+func (m *QueryParamsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryParamsResponse) ProtoMessage()    {}
+func (*QueryParamsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{5}
+}
+func (m *QueryParamsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryParamsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryParamsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryParamsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryParamsResponse.Merge(m, src)
+}
+func (m *QueryParamsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryParamsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryParamsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryParamsResponse proto.InternalMessageInfo
+
+func (m *QueryParamsResponse) GetParams() Params {
+	if m != nil {
+		return m.Params
+	}
+	return Params{}
+}
+
+type QueryEpochRequest struct {
+}
+
+func (m *QueryEpochRequest) Reset()         { *m = QueryEpochRequest{} }
+func (m *QueryEpochRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryEpochRequest) ProtoMessage()    {}
+func (*QueryEpochRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{6}
+}
+func (m *QueryEpochRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEpochRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEpochRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEpochRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEpochRequest.Merge(m, src)
+}
+func (m *QueryEpochRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEpochRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEpochRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEpochRequest proto.InternalMessageInfo
+
+type QueryEpochResponse struct {
+	Epoch EpochInfo `protobuf:"bytes,1,opt,name=epoch,proto3" json:"epoch"`
+	// next_start_height is the first block of the next epoch under the current params.
+	NextStartHeight int64 `protobuf:"varint,2,opt,name=next_start_height,json=nextStartHeight,proto3" json:"next_start_height,omitempty"`
+	// previous_accepted_until is the last block a report for the previous epoch is accepted in (start_height +
+	// grace_blocks - 1); below start_height when there is no grace or no previous epoch.
+	PreviousAcceptedUntil int64 `protobuf:"varint,3,opt,name=previous_accepted_until,json=previousAcceptedUntil,proto3" json:"previous_accepted_until,omitempty"`
+	// pending_sweeps is how many ended epochs still wait for their missed-epoch sweep to finish.
+	PendingSweeps uint32 `protobuf:"varint,4,opt,name=pending_sweeps,json=pendingSweeps,proto3" json:"pending_sweeps,omitempty"`
+}
+
+func (m *QueryEpochResponse) Reset()         { *m = QueryEpochResponse{} }
+func (m *QueryEpochResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryEpochResponse) ProtoMessage()    {}
+func (*QueryEpochResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{7}
+}
+func (m *QueryEpochResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEpochResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEpochResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEpochResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEpochResponse.Merge(m, src)
+}
+func (m *QueryEpochResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEpochResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEpochResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEpochResponse proto.InternalMessageInfo
+
+func (m *QueryEpochResponse) GetEpoch() EpochInfo {
+	if m != nil {
+		return m.Epoch
+	}
+	return EpochInfo{}
+}
+
+func (m *QueryEpochResponse) GetNextStartHeight() int64 {
+	if m != nil {
+		return m.NextStartHeight
+	}
+	return 0
+}
+
+func (m *QueryEpochResponse) GetPreviousAcceptedUntil() int64 {
+	if m != nil {
+		return m.PreviousAcceptedUntil
+	}
+	return 0
+}
+
+func (m *QueryEpochResponse) GetPendingSweeps() uint32 {
+	if m != nil {
+		return m.PendingSweeps
+	}
+	return 0
+}
+
+type QueryTelemetryReportRequest struct {
+	NodeId string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Epoch  uint64 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+}
+
+func (m *QueryTelemetryReportRequest) Reset()         { *m = QueryTelemetryReportRequest{} }
+func (m *QueryTelemetryReportRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryTelemetryReportRequest) ProtoMessage()    {}
+func (*QueryTelemetryReportRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{8}
+}
+func (m *QueryTelemetryReportRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTelemetryReportRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTelemetryReportRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTelemetryReportRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTelemetryReportRequest.Merge(m, src)
+}
+func (m *QueryTelemetryReportRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTelemetryReportRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTelemetryReportRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTelemetryReportRequest proto.InternalMessageInfo
+
+func (m *QueryTelemetryReportRequest) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *QueryTelemetryReportRequest) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+type QueryTelemetryReportResponse struct {
+	Report TelemetryReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report"`
+}
+
+func (m *QueryTelemetryReportResponse) Reset()         { *m = QueryTelemetryReportResponse{} }
+func (m *QueryTelemetryReportResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryTelemetryReportResponse) ProtoMessage()    {}
+func (*QueryTelemetryReportResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{9}
+}
+func (m *QueryTelemetryReportResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTelemetryReportResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTelemetryReportResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTelemetryReportResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTelemetryReportResponse.Merge(m, src)
+}
+func (m *QueryTelemetryReportResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTelemetryReportResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTelemetryReportResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTelemetryReportResponse proto.InternalMessageInfo
+
+func (m *QueryTelemetryReportResponse) GetReport() TelemetryReport {
+	if m != nil {
+		return m.Report
+	}
+	return TelemetryReport{}
+}
+
+type QueryTelemetryRequest struct {
+	// node_id, when set, keeps only this node's reports.
+	NodeId string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// min_epoch and max_epoch, when non-zero, bound the epoch (inclusive).
+	MinEpoch uint64 `protobuf:"varint,2,opt,name=min_epoch,json=minEpoch,proto3" json:"min_epoch,omitempty"`
+	MaxEpoch uint64 `protobuf:"varint,3,opt,name=max_epoch,json=maxEpoch,proto3" json:"max_epoch,omitempty"`
+	// disputed_only keeps only disputed reports.
+	DisputedOnly bool               `protobuf:"varint,4,opt,name=disputed_only,json=disputedOnly,proto3" json:"disputed_only,omitempty"`
+	Pagination   *query.PageRequest `protobuf:"bytes,5,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryTelemetryRequest) Reset()         { *m = QueryTelemetryRequest{} }
+func (m *QueryTelemetryRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryTelemetryRequest) ProtoMessage()    {}
+func (*QueryTelemetryRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{10}
+}
+func (m *QueryTelemetryRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTelemetryRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTelemetryRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTelemetryRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTelemetryRequest.Merge(m, src)
+}
+func (m *QueryTelemetryRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTelemetryRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTelemetryRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTelemetryRequest proto.InternalMessageInfo
+
+func (m *QueryTelemetryRequest) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *QueryTelemetryRequest) GetMinEpoch() uint64 {
+	if m != nil {
+		return m.MinEpoch
+	}
+	return 0
+}
+
+func (m *QueryTelemetryRequest) GetMaxEpoch() uint64 {
+	if m != nil {
+		return m.MaxEpoch
+	}
+	return 0
+}
+
+func (m *QueryTelemetryRequest) GetDisputedOnly() bool {
+	if m != nil {
+		return m.DisputedOnly
+	}
+	return false
+}
+
+func (m *QueryTelemetryRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryTelemetryResponse struct {
+	Reports    []TelemetryReport   `protobuf:"bytes,1,rep,name=reports,proto3" json:"reports"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryTelemetryResponse) Reset()         { *m = QueryTelemetryResponse{} }
+func (m *QueryTelemetryResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryTelemetryResponse) ProtoMessage()    {}
+func (*QueryTelemetryResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{11}
+}
+func (m *QueryTelemetryResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTelemetryResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTelemetryResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTelemetryResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTelemetryResponse.Merge(m, src)
+}
+func (m *QueryTelemetryResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTelemetryResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTelemetryResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTelemetryResponse proto.InternalMessageInfo
+
+func (m *QueryTelemetryResponse) GetReports() []TelemetryReport {
+	if m != nil {
+		return m.Reports
+	}
+	return nil
+}
+
+func (m *QueryTelemetryResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryLinkRequest struct {
+	NodeA string `protobuf:"bytes,1,opt,name=node_a,json=nodeA,proto3" json:"node_a,omitempty"`
+	NodeB string `protobuf:"bytes,2,opt,name=node_b,json=nodeB,proto3" json:"node_b,omitempty"`
+}
+
+func (m *QueryLinkRequest) Reset()         { *m = QueryLinkRequest{} }
+func (m *QueryLinkRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryLinkRequest) ProtoMessage()    {}
+func (*QueryLinkRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{12}
+}
+func (m *QueryLinkRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryLinkRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryLinkRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryLinkRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryLinkRequest.Merge(m, src)
+}
+func (m *QueryLinkRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryLinkRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryLinkRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryLinkRequest proto.InternalMessageInfo
+
+func (m *QueryLinkRequest) GetNodeA() string {
+	if m != nil {
+		return m.NodeA
+	}
+	return ""
+}
+
+func (m *QueryLinkRequest) GetNodeB() string {
+	if m != nil {
+		return m.NodeB
+	}
+	return ""
+}
+
+type QueryLinkResponse struct {
+	Link LinkAggregate `protobuf:"bytes,1,opt,name=link,proto3" json:"link"`
+}
+
+func (m *QueryLinkResponse) Reset()         { *m = QueryLinkResponse{} }
+func (m *QueryLinkResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryLinkResponse) ProtoMessage()    {}
+func (*QueryLinkResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{13}
+}
+func (m *QueryLinkResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryLinkResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryLinkResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryLinkResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryLinkResponse.Merge(m, src)
+}
+func (m *QueryLinkResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryLinkResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryLinkResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryLinkResponse proto.InternalMessageInfo
+
+func (m *QueryLinkResponse) GetLink() LinkAggregate {
+	if m != nil {
+		return m.Link
+	}
+	return LinkAggregate{}
+}
+
+type QueryLinksRequest struct {
+	// node_id, when set, keeps only the links with this node at one end.
+	NodeId     string             `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryLinksRequest) Reset()         { *m = QueryLinksRequest{} }
+func (m *QueryLinksRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryLinksRequest) ProtoMessage()    {}
+func (*QueryLinksRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{14}
+}
+func (m *QueryLinksRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryLinksRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryLinksRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryLinksRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryLinksRequest.Merge(m, src)
+}
+func (m *QueryLinksRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryLinksRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryLinksRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryLinksRequest proto.InternalMessageInfo
+
+func (m *QueryLinksRequest) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *QueryLinksRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryLinksResponse struct {
+	Links      []LinkAggregate     `protobuf:"bytes,1,rep,name=links,proto3" json:"links"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryLinksResponse) Reset()         { *m = QueryLinksResponse{} }
+func (m *QueryLinksResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryLinksResponse) ProtoMessage()    {}
+func (*QueryLinksResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{15}
+}
+func (m *QueryLinksResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryLinksResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryLinksResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryLinksResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryLinksResponse.Merge(m, src)
+}
+func (m *QueryLinksResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryLinksResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryLinksResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryLinksResponse proto.InternalMessageInfo
+
+func (m *QueryLinksResponse) GetLinks() []LinkAggregate {
+	if m != nil {
+		return m.Links
+	}
+	return nil
+}
+
+func (m *QueryLinksResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryFaultsRequest struct {
+	// node_id, when set, keeps only this node's faults.
+	NodeId string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// min_epoch and max_epoch, when non-zero, bound the epoch (inclusive).
+	MinEpoch uint64 `protobuf:"varint,2,opt,name=min_epoch,json=minEpoch,proto3" json:"min_epoch,omitempty"`
+	MaxEpoch uint64 `protobuf:"varint,3,opt,name=max_epoch,json=maxEpoch,proto3" json:"max_epoch,omitempty"`
+	// kind, when set, keeps only faults of this kind.
+	Kind       FaultKind          `protobuf:"varint,4,opt,name=kind,proto3,enum=nro.audit.v1.FaultKind" json:"kind,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,5,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryFaultsRequest) Reset()         { *m = QueryFaultsRequest{} }
+func (m *QueryFaultsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryFaultsRequest) ProtoMessage()    {}
+func (*QueryFaultsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{16}
+}
+func (m *QueryFaultsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryFaultsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryFaultsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryFaultsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryFaultsRequest.Merge(m, src)
+}
+func (m *QueryFaultsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryFaultsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryFaultsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryFaultsRequest proto.InternalMessageInfo
+
+func (m *QueryFaultsRequest) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *QueryFaultsRequest) GetMinEpoch() uint64 {
+	if m != nil {
+		return m.MinEpoch
+	}
+	return 0
+}
+
+func (m *QueryFaultsRequest) GetMaxEpoch() uint64 {
+	if m != nil {
+		return m.MaxEpoch
+	}
+	return 0
+}
+
+func (m *QueryFaultsRequest) GetKind() FaultKind {
+	if m != nil {
+		return m.Kind
+	}
+	return FAULT_KIND_UNSPECIFIED
+}
+
+func (m *QueryFaultsRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryFaultsResponse struct {
+	Faults     []Fault             `protobuf:"bytes,1,rep,name=faults,proto3" json:"faults"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryFaultsResponse) Reset()         { *m = QueryFaultsResponse{} }
+func (m *QueryFaultsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryFaultsResponse) ProtoMessage()    {}
+func (*QueryFaultsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{17}
+}
+func (m *QueryFaultsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryFaultsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryFaultsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryFaultsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryFaultsResponse.Merge(m, src)
+}
+func (m *QueryFaultsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryFaultsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryFaultsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryFaultsResponse proto.InternalMessageInfo
+
+func (m *QueryFaultsResponse) GetFaults() []Fault {
+	if m != nil {
+		return m.Faults
+	}
+	return nil
+}
+
+func (m *QueryFaultsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryReputationRequest struct {
+	NodeId string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+}
+
+func (m *QueryReputationRequest) Reset()         { *m = QueryReputationRequest{} }
+func (m *QueryReputationRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryReputationRequest) ProtoMessage()    {}
+func (*QueryReputationRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{18}
+}
+func (m *QueryReputationRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryReputationRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryReputationRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryReputationRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryReputationRequest.Merge(m, src)
+}
+func (m *QueryReputationRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryReputationRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryReputationRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryReputationRequest proto.InternalMessageInfo
+
+func (m *QueryReputationRequest) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+type QueryReputationResponse struct {
+	NodeId string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// reputation_bps is the node's reputation (x/allocation's Node.reputation_bps), 0..10000, neutral 5000.
+	ReputationBps uint32 `protobuf:"varint,2,opt,name=reputation_bps,json=reputationBps,proto3" json:"reputation_bps,omitempty"`
+	// stats are x/audit's counts for the node; zero before its first report or fault.
+	Stats NodeAuditStats `protobuf:"bytes,3,opt,name=stats,proto3" json:"stats"`
+	// faults_in_window is the node's fault count within the last fault_window_epochs epochs (the current one
+	// included); max_faults is the param it is compared with once slashing lands.
+	FaultsInWindow    uint32 `protobuf:"varint,4,opt,name=faults_in_window,json=faultsInWindow,proto3" json:"faults_in_window,omitempty"`
+	FaultWindowEpochs uint64 `protobuf:"varint,5,opt,name=fault_window_epochs,json=faultWindowEpochs,proto3" json:"fault_window_epochs,omitempty"`
+	MaxFaults         uint32 `protobuf:"varint,6,opt,name=max_faults,json=maxFaults,proto3" json:"max_faults,omitempty"`
+}
+
+func (m *QueryReputationResponse) Reset()         { *m = QueryReputationResponse{} }
+func (m *QueryReputationResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryReputationResponse) ProtoMessage()    {}
+func (*QueryReputationResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{19}
+}
+func (m *QueryReputationResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryReputationResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryReputationResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryReputationResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryReputationResponse.Merge(m, src)
+}
+func (m *QueryReputationResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryReputationResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryReputationResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryReputationResponse proto.InternalMessageInfo
+
+func (m *QueryReputationResponse) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *QueryReputationResponse) GetReputationBps() uint32 {
+	if m != nil {
+		return m.ReputationBps
+	}
+	return 0
+}
+
+func (m *QueryReputationResponse) GetStats() NodeAuditStats {
+	if m != nil {
+		return m.Stats
+	}
+	return NodeAuditStats{}
+}
+
+func (m *QueryReputationResponse) GetFaultsInWindow() uint32 {
+	if m != nil {
+		return m.FaultsInWindow
+	}
+	return 0
+}
+
+func (m *QueryReputationResponse) GetFaultWindowEpochs() uint64 {
+	if m != nil {
+		return m.FaultWindowEpochs
+	}
+	return 0
+}
+
+func (m *QueryReputationResponse) GetMaxFaults() uint32 {
+	if m != nil {
+		return m.MaxFaults
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*QueryDecisionRequest)(nil), "nro.audit.v1.QueryDecisionRequest")
 	proto.RegisterType((*QueryDecisionResponse)(nil), "nro.audit.v1.QueryDecisionResponse")
 	proto.RegisterType((*QueryDecisionsRequest)(nil), "nro.audit.v1.QueryDecisionsRequest")
 	proto.RegisterType((*QueryDecisionsResponse)(nil), "nro.audit.v1.QueryDecisionsResponse")
+	proto.RegisterType((*QueryParamsRequest)(nil), "nro.audit.v1.QueryParamsRequest")
+	proto.RegisterType((*QueryParamsResponse)(nil), "nro.audit.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryEpochRequest)(nil), "nro.audit.v1.QueryEpochRequest")
+	proto.RegisterType((*QueryEpochResponse)(nil), "nro.audit.v1.QueryEpochResponse")
+	proto.RegisterType((*QueryTelemetryReportRequest)(nil), "nro.audit.v1.QueryTelemetryReportRequest")
+	proto.RegisterType((*QueryTelemetryReportResponse)(nil), "nro.audit.v1.QueryTelemetryReportResponse")
+	proto.RegisterType((*QueryTelemetryRequest)(nil), "nro.audit.v1.QueryTelemetryRequest")
+	proto.RegisterType((*QueryTelemetryResponse)(nil), "nro.audit.v1.QueryTelemetryResponse")
+	proto.RegisterType((*QueryLinkRequest)(nil), "nro.audit.v1.QueryLinkRequest")
+	proto.RegisterType((*QueryLinkResponse)(nil), "nro.audit.v1.QueryLinkResponse")
+	proto.RegisterType((*QueryLinksRequest)(nil), "nro.audit.v1.QueryLinksRequest")
+	proto.RegisterType((*QueryLinksResponse)(nil), "nro.audit.v1.QueryLinksResponse")
+	proto.RegisterType((*QueryFaultsRequest)(nil), "nro.audit.v1.QueryFaultsRequest")
+	proto.RegisterType((*QueryFaultsResponse)(nil), "nro.audit.v1.QueryFaultsResponse")
+	proto.RegisterType((*QueryReputationRequest)(nil), "nro.audit.v1.QueryReputationRequest")
+	proto.RegisterType((*QueryReputationResponse)(nil), "nro.audit.v1.QueryReputationResponse")
 }
 
 func init() { proto.RegisterFile("nro/audit/v1/query.proto", fileDescriptor_3ee6ecc80f0a5d17) }
 
 var fileDescriptor_3ee6ecc80f0a5d17 = []byte{
-	// 521 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x53, 0x3d, 0x6f, 0x13, 0x31,
-	0x18, 0x8e, 0x93, 0x7e, 0xe4, 0x5c, 0x16, 0xac, 0xd2, 0x5e, 0x23, 0xb8, 0x44, 0xc7, 0x47, 0xa3,
-	0x48, 0xb5, 0x95, 0x32, 0x30, 0x21, 0xa4, 0xaa, 0x02, 0xb2, 0xc1, 0x0d, 0x0c, 0x2c, 0x95, 0x93,
-	0xb3, 0x2e, 0x96, 0x7a, 0xf6, 0x35, 0xf6, 0x85, 0x54, 0x88, 0xa5, 0x12, 0x3b, 0x12, 0xff, 0x80,
-	0x89, 0x91, 0x9f, 0xd1, 0xb1, 0x88, 0x85, 0x09, 0xa1, 0x04, 0x89, 0xbf, 0x81, 0xce, 0xe7, 0xcb,
-	0x97, 0x20, 0x74, 0xb8, 0x93, 0xfd, 0x3e, 0xef, 0xf3, 0xbe, 0xcf, 0xfb, 0x61, 0xe8, 0x8a, 0x81,
-	0x24, 0x34, 0x0d, 0xb9, 0x26, 0xc3, 0x36, 0x39, 0x4b, 0xd9, 0xe0, 0x1c, 0x27, 0x03, 0xa9, 0x25,
-	0xba, 0x21, 0x06, 0x12, 0x1b, 0x04, 0x0f, 0xdb, 0xb5, 0x9b, 0x34, 0xe6, 0x42, 0x12, 0xf3, 0xcf,
-	0x1d, 0x6a, 0xad, 0x9e, 0x54, 0xb1, 0x54, 0xa4, 0x4b, 0x15, 0xcb, 0x99, 0x64, 0xd8, 0xee, 0x32,
-	0x4d, 0xdb, 0x24, 0xa1, 0x11, 0x17, 0x54, 0x73, 0x29, 0xac, 0xef, 0x76, 0x24, 0x23, 0x69, 0x8e,
-	0x24, 0x3b, 0x59, 0xeb, 0xed, 0x48, 0xca, 0xe8, 0x94, 0x11, 0x9a, 0x70, 0x42, 0x85, 0x90, 0xda,
-	0x50, 0x94, 0x45, 0x17, 0xa5, 0xe9, 0xf3, 0x84, 0x59, 0xc4, 0x7f, 0x04, 0xb7, 0x5f, 0x66, 0xf9,
-	0x8e, 0x59, 0x8f, 0x2b, 0x2e, 0x45, 0xc0, 0xce, 0x52, 0xa6, 0x34, 0xaa, 0xc3, 0xad, 0xd0, 0x9a,
-	0x4e, 0x78, 0xe8, 0x82, 0x06, 0x68, 0xae, 0x05, 0xb0, 0x30, 0x75, 0x42, 0xff, 0x15, 0xbc, 0xb5,
-	0x44, 0x54, 0x89, 0x14, 0x8a, 0xa1, 0xc7, 0xb0, 0x5a, 0xb8, 0x19, 0xda, 0xd6, 0xe1, 0x0e, 0x9e,
-	0xaf, 0x1f, 0x17, 0x8c, 0x23, 0xe7, 0xf2, 0x47, 0xbd, 0xf4, 0xf9, 0xf7, 0x97, 0x16, 0x08, 0xa6,
-	0x14, 0xff, 0x2b, 0x58, 0x0a, 0xac, 0x0a, 0x49, 0x7b, 0xb0, 0x7a, 0xca, 0xa8, 0x62, 0x33, 0x3d,
-	0x9b, 0xe6, 0xde, 0x09, 0xd1, 0x2e, 0xdc, 0x14, 0x32, 0x34, 0x48, 0xb9, 0x01, 0x9a, 0x4e, 0xb0,
-	0x91, 0x5d, 0x3b, 0x21, 0xba, 0x03, 0x61, 0xcc, 0xc5, 0x49, 0x9f, 0xf1, 0xa8, 0xaf, 0xdd, 0x4a,
-	0x03, 0x34, 0x2b, 0x81, 0x13, 0x73, 0xf1, 0xdc, 0x18, 0x0c, 0x4c, 0x47, 0x05, 0xbc, 0x66, 0x61,
-	0x3a, 0xb2, 0xf0, 0x53, 0x08, 0x67, 0xed, 0x77, 0xd7, 0x4d, 0x31, 0x0f, 0x70, 0x3e, 0x2b, 0x9c,
-	0xcd, 0x0a, 0xe7, 0x53, 0xb6, 0xb3, 0xc2, 0x2f, 0x68, 0xc4, 0xac, 0xda, 0x60, 0x8e, 0xe9, 0x7f,
-	0x02, 0x70, 0x67, 0xb9, 0x26, 0xdb, 0xad, 0x27, 0xd0, 0x29, 0x4a, 0x57, 0x2e, 0x68, 0x54, 0xae,
-	0xd7, 0xae, 0x19, 0x07, 0x3d, 0x5b, 0xd0, 0x58, 0x36, 0x1a, 0xf7, 0xff, 0xab, 0x31, 0xcf, 0x3e,
-	0x2f, 0xf2, 0xf0, 0x7d, 0x19, 0xae, 0x1b, 0x91, 0xe8, 0x02, 0xc0, 0x6a, 0x91, 0x15, 0xf9, 0x8b,
-	0x6a, 0xfe, 0xb6, 0x2c, 0xb5, 0xbb, 0x2b, 0x7d, 0xf2, 0x5c, 0xfe, 0xc1, 0xc5, 0xb7, 0x5f, 0x1f,
-	0xcb, 0xfb, 0xe8, 0x3e, 0x59, 0x58, 0xc6, 0x69, 0x25, 0xe4, 0xed, 0xdc, 0xc2, 0xbd, 0x43, 0x6f,
-	0xa0, 0x33, 0xed, 0x16, 0x5a, 0x95, 0xa0, 0xd8, 0x8f, 0xda, 0xbd, 0xd5, 0x4e, 0x56, 0x46, 0xdd,
-	0xc8, 0xd8, 0x43, 0xbb, 0xff, 0x90, 0x71, 0x74, 0x7c, 0x39, 0xf6, 0xc0, 0xd5, 0xd8, 0x03, 0x3f,
-	0xc7, 0x1e, 0xf8, 0x30, 0xf1, 0x4a, 0x57, 0x13, 0xaf, 0xf4, 0x7d, 0xe2, 0x95, 0x5e, 0xb7, 0x22,
-	0xae, 0xfb, 0x69, 0x17, 0xf7, 0x64, 0x4c, 0x7a, 0x59, 0x30, 0xa1, 0x52, 0x75, 0x90, 0x85, 0xc9,
-	0xbe, 0x91, 0x0d, 0x66, 0x5e, 0x57, 0x77, 0xc3, 0x3c, 0xaf, 0x87, 0x7f, 0x02, 0x00, 0x00, 0xff,
-	0xff, 0x95, 0x16, 0xe2, 0x92, 0x15, 0x04, 0x00, 0x00,
+	// 1301 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x57, 0xdd, 0x6f, 0x14, 0x55,
+	0x14, 0xef, 0xb4, 0xdd, 0xa5, 0x3d, 0xd0, 0x42, 0x6f, 0x5b, 0x5a, 0xb6, 0x65, 0x5b, 0x07, 0x2a,
+	0xa5, 0x84, 0x9d, 0x14, 0x13, 0x30, 0x46, 0x22, 0x34, 0x88, 0x36, 0x12, 0xc0, 0xc1, 0x8f, 0xc4,
+	0x97, 0x75, 0x76, 0xe7, 0x32, 0x9d, 0x74, 0xf7, 0xce, 0x30, 0x77, 0xb6, 0xdd, 0x86, 0xf4, 0x85,
+	0xc4, 0x77, 0x8d, 0x89, 0x2f, 0xbc, 0x99, 0x98, 0xf8, 0xe8, 0x9f, 0xc1, 0x23, 0xc6, 0x07, 0x35,
+	0x31, 0xc6, 0x80, 0x89, 0xff, 0x86, 0x99, 0x73, 0xcf, 0xdd, 0x9d, 0xd9, 0xce, 0x6e, 0x1b, 0x53,
+	0x1f, 0xda, 0xcc, 0x3d, 0x9f, 0xbf, 0xf3, 0x75, 0xef, 0x59, 0x98, 0x17, 0x51, 0x60, 0x39, 0x2d,
+	0xd7, 0x8f, 0xad, 0x9d, 0x75, 0xeb, 0x49, 0x8b, 0x47, 0x7b, 0x95, 0x30, 0x0a, 0xe2, 0x80, 0x9d,
+	0x12, 0x51, 0x50, 0x41, 0x4e, 0x65, 0x67, 0xbd, 0x34, 0xe5, 0x34, 0x7d, 0x11, 0x58, 0xf8, 0x5f,
+	0x09, 0x94, 0xd6, 0xea, 0x81, 0x6c, 0x06, 0xd2, 0xaa, 0x39, 0x92, 0x2b, 0x4d, 0x6b, 0x67, 0xbd,
+	0xc6, 0x63, 0x67, 0xdd, 0x0a, 0x1d, 0xcf, 0x17, 0x4e, 0xec, 0x07, 0x82, 0x64, 0x67, 0xbc, 0xc0,
+	0x0b, 0xf0, 0xd3, 0x4a, 0xbe, 0x88, 0xba, 0xe8, 0x05, 0x81, 0xd7, 0xe0, 0x96, 0x13, 0xfa, 0x96,
+	0x23, 0x44, 0x10, 0xa3, 0x8a, 0x24, 0x6e, 0x16, 0x5a, 0xbc, 0x17, 0x72, 0xe2, 0x98, 0x37, 0x60,
+	0xe6, 0xe3, 0xc4, 0xdf, 0x1d, 0x5e, 0xf7, 0xa5, 0x1f, 0x08, 0x9b, 0x3f, 0x69, 0x71, 0x19, 0xb3,
+	0x25, 0x38, 0xe9, 0x12, 0xa9, 0xea, 0xbb, 0xf3, 0xc6, 0xb2, 0xb1, 0x3a, 0x6a, 0x83, 0x26, 0x6d,
+	0xba, 0xe6, 0x67, 0x30, 0xdb, 0xa3, 0x28, 0xc3, 0x40, 0x48, 0xce, 0x6e, 0xc2, 0x98, 0x16, 0x43,
+	0xb5, 0x93, 0xd7, 0xce, 0x56, 0xd2, 0xf1, 0x57, 0xb4, 0xc6, 0xc6, 0xf8, 0x8b, 0x3f, 0x97, 0x86,
+	0x7e, 0xfc, 0xe7, 0xa7, 0x35, 0xc3, 0xee, 0xa8, 0x98, 0x3f, 0x1b, 0x3d, 0x86, 0xa5, 0x86, 0x74,
+	0x0e, 0xc6, 0x1a, 0xdc, 0x91, 0xbc, 0x8b, 0xe7, 0x04, 0x9e, 0x37, 0x5d, 0x36, 0x07, 0x27, 0x44,
+	0xe0, 0x22, 0x67, 0x78, 0xd9, 0x58, 0x1d, 0xb7, 0x8b, 0xc9, 0x71, 0xd3, 0x65, 0xe7, 0x01, 0x9a,
+	0xbe, 0xa8, 0x6e, 0x71, 0xdf, 0xdb, 0x8a, 0xe7, 0x47, 0x96, 0x8d, 0xd5, 0x11, 0x7b, 0xbc, 0xe9,
+	0x8b, 0x0f, 0x91, 0x80, 0x6c, 0xa7, 0xad, 0xd9, 0xa3, 0xc4, 0x76, 0xda, 0xc4, 0xbe, 0x0b, 0xd0,
+	0x4d, 0xff, 0x7c, 0x01, 0x83, 0x79, 0xb3, 0xa2, 0x6a, 0x55, 0x49, 0x6a, 0x55, 0x51, 0x55, 0xa6,
+	0x5a, 0x55, 0x1e, 0x3a, 0x1e, 0x27, 0xb4, 0x76, 0x4a, 0xd3, 0xfc, 0xde, 0x80, 0xb3, 0xbd, 0x31,
+	0x51, 0xb6, 0xde, 0x83, 0x71, 0x1d, 0xba, 0x9c, 0x37, 0x96, 0x47, 0x8e, 0x96, 0xae, 0xae, 0x0e,
+	0xfb, 0x20, 0x83, 0x71, 0x18, 0x31, 0x5e, 0x3a, 0x14, 0xa3, 0xf2, 0x9e, 0x01, 0x39, 0x03, 0x0c,
+	0x31, 0x3e, 0x74, 0x22, 0xa7, 0xa9, 0x93, 0x6e, 0xde, 0x87, 0xe9, 0x0c, 0x95, 0x60, 0xdf, 0x80,
+	0x62, 0x88, 0x14, 0x2a, 0xf1, 0x4c, 0x16, 0xb3, 0x92, 0x4e, 0x23, 0x26, 0x71, 0x73, 0x1a, 0xa6,
+	0xd0, 0xde, 0xfb, 0x61, 0x50, 0xdf, 0xd2, 0x4e, 0x7e, 0x37, 0xc8, 0x37, 0x51, 0xc9, 0xc9, 0xdb,
+	0x50, 0xe0, 0x09, 0x81, 0x7c, 0xcc, 0x65, 0x7d, 0xa0, 0xec, 0xa6, 0x78, 0x1c, 0xa4, 0xdd, 0x28,
+	0x05, 0xb6, 0x06, 0x53, 0x82, 0xb7, 0xe3, 0xaa, 0x8c, 0x9d, 0x28, 0xd6, 0xe5, 0x1d, 0xc6, 0xf2,
+	0x9e, 0x4e, 0x18, 0x8f, 0x12, 0x3a, 0x15, 0xf9, 0x3a, 0xcc, 0x85, 0x11, 0xdf, 0xf1, 0x83, 0x96,
+	0xac, 0x3a, 0xf5, 0x3a, 0x0f, 0x63, 0xee, 0x56, 0x5b, 0x22, 0xf6, 0x1b, 0xd4, 0x2f, 0xb3, 0x9a,
+	0x7d, 0x9b, 0xb8, 0x9f, 0x26, 0x4c, 0xb6, 0x02, 0x93, 0x21, 0x17, 0xae, 0x2f, 0xbc, 0xaa, 0xdc,
+	0xe5, 0x3c, 0x94, 0xd8, 0x3f, 0x13, 0xf6, 0x04, 0x51, 0x1f, 0x21, 0xd1, 0xbc, 0x07, 0x0b, 0x18,
+	0xda, 0x27, 0xbc, 0xc1, 0x9b, 0x3c, 0x8e, 0xf6, 0x6c, 0x1e, 0x06, 0x51, 0xac, 0x9b, 0x3a, 0xd5,
+	0xb9, 0x46, 0xa6, 0x73, 0x67, 0x74, 0xf0, 0xc3, 0xd8, 0xea, 0xea, 0x60, 0x7e, 0x09, 0x8b, 0xf9,
+	0xd6, 0x28, 0x65, 0xb7, 0xa0, 0x18, 0x21, 0x85, 0x72, 0x76, 0x3e, 0x9b, 0xb3, 0x1e, 0xb5, 0x4c,
+	0x81, 0x94, 0x9e, 0xf9, 0xab, 0x9e, 0xbf, 0x94, 0xec, 0x21, 0x50, 0x17, 0x20, 0x19, 0xa9, 0x6a,
+	0x1a, 0xee, 0x58, 0xd3, 0x17, 0x58, 0x20, 0x64, 0x3a, 0x6d, 0x62, 0x8e, 0x10, 0xd3, 0x69, 0x2b,
+	0xe6, 0x05, 0x98, 0x70, 0x7d, 0x19, 0xb6, 0x92, 0x94, 0x07, 0xa2, 0xb1, 0x87, 0x29, 0x1c, 0xb3,
+	0x4f, 0x69, 0xe2, 0x03, 0xd1, 0xd8, 0x3b, 0xb6, 0x29, 0xfc, 0x41, 0x4f, 0x61, 0x2a, 0x32, 0x4a,
+	0xdb, 0x06, 0x9c, 0x50, 0xe1, 0xeb, 0x19, 0x3c, 0x7a, 0xde, 0xb4, 0xe2, 0xf1, 0x0d, 0xe2, 0x2d,
+	0x38, 0x83, 0x30, 0xef, 0xf9, 0x62, 0x5b, 0xe7, 0x7e, 0x16, 0x30, 0xd9, 0x55, 0x87, 0x52, 0x5f,
+	0x48, 0x4e, 0xb7, 0x3b, 0xe4, 0x1a, 0x5d, 0x7b, 0x48, 0xde, 0x30, 0x1f, 0xd0, 0x90, 0x29, 0x0b,
+	0x14, 0xe3, 0x3b, 0x30, 0xda, 0xf0, 0xc5, 0x36, 0x35, 0xc6, 0x42, 0x36, 0xc0, 0x44, 0xf2, 0xb6,
+	0xe7, 0x45, 0xdc, 0x73, 0x62, 0x9e, 0x0e, 0x0f, 0x75, 0xcc, 0x38, 0x65, 0x50, 0x1e, 0xda, 0x0f,
+	0x77, 0x73, 0x32, 0xf1, 0x5f, 0x0a, 0xf6, 0x5c, 0x5f, 0x0b, 0xe4, 0x96, 0x02, 0x79, 0x17, 0x0a,
+	0x09, 0x28, 0x5d, 0xaa, 0xa3, 0x46, 0xa2, 0x94, 0x8e, 0xaf, 0x4c, 0x7f, 0x68, 0x74, 0x77, 0x9d,
+	0x56, 0x23, 0x96, 0xff, 0xe3, 0x94, 0x5c, 0x81, 0xd1, 0x6d, 0x5f, 0xb8, 0x38, 0x1c, 0x93, 0xbd,
+	0xd7, 0x20, 0x7a, 0xff, 0xc8, 0x17, 0xae, 0x8d, 0x42, 0xc7, 0x36, 0x2d, 0xdf, 0x19, 0x74, 0xf3,
+	0xeb, 0xf0, 0x28, 0xfb, 0xd7, 0xa1, 0xf8, 0x18, 0x29, 0x94, 0xfe, 0xe9, 0x1c, 0x38, 0x99, 0x7b,
+	0x45, 0x49, 0x1f, 0x5f, 0xde, 0xd7, 0x69, 0x8a, 0x6d, 0x1e, 0xb6, 0xd4, 0x96, 0x73, 0x58, 0xea,
+	0xcd, 0x6f, 0x86, 0x61, 0xee, 0x80, 0x0e, 0xc5, 0xd3, 0xb7, 0x5e, 0x2b, 0x30, 0x19, 0x75, 0xc4,
+	0xab, 0xb5, 0x50, 0x22, 0xe8, 0x09, 0x7b, 0xa2, 0x4b, 0xdd, 0x08, 0x25, 0xbb, 0x09, 0x05, 0x19,
+	0x3b, 0xb1, 0xc4, 0xaa, 0x9d, 0xbc, 0xb6, 0x98, 0x4d, 0xc7, 0xfd, 0x64, 0x4c, 0x93, 0xc3, 0xa3,
+	0x44, 0x26, 0xd3, 0x8e, 0xa8, 0xc5, 0x56, 0xe1, 0x8c, 0x4a, 0x50, 0xd5, 0x17, 0xd5, 0x5d, 0x5f,
+	0xb8, 0xc1, 0x2e, 0xbd, 0x23, 0x93, 0x8a, 0xbe, 0x29, 0x3e, 0x47, 0x2a, 0xab, 0xc0, 0x34, 0x52,
+	0x48, 0x4a, 0xf5, 0x8a, 0xc4, 0x0a, 0x8f, 0xda, 0x53, 0xc8, 0x52, 0x92, 0xd8, 0x34, 0x52, 0xef,
+	0x36, 0x54, 0xac, 0x22, 0xda, 0x4c, 0x9a, 0x4c, 0xd5, 0xf3, 0xda, 0x8b, 0x71, 0x28, 0x60, 0x4e,
+	0xd8, 0x33, 0x03, 0xc6, 0xf4, 0x92, 0xc1, 0xcc, 0x2c, 0xfe, 0xbc, 0xdd, 0xb0, 0x74, 0x61, 0xa0,
+	0x8c, 0xca, 0xab, 0x79, 0xf5, 0xd9, 0x2f, 0x7f, 0x7f, 0x3b, 0x7c, 0x89, 0xad, 0x58, 0x99, 0xdd,
+	0xb3, 0xb3, 0xb8, 0x58, 0x4f, 0x53, 0xfb, 0xe5, 0x3e, 0xdb, 0x85, 0xf1, 0xce, 0x72, 0xc4, 0x06,
+	0x39, 0xd0, 0x83, 0x56, 0xba, 0x38, 0x58, 0x88, 0x60, 0x2c, 0x21, 0x8c, 0x73, 0x6c, 0xae, 0x0f,
+	0x0c, 0xb6, 0x0d, 0x45, 0xb5, 0xad, 0xb0, 0xe5, 0x1c, 0x83, 0x99, 0x65, 0xa8, 0xf4, 0xc6, 0x00,
+	0x09, 0xf2, 0xb7, 0x88, 0xfe, 0xce, 0xb2, 0x99, 0xac, 0x3f, 0xb5, 0xfd, 0x30, 0x0f, 0x0a, 0x6a,
+	0xa4, 0x97, 0x72, 0x2c, 0xa5, 0x57, 0xa2, 0xd2, 0x72, 0x7f, 0x01, 0xf2, 0xb4, 0x80, 0x9e, 0x66,
+	0xd9, 0x74, 0xd6, 0x93, 0x5a, 0x80, 0x9e, 0x1b, 0x70, 0xba, 0xe7, 0xd1, 0x62, 0x97, 0x73, 0x4c,
+	0xe6, 0x6f, 0x25, 0xa5, 0xb5, 0xa3, 0x88, 0x12, 0x8e, 0x75, 0xc4, 0x71, 0x85, 0x5d, 0xce, 0xe2,
+	0x88, 0xb5, 0xb8, 0xf5, 0x94, 0xe6, 0x6b, 0xdf, 0x7a, 0x8a, 0xe0, 0xb0, 0xd8, 0x1d, 0x6b, 0xb9,
+	0xc5, 0xee, 0xdd, 0x3d, 0x72, 0x8b, 0x7d, 0xe0, 0x19, 0xef, 0x57, 0xec, 0x0e, 0x14, 0xb6, 0x03,
+	0xa3, 0xc9, 0xfb, 0xc0, 0xca, 0x39, 0xe6, 0x52, 0xcf, 0x6d, 0x69, 0xa9, 0x2f, 0x7f, 0x70, 0x77,
+	0xe3, 0x13, 0x43, 0x01, 0x3b, 0xfb, 0xf4, 0x51, 0xdb, 0x4f, 0xea, 0x8e, 0x6f, 0x18, 0xeb, 0x67,
+	0x58, 0x0e, 0xaa, 0x7b, 0xe6, 0xf9, 0xeb, 0x57, 0x77, 0xf5, 0xba, 0x6d, 0x43, 0x51, 0xcd, 0x77,
+	0x6e, 0x37, 0x67, 0x5e, 0xaa, 0xdc, 0x6e, 0xce, 0x5e, 0xf6, 0xfd, 0xba, 0x99, 0xae, 0xf4, 0xaf,
+	0x0c, 0x80, 0xee, 0x8d, 0xca, 0xf2, 0x6a, 0x74, 0xe0, 0x92, 0x2e, 0xad, 0x1c, 0x22, 0x45, 0x9e,
+	0xd7, 0xd0, 0xf3, 0x45, 0x66, 0x66, 0x3d, 0x77, 0xef, 0xde, 0x6e, 0x5b, 0x6d, 0xdc, 0x79, 0xf1,
+	0xaa, 0x6c, 0xbc, 0x7c, 0x55, 0x36, 0xfe, 0x7a, 0x55, 0x36, 0xbe, 0x7e, 0x5d, 0x1e, 0x7a, 0xf9,
+	0xba, 0x3c, 0xf4, 0xdb, 0xeb, 0xf2, 0xd0, 0x17, 0x6b, 0x9e, 0x1f, 0x6f, 0xb5, 0x6a, 0x95, 0x7a,
+	0xd0, 0xb4, 0xea, 0x89, 0x5d, 0x21, 0x5b, 0xf2, 0x6a, 0x62, 0x31, 0xf9, 0x6b, 0x93, 0x5d, 0xfc,
+	0x3d, 0x5c, 0x2b, 0xe2, 0x0f, 0xe2, 0xb7, 0xfe, 0x0d, 0x00, 0x00, 0xff, 0xff, 0x86, 0x39, 0x21,
+	0x9f, 0xc7, 0x0f, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -312,6 +1256,22 @@ type QueryClient interface {
 	Decision(ctx context.Context, in *QueryDecisionRequest, opts ...grpc.CallOption) (*QueryDecisionResponse, error)
 	// Decisions lists decision records by lease, by node or by height range, oldest first.
 	Decisions(ctx context.Context, in *QueryDecisionsRequest, opts ...grpc.CallOption) (*QueryDecisionsResponse, error)
+	// Params returns the module parameters.
+	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// Epoch returns the current telemetry epoch and the heights reports for it are accepted at.
+	Epoch(ctx context.Context, in *QueryEpochRequest, opts ...grpc.CallOption) (*QueryEpochResponse, error)
+	// TelemetryReport returns one node's report for one epoch.
+	TelemetryReport(ctx context.Context, in *QueryTelemetryReportRequest, opts ...grpc.CallOption) (*QueryTelemetryReportResponse, error)
+	// Telemetry lists reports by node and/or epoch range.
+	Telemetry(ctx context.Context, in *QueryTelemetryRequest, opts ...grpc.CallOption) (*QueryTelemetryResponse, error)
+	// Link returns the link matrix entry of one node pair, in either order.
+	Link(ctx context.Context, in *QueryLinkRequest, opts ...grpc.CallOption) (*QueryLinkResponse, error)
+	// Links lists the link matrix, optionally the links of one node.
+	Links(ctx context.Context, in *QueryLinksRequest, opts ...grpc.CallOption) (*QueryLinksResponse, error)
+	// Faults lists faults by node and/or epoch range.
+	Faults(ctx context.Context, in *QueryFaultsRequest, opts ...grpc.CallOption) (*QueryFaultsResponse, error)
+	// Reputation returns a node's reputation with its audit history.
+	Reputation(ctx context.Context, in *QueryReputationRequest, opts ...grpc.CallOption) (*QueryReputationResponse, error)
 }
 
 type queryClient struct {
@@ -340,12 +1300,100 @@ func (c *queryClient) Decisions(ctx context.Context, in *QueryDecisionsRequest, 
 	return out, nil
 }
 
+func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error) {
+	out := new(QueryParamsResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/Params", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Epoch(ctx context.Context, in *QueryEpochRequest, opts ...grpc.CallOption) (*QueryEpochResponse, error) {
+	out := new(QueryEpochResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/Epoch", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) TelemetryReport(ctx context.Context, in *QueryTelemetryReportRequest, opts ...grpc.CallOption) (*QueryTelemetryReportResponse, error) {
+	out := new(QueryTelemetryReportResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/TelemetryReport", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Telemetry(ctx context.Context, in *QueryTelemetryRequest, opts ...grpc.CallOption) (*QueryTelemetryResponse, error) {
+	out := new(QueryTelemetryResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/Telemetry", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Link(ctx context.Context, in *QueryLinkRequest, opts ...grpc.CallOption) (*QueryLinkResponse, error) {
+	out := new(QueryLinkResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/Link", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Links(ctx context.Context, in *QueryLinksRequest, opts ...grpc.CallOption) (*QueryLinksResponse, error) {
+	out := new(QueryLinksResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/Links", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Faults(ctx context.Context, in *QueryFaultsRequest, opts ...grpc.CallOption) (*QueryFaultsResponse, error) {
+	out := new(QueryFaultsResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/Faults", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Reputation(ctx context.Context, in *QueryReputationRequest, opts ...grpc.CallOption) (*QueryReputationResponse, error) {
+	out := new(QueryReputationResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/Reputation", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Decision returns one allocation decision record.
 	Decision(context.Context, *QueryDecisionRequest) (*QueryDecisionResponse, error)
 	// Decisions lists decision records by lease, by node or by height range, oldest first.
 	Decisions(context.Context, *QueryDecisionsRequest) (*QueryDecisionsResponse, error)
+	// Params returns the module parameters.
+	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// Epoch returns the current telemetry epoch and the heights reports for it are accepted at.
+	Epoch(context.Context, *QueryEpochRequest) (*QueryEpochResponse, error)
+	// TelemetryReport returns one node's report for one epoch.
+	TelemetryReport(context.Context, *QueryTelemetryReportRequest) (*QueryTelemetryReportResponse, error)
+	// Telemetry lists reports by node and/or epoch range.
+	Telemetry(context.Context, *QueryTelemetryRequest) (*QueryTelemetryResponse, error)
+	// Link returns the link matrix entry of one node pair, in either order.
+	Link(context.Context, *QueryLinkRequest) (*QueryLinkResponse, error)
+	// Links lists the link matrix, optionally the links of one node.
+	Links(context.Context, *QueryLinksRequest) (*QueryLinksResponse, error)
+	// Faults lists faults by node and/or epoch range.
+	Faults(context.Context, *QueryFaultsRequest) (*QueryFaultsResponse, error)
+	// Reputation returns a node's reputation with its audit history.
+	Reputation(context.Context, *QueryReputationRequest) (*QueryReputationResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -357,6 +1405,30 @@ func (*UnimplementedQueryServer) Decision(ctx context.Context, req *QueryDecisio
 }
 func (*UnimplementedQueryServer) Decisions(ctx context.Context, req *QueryDecisionsRequest) (*QueryDecisionsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Decisions not implemented")
+}
+func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) Epoch(ctx context.Context, req *QueryEpochRequest) (*QueryEpochResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Epoch not implemented")
+}
+func (*UnimplementedQueryServer) TelemetryReport(ctx context.Context, req *QueryTelemetryReportRequest) (*QueryTelemetryReportResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TelemetryReport not implemented")
+}
+func (*UnimplementedQueryServer) Telemetry(ctx context.Context, req *QueryTelemetryRequest) (*QueryTelemetryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Telemetry not implemented")
+}
+func (*UnimplementedQueryServer) Link(ctx context.Context, req *QueryLinkRequest) (*QueryLinkResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Link not implemented")
+}
+func (*UnimplementedQueryServer) Links(ctx context.Context, req *QueryLinksRequest) (*QueryLinksResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Links not implemented")
+}
+func (*UnimplementedQueryServer) Faults(ctx context.Context, req *QueryFaultsRequest) (*QueryFaultsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Faults not implemented")
+}
+func (*UnimplementedQueryServer) Reputation(ctx context.Context, req *QueryReputationRequest) (*QueryReputationResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Reputation not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -399,6 +1471,150 @@ func _Query_Decisions_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryParamsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Params(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/Params",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Params(ctx, req.(*QueryParamsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Epoch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryEpochRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Epoch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/Epoch",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Epoch(ctx, req.(*QueryEpochRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_TelemetryReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryTelemetryReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).TelemetryReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/TelemetryReport",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).TelemetryReport(ctx, req.(*QueryTelemetryReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Telemetry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryTelemetryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Telemetry(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/Telemetry",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Telemetry(ctx, req.(*QueryTelemetryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Link_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Link(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/Link",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Link(ctx, req.(*QueryLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Links_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryLinksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Links(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/Links",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Links(ctx, req.(*QueryLinksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Faults_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryFaultsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Faults(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/Faults",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Faults(ctx, req.(*QueryFaultsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Reputation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryReputationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Reputation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/Reputation",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Reputation(ctx, req.(*QueryReputationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "nro.audit.v1.Query",
@@ -411,6 +1627,38 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Decisions",
 			Handler:    _Query_Decisions_Handler,
+		},
+		{
+			MethodName: "Params",
+			Handler:    _Query_Params_Handler,
+		},
+		{
+			MethodName: "Epoch",
+			Handler:    _Query_Epoch_Handler,
+		},
+		{
+			MethodName: "TelemetryReport",
+			Handler:    _Query_TelemetryReport_Handler,
+		},
+		{
+			MethodName: "Telemetry",
+			Handler:    _Query_Telemetry_Handler,
+		},
+		{
+			MethodName: "Link",
+			Handler:    _Query_Link_Handler,
+		},
+		{
+			MethodName: "Links",
+			Handler:    _Query_Links_Handler,
+		},
+		{
+			MethodName: "Faults",
+			Handler:    _Query_Faults_Handler,
+		},
+		{
+			MethodName: "Reputation",
+			Handler:    _Query_Reputation_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -584,6 +1832,669 @@ func (m *QueryDecisionsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) 
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryParamsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryParamsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryParamsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryParamsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryParamsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEpochRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEpochRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEpochRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEpochResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEpochResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEpochResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.PendingSweeps != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.PendingSweeps))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.PreviousAcceptedUntil != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.PreviousAcceptedUntil))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.NextStartHeight != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.NextStartHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	{
+		size, err := m.Epoch.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTelemetryReportRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTelemetryReportRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTelemetryReportRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Epoch != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTelemetryReportResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTelemetryReportResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTelemetryReportResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Report.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTelemetryRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTelemetryRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTelemetryRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.DisputedOnly {
+		i--
+		if m.DisputedOnly {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.MaxEpoch != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.MaxEpoch))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.MinEpoch != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.MinEpoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTelemetryResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTelemetryResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTelemetryResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Reports) > 0 {
+		for iNdEx := len(m.Reports) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Reports[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryLinkRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryLinkRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryLinkRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.NodeB) > 0 {
+		i -= len(m.NodeB)
+		copy(dAtA[i:], m.NodeB)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.NodeB)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.NodeA) > 0 {
+		i -= len(m.NodeA)
+		copy(dAtA[i:], m.NodeA)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.NodeA)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryLinkResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryLinkResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryLinkResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Link.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryLinksRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryLinksRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryLinksRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryLinksResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryLinksResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryLinksResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Links) > 0 {
+		for iNdEx := len(m.Links) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Links[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryFaultsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryFaultsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryFaultsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.Kind != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.MaxEpoch != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.MaxEpoch))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.MinEpoch != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.MinEpoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryFaultsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryFaultsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryFaultsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Faults) > 0 {
+		for iNdEx := len(m.Faults) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Faults[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryReputationRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryReputationRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryReputationRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryReputationResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryReputationResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryReputationResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.MaxFaults != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.MaxFaults))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.FaultWindowEpochs != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.FaultWindowEpochs))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.FaultsInWindow != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.FaultsInWindow))
+		i--
+		dAtA[i] = 0x20
+	}
+	{
+		size, err := m.Stats.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.ReputationBps != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.ReputationBps))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -659,6 +2570,276 @@ func (m *QueryDecisionsResponse) Size() (n int) {
 	if m.Pagination != nil {
 		l = m.Pagination.Size()
 		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryParamsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryParamsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Params.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryEpochRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryEpochResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Epoch.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.NextStartHeight != 0 {
+		n += 1 + sovQuery(uint64(m.NextStartHeight))
+	}
+	if m.PreviousAcceptedUntil != 0 {
+		n += 1 + sovQuery(uint64(m.PreviousAcceptedUntil))
+	}
+	if m.PendingSweeps != 0 {
+		n += 1 + sovQuery(uint64(m.PendingSweeps))
+	}
+	return n
+}
+
+func (m *QueryTelemetryReportRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovQuery(uint64(m.Epoch))
+	}
+	return n
+}
+
+func (m *QueryTelemetryReportResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Report.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryTelemetryRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.MinEpoch != 0 {
+		n += 1 + sovQuery(uint64(m.MinEpoch))
+	}
+	if m.MaxEpoch != 0 {
+		n += 1 + sovQuery(uint64(m.MaxEpoch))
+	}
+	if m.DisputedOnly {
+		n += 2
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryTelemetryResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Reports) > 0 {
+		for _, e := range m.Reports {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryLinkRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeA)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.NodeB)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryLinkResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Link.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryLinksRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryLinksResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Links) > 0 {
+		for _, e := range m.Links {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryFaultsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.MinEpoch != 0 {
+		n += 1 + sovQuery(uint64(m.MinEpoch))
+	}
+	if m.MaxEpoch != 0 {
+		n += 1 + sovQuery(uint64(m.MaxEpoch))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovQuery(uint64(m.Kind))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryFaultsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Faults) > 0 {
+		for _, e := range m.Faults {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryReputationRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryReputationResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.ReputationBps != 0 {
+		n += 1 + sovQuery(uint64(m.ReputationBps))
+	}
+	l = m.Stats.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.FaultsInWindow != 0 {
+		n += 1 + sovQuery(uint64(m.FaultsInWindow))
+	}
+	if m.FaultWindowEpochs != 0 {
+		n += 1 + sovQuery(uint64(m.FaultWindowEpochs))
+	}
+	if m.MaxFaults != 0 {
+		n += 1 + sovQuery(uint64(m.MaxFaults))
 	}
 	return n
 }
@@ -1095,6 +3276,1812 @@ func (m *QueryDecisionsResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryParamsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryParamsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryParamsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryParamsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Params", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEpochRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEpochRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEpochRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEpochResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEpochResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEpochResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Epoch.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextStartHeight", wireType)
+			}
+			m.NextStartHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextStartHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PreviousAcceptedUntil", wireType)
+			}
+			m.PreviousAcceptedUntil = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PreviousAcceptedUntil |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PendingSweeps", wireType)
+			}
+			m.PendingSweeps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PendingSweeps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTelemetryReportRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTelemetryReportRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTelemetryReportRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTelemetryReportResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTelemetryReportResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTelemetryReportResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Report", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Report.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTelemetryRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTelemetryRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTelemetryRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinEpoch", wireType)
+			}
+			m.MinEpoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinEpoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxEpoch", wireType)
+			}
+			m.MaxEpoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxEpoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputedOnly", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.DisputedOnly = bool(v != 0)
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTelemetryResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTelemetryResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTelemetryResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reports", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reports = append(m.Reports, TelemetryReport{})
+			if err := m.Reports[len(m.Reports)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryLinkRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryLinkRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryLinkRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeA", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeA = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeB", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeB = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryLinkResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryLinkResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryLinkResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Link", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Link.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryLinksRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryLinksRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryLinksRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryLinksResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryLinksResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryLinksResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Links", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Links = append(m.Links, LinkAggregate{})
+			if err := m.Links[len(m.Links)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryFaultsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryFaultsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryFaultsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinEpoch", wireType)
+			}
+			m.MinEpoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinEpoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxEpoch", wireType)
+			}
+			m.MaxEpoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxEpoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= FaultKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryFaultsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryFaultsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryFaultsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Faults", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Faults = append(m.Faults, Fault{})
+			if err := m.Faults[len(m.Faults)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryReputationRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryReputationRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryReputationRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryReputationResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryReputationResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryReputationResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReputationBps", wireType)
+			}
+			m.ReputationBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReputationBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Stats", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Stats.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FaultsInWindow", wireType)
+			}
+			m.FaultsInWindow = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FaultsInWindow |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FaultWindowEpochs", wireType)
+			}
+			m.FaultWindowEpochs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FaultWindowEpochs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxFaults", wireType)
+			}
+			m.MaxFaults = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxFaults |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipQuery(dAtA[iNdEx:])

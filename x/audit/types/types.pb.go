@@ -7,6 +7,7 @@ import (
 	fmt "fmt"
 	types1 "github.com/consensus-nro/nro/x/allocation/types"
 	types "github.com/consensus-nro/nro/x/lease/types"
+	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
@@ -25,6 +26,75 @@ var _ = math.Inf
 // A compilation error at this line likely means your copy of the
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
+
+// Source says where a telemetry value comes from.
+type Source int32
+
+const (
+	// SOURCE_UNSPECIFIED is never accepted.
+	SOURCE_UNSPECIFIED Source = 0
+	// SOURCE_NVML: read from the GPU driver through NVML (GPU metrics only).
+	SOURCE_NVML Source = 1
+	// SOURCE_PROBE: measured by the agent's probes to the peer node (links only).
+	SOURCE_PROBE Source = 2
+	// SOURCE_FALLBACK: not measured. The agent could not measure and reports what it knows otherwise (a
+	// configured value, the region table); the chain stores it but never aggregates it as a measurement.
+	SOURCE_FALLBACK Source = 3
+)
+
+var Source_name = map[int32]string{
+	0: "SOURCE_UNSPECIFIED",
+	1: "SOURCE_NVML",
+	2: "SOURCE_PROBE",
+	3: "SOURCE_FALLBACK",
+}
+
+var Source_value = map[string]int32{
+	"SOURCE_UNSPECIFIED": 0,
+	"SOURCE_NVML":        1,
+	"SOURCE_PROBE":       2,
+	"SOURCE_FALLBACK":    3,
+}
+
+func (x Source) String() string {
+	return proto.EnumName(Source_name, int32(x))
+}
+
+func (Source) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{0}
+}
+
+// FaultKind is what a node did wrong.
+type FaultKind int32
+
+const (
+	// FAULT_KIND_UNSPECIFIED is never stored.
+	FAULT_KIND_UNSPECIFIED FaultKind = 0
+	// FAULT_KIND_MISSED_EPOCH: the node had an active lease for the whole epoch and sent no report for it.
+	FAULT_KIND_MISSED_EPOCH FaultKind = 1
+	// FAULT_KIND_GPU_ABSENT: the node's report shows fewer present GPUs in a group than its active leases hold.
+	FAULT_KIND_GPU_ABSENT FaultKind = 2
+)
+
+var FaultKind_name = map[int32]string{
+	0: "FAULT_KIND_UNSPECIFIED",
+	1: "FAULT_KIND_MISSED_EPOCH",
+	2: "FAULT_KIND_GPU_ABSENT",
+}
+
+var FaultKind_value = map[string]int32{
+	"FAULT_KIND_UNSPECIFIED":  0,
+	"FAULT_KIND_MISSED_EPOCH": 1,
+	"FAULT_KIND_GPU_ABSENT":   2,
+}
+
+func (x FaultKind) String() string {
+	return proto.EnumName(FaultKind_name, int32(x))
+}
+
+func (FaultKind) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{1}
+}
 
 // Decision is the record of one allocation: everything needed to recompute it and check the chain's choice.
 type Decision struct {
@@ -144,41 +214,1303 @@ func (m *Decision) GetNodeIds() []string {
 	return nil
 }
 
+// Params are the governance-controlled parameters of x/audit: telemetry epochs, aggregation, faults and
+// reputation. Every count of blocks or epochs is at least 1 unless said otherwise.
+type Params struct {
+	// epoch_blocks is the length of a telemetry epoch in blocks; each node reports once per epoch. A change
+	// takes effect when the current epoch ends.
+	EpochBlocks uint64 `protobuf:"varint,1,opt,name=epoch_blocks,json=epochBlocks,proto3" json:"epoch_blocks,omitempty"`
+	// grace_blocks is how many blocks into the next epoch a report for the previous epoch is still accepted;
+	// below epoch_blocks (0: no grace).
+	GraceBlocks uint64 `protobuf:"varint,2,opt,name=grace_blocks,json=graceBlocks,proto3" json:"grace_blocks,omitempty"`
+	// tolerance_bps is how far (in basis points of the peer's median) a reported link value may be from the
+	// other end's recent reports before it counts as a deviation.
+	ToleranceBps uint32 `protobuf:"varint,3,opt,name=tolerance_bps,json=toleranceBps,proto3" json:"tolerance_bps,omitempty"`
+	// max_faults is how many faults a node may have within fault_window_epochs; slashing beyond it is planned
+	// and not yet enforced (the reputation query reports the count).
+	MaxFaults uint32 `protobuf:"varint,4,opt,name=max_faults,json=maxFaults,proto3" json:"max_faults,omitempty"`
+	// fault_window_epochs is the window, in epochs ending with the current one, that faults are counted in.
+	FaultWindowEpochs uint64 `protobuf:"varint,5,opt,name=fault_window_epochs,json=faultWindowEpochs,proto3" json:"fault_window_epochs,omitempty"`
+	// reputation_clean_gain_bps is added to a node's reputation for each clean report (no fault, not disputed).
+	ReputationCleanGainBps uint32 `protobuf:"varint,6,opt,name=reputation_clean_gain_bps,json=reputationCleanGainBps,proto3" json:"reputation_clean_gain_bps,omitempty"`
+	// reputation_fault_penalty_bps is taken from a node's reputation for each fault.
+	ReputationFaultPenaltyBps uint32 `protobuf:"varint,7,opt,name=reputation_fault_penalty_bps,json=reputationFaultPenaltyBps,proto3" json:"reputation_fault_penalty_bps,omitempty"`
+	// reputation_dispute_penalty_bps is taken from a node's reputation for each disputed report.
+	ReputationDisputePenaltyBps uint32 `protobuf:"varint,8,opt,name=reputation_dispute_penalty_bps,json=reputationDisputePenaltyBps,proto3" json:"reputation_dispute_penalty_bps,omitempty"`
+	// link_report_window_epochs is how many recent epochs of reports from each end of a link the median uses.
+	LinkReportWindowEpochs uint64 `protobuf:"varint,9,opt,name=link_report_window_epochs,json=linkReportWindowEpochs,proto3" json:"link_report_window_epochs,omitempty"`
+	// max_nodes_checked_per_block bounds the missed-epoch sweep: how many (active lease, node) pairs EndBlock
+	// checks in one block; the rest wait for the next block.
+	MaxNodesCheckedPerBlock uint32 `protobuf:"varint,10,opt,name=max_nodes_checked_per_block,json=maxNodesCheckedPerBlock,proto3" json:"max_nodes_checked_per_block,omitempty"`
+	// max_gpus_per_report and max_links_per_report bound the size of one report.
+	MaxGpusPerReport  uint32 `protobuf:"varint,11,opt,name=max_gpus_per_report,json=maxGpusPerReport,proto3" json:"max_gpus_per_report,omitempty"`
+	MaxLinksPerReport uint32 `protobuf:"varint,12,opt,name=max_links_per_report,json=maxLinksPerReport,proto3" json:"max_links_per_report,omitempty"`
+	// gas_per_report_entry is consumed per GPU entry and per link entry of a report, on top of the store gas.
+	GasPerReportEntry uint64 `protobuf:"varint,13,opt,name=gas_per_report_entry,json=gasPerReportEntry,proto3" json:"gas_per_report_entry,omitempty"`
+	// report_retention_epochs is how many epochs telemetry reports and idle link aggregates are kept; older
+	// ones are pruned in EndBlock. 0 keeps them forever.
+	ReportRetentionEpochs uint64 `protobuf:"varint,14,opt,name=report_retention_epochs,json=reportRetentionEpochs,proto3" json:"report_retention_epochs,omitempty"`
+	// max_pruned_per_block bounds how many reports and link aggregates EndBlock prunes in one block.
+	MaxPrunedPerBlock uint32 `protobuf:"varint,15,opt,name=max_pruned_per_block,json=maxPrunedPerBlock,proto3" json:"max_pruned_per_block,omitempty"`
+}
+
+func (m *Params) Reset()         { *m = Params{} }
+func (m *Params) String() string { return proto.CompactTextString(m) }
+func (*Params) ProtoMessage()    {}
+func (*Params) Descriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{1}
+}
+func (m *Params) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Params) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Params.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Params) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Params.Merge(m, src)
+}
+func (m *Params) XXX_Size() int {
+	return m.Size()
+}
+func (m *Params) XXX_DiscardUnknown() {
+	xxx_messageInfo_Params.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Params proto.InternalMessageInfo
+
+func (m *Params) GetEpochBlocks() uint64 {
+	if m != nil {
+		return m.EpochBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetGraceBlocks() uint64 {
+	if m != nil {
+		return m.GraceBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetToleranceBps() uint32 {
+	if m != nil {
+		return m.ToleranceBps
+	}
+	return 0
+}
+
+func (m *Params) GetMaxFaults() uint32 {
+	if m != nil {
+		return m.MaxFaults
+	}
+	return 0
+}
+
+func (m *Params) GetFaultWindowEpochs() uint64 {
+	if m != nil {
+		return m.FaultWindowEpochs
+	}
+	return 0
+}
+
+func (m *Params) GetReputationCleanGainBps() uint32 {
+	if m != nil {
+		return m.ReputationCleanGainBps
+	}
+	return 0
+}
+
+func (m *Params) GetReputationFaultPenaltyBps() uint32 {
+	if m != nil {
+		return m.ReputationFaultPenaltyBps
+	}
+	return 0
+}
+
+func (m *Params) GetReputationDisputePenaltyBps() uint32 {
+	if m != nil {
+		return m.ReputationDisputePenaltyBps
+	}
+	return 0
+}
+
+func (m *Params) GetLinkReportWindowEpochs() uint64 {
+	if m != nil {
+		return m.LinkReportWindowEpochs
+	}
+	return 0
+}
+
+func (m *Params) GetMaxNodesCheckedPerBlock() uint32 {
+	if m != nil {
+		return m.MaxNodesCheckedPerBlock
+	}
+	return 0
+}
+
+func (m *Params) GetMaxGpusPerReport() uint32 {
+	if m != nil {
+		return m.MaxGpusPerReport
+	}
+	return 0
+}
+
+func (m *Params) GetMaxLinksPerReport() uint32 {
+	if m != nil {
+		return m.MaxLinksPerReport
+	}
+	return 0
+}
+
+func (m *Params) GetGasPerReportEntry() uint64 {
+	if m != nil {
+		return m.GasPerReportEntry
+	}
+	return 0
+}
+
+func (m *Params) GetReportRetentionEpochs() uint64 {
+	if m != nil {
+		return m.ReportRetentionEpochs
+	}
+	return 0
+}
+
+func (m *Params) GetMaxPrunedPerBlock() uint32 {
+	if m != nil {
+		return m.MaxPrunedPerBlock
+	}
+	return 0
+}
+
+// GpuMetrics is one GPU device as the node's agent saw it during the epoch. All values are integers in the
+// units their names say.
+type GpuMetrics struct {
+	// device_index is the device's index on the node: the node's registered GPU groups, in order, number the
+	// devices from 0 (group 0 holds devices 0..count-1, and so on).
+	DeviceIndex uint32 `protobuf:"varint,1,opt,name=device_index,json=deviceIndex,proto3" json:"device_index,omitempty"`
+	// uuid is the device UUID as NVML reports it (e.g. GPU-5f0c…); empty for a fallback entry.
+	Uuid string `protobuf:"bytes,2,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	// model is the device name as the driver reports it, e.g. "NVIDIA H100 80GB HBM3".
+	Model  string `protobuf:"bytes,3,opt,name=model,proto3" json:"model,omitempty"`
+	Source Source `protobuf:"varint,4,opt,name=source,proto3,enum=nro.audit.v1.Source" json:"source,omitempty"`
+	// present is false when the device is missing or unusable (not found, fallen off the bus).
+	Present bool `protobuf:"varint,5,opt,name=present,proto3" json:"present,omitempty"`
+	// utilization_pct is the GPU utilisation in percent, 0..100.
+	UtilizationPct uint32 `protobuf:"varint,6,opt,name=utilization_pct,json=utilizationPct,proto3" json:"utilization_pct,omitempty"`
+	MemoryUsedMib  uint64 `protobuf:"varint,7,opt,name=memory_used_mib,json=memoryUsedMib,proto3" json:"memory_used_mib,omitempty"`
+	MemoryTotalMib uint64 `protobuf:"varint,8,opt,name=memory_total_mib,json=memoryTotalMib,proto3" json:"memory_total_mib,omitempty"`
+	PowerMw        uint64 `protobuf:"varint,9,opt,name=power_mw,json=powerMw,proto3" json:"power_mw,omitempty"`
+	TemperatureC   uint32 `protobuf:"varint,10,opt,name=temperature_c,json=temperatureC,proto3" json:"temperature_c,omitempty"`
+	// ecc_corrected and ecc_uncorrected are the volatile ECC error counts.
+	EccCorrected   uint64 `protobuf:"varint,11,opt,name=ecc_corrected,json=eccCorrected,proto3" json:"ecc_corrected,omitempty"`
+	EccUncorrected uint64 `protobuf:"varint,12,opt,name=ecc_uncorrected,json=eccUncorrected,proto3" json:"ecc_uncorrected,omitempty"`
+	// throttle_reasons is NVML's clocks event reasons bitmask (0: not throttled).
+	ThrottleReasons uint64 `protobuf:"varint,13,opt,name=throttle_reasons,json=throttleReasons,proto3" json:"throttle_reasons,omitempty"`
+}
+
+func (m *GpuMetrics) Reset()         { *m = GpuMetrics{} }
+func (m *GpuMetrics) String() string { return proto.CompactTextString(m) }
+func (*GpuMetrics) ProtoMessage()    {}
+func (*GpuMetrics) Descriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{2}
+}
+func (m *GpuMetrics) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GpuMetrics) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GpuMetrics.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GpuMetrics) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GpuMetrics.Merge(m, src)
+}
+func (m *GpuMetrics) XXX_Size() int {
+	return m.Size()
+}
+func (m *GpuMetrics) XXX_DiscardUnknown() {
+	xxx_messageInfo_GpuMetrics.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GpuMetrics proto.InternalMessageInfo
+
+func (m *GpuMetrics) GetDeviceIndex() uint32 {
+	if m != nil {
+		return m.DeviceIndex
+	}
+	return 0
+}
+
+func (m *GpuMetrics) GetUuid() string {
+	if m != nil {
+		return m.Uuid
+	}
+	return ""
+}
+
+func (m *GpuMetrics) GetModel() string {
+	if m != nil {
+		return m.Model
+	}
+	return ""
+}
+
+func (m *GpuMetrics) GetSource() Source {
+	if m != nil {
+		return m.Source
+	}
+	return SOURCE_UNSPECIFIED
+}
+
+func (m *GpuMetrics) GetPresent() bool {
+	if m != nil {
+		return m.Present
+	}
+	return false
+}
+
+func (m *GpuMetrics) GetUtilizationPct() uint32 {
+	if m != nil {
+		return m.UtilizationPct
+	}
+	return 0
+}
+
+func (m *GpuMetrics) GetMemoryUsedMib() uint64 {
+	if m != nil {
+		return m.MemoryUsedMib
+	}
+	return 0
+}
+
+func (m *GpuMetrics) GetMemoryTotalMib() uint64 {
+	if m != nil {
+		return m.MemoryTotalMib
+	}
+	return 0
+}
+
+func (m *GpuMetrics) GetPowerMw() uint64 {
+	if m != nil {
+		return m.PowerMw
+	}
+	return 0
+}
+
+func (m *GpuMetrics) GetTemperatureC() uint32 {
+	if m != nil {
+		return m.TemperatureC
+	}
+	return 0
+}
+
+func (m *GpuMetrics) GetEccCorrected() uint64 {
+	if m != nil {
+		return m.EccCorrected
+	}
+	return 0
+}
+
+func (m *GpuMetrics) GetEccUncorrected() uint64 {
+	if m != nil {
+		return m.EccUncorrected
+	}
+	return 0
+}
+
+func (m *GpuMetrics) GetThrottleReasons() uint64 {
+	if m != nil {
+		return m.ThrottleReasons
+	}
+	return 0
+}
+
+// LinkMeasurement is the network path from the reporting node to one peer node.
+type LinkMeasurement struct {
+	PeerNodeId string `protobuf:"bytes,1,opt,name=peer_node_id,json=peerNodeId,proto3" json:"peer_node_id,omitempty"`
+	Source     Source `protobuf:"varint,2,opt,name=source,proto3,enum=nro.audit.v1.Source" json:"source,omitempty"`
+	// rtt_us is the round-trip time in microseconds.
+	RttUs uint64 `protobuf:"varint,3,opt,name=rtt_us,json=rttUs,proto3" json:"rtt_us,omitempty"`
+	// throughput_kbps is the measured TCP throughput in kbit/s.
+	ThroughputKbps uint64 `protobuf:"varint,4,opt,name=throughput_kbps,json=throughputKbps,proto3" json:"throughput_kbps,omitempty"`
+	// samples is how many probes the values summarise; at least 1 for a probe, 0 for a fallback.
+	Samples uint32 `protobuf:"varint,5,opt,name=samples,proto3" json:"samples,omitempty"`
+}
+
+func (m *LinkMeasurement) Reset()         { *m = LinkMeasurement{} }
+func (m *LinkMeasurement) String() string { return proto.CompactTextString(m) }
+func (*LinkMeasurement) ProtoMessage()    {}
+func (*LinkMeasurement) Descriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{3}
+}
+func (m *LinkMeasurement) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *LinkMeasurement) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_LinkMeasurement.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *LinkMeasurement) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_LinkMeasurement.Merge(m, src)
+}
+func (m *LinkMeasurement) XXX_Size() int {
+	return m.Size()
+}
+func (m *LinkMeasurement) XXX_DiscardUnknown() {
+	xxx_messageInfo_LinkMeasurement.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_LinkMeasurement proto.InternalMessageInfo
+
+func (m *LinkMeasurement) GetPeerNodeId() string {
+	if m != nil {
+		return m.PeerNodeId
+	}
+	return ""
+}
+
+func (m *LinkMeasurement) GetSource() Source {
+	if m != nil {
+		return m.Source
+	}
+	return SOURCE_UNSPECIFIED
+}
+
+func (m *LinkMeasurement) GetRttUs() uint64 {
+	if m != nil {
+		return m.RttUs
+	}
+	return 0
+}
+
+func (m *LinkMeasurement) GetThroughputKbps() uint64 {
+	if m != nil {
+		return m.ThroughputKbps
+	}
+	return 0
+}
+
+func (m *LinkMeasurement) GetSamples() uint32 {
+	if m != nil {
+		return m.Samples
+	}
+	return 0
+}
+
+// LinkDeviation is one link of a report whose value is beyond tolerance from the other end's view.
+type LinkDeviation struct {
+	PeerNodeId string `protobuf:"bytes,1,opt,name=peer_node_id,json=peerNodeId,proto3" json:"peer_node_id,omitempty"`
+	RttUs      uint64 `protobuf:"varint,2,opt,name=rtt_us,json=rttUs,proto3" json:"rtt_us,omitempty"`
+	// peer_median_rtt_us is the median of the peer's own recent reports of the link.
+	PeerMedianRttUs          uint64 `protobuf:"varint,3,opt,name=peer_median_rtt_us,json=peerMedianRttUs,proto3" json:"peer_median_rtt_us,omitempty"`
+	ThroughputKbps           uint64 `protobuf:"varint,4,opt,name=throughput_kbps,json=throughputKbps,proto3" json:"throughput_kbps,omitempty"`
+	PeerMedianThroughputKbps uint64 `protobuf:"varint,5,opt,name=peer_median_throughput_kbps,json=peerMedianThroughputKbps,proto3" json:"peer_median_throughput_kbps,omitempty"`
+	// rtt_deviation_bps and throughput_deviation_bps are |reported − peer median| in basis points of the peer median.
+	RttDeviationBps        uint64 `protobuf:"varint,6,opt,name=rtt_deviation_bps,json=rttDeviationBps,proto3" json:"rtt_deviation_bps,omitempty"`
+	ThroughputDeviationBps uint64 `protobuf:"varint,7,opt,name=throughput_deviation_bps,json=throughputDeviationBps,proto3" json:"throughput_deviation_bps,omitempty"`
+}
+
+func (m *LinkDeviation) Reset()         { *m = LinkDeviation{} }
+func (m *LinkDeviation) String() string { return proto.CompactTextString(m) }
+func (*LinkDeviation) ProtoMessage()    {}
+func (*LinkDeviation) Descriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{4}
+}
+func (m *LinkDeviation) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *LinkDeviation) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_LinkDeviation.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *LinkDeviation) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_LinkDeviation.Merge(m, src)
+}
+func (m *LinkDeviation) XXX_Size() int {
+	return m.Size()
+}
+func (m *LinkDeviation) XXX_DiscardUnknown() {
+	xxx_messageInfo_LinkDeviation.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_LinkDeviation proto.InternalMessageInfo
+
+func (m *LinkDeviation) GetPeerNodeId() string {
+	if m != nil {
+		return m.PeerNodeId
+	}
+	return ""
+}
+
+func (m *LinkDeviation) GetRttUs() uint64 {
+	if m != nil {
+		return m.RttUs
+	}
+	return 0
+}
+
+func (m *LinkDeviation) GetPeerMedianRttUs() uint64 {
+	if m != nil {
+		return m.PeerMedianRttUs
+	}
+	return 0
+}
+
+func (m *LinkDeviation) GetThroughputKbps() uint64 {
+	if m != nil {
+		return m.ThroughputKbps
+	}
+	return 0
+}
+
+func (m *LinkDeviation) GetPeerMedianThroughputKbps() uint64 {
+	if m != nil {
+		return m.PeerMedianThroughputKbps
+	}
+	return 0
+}
+
+func (m *LinkDeviation) GetRttDeviationBps() uint64 {
+	if m != nil {
+		return m.RttDeviationBps
+	}
+	return 0
+}
+
+func (m *LinkDeviation) GetThroughputDeviationBps() uint64 {
+	if m != nil {
+		return m.ThroughputDeviationBps
+	}
+	return 0
+}
+
+// TelemetryReport is an accepted telemetry attestation: one per node per epoch.
+type TelemetryReport struct {
+	NodeId string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Epoch  uint64 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// agent is the node's agent account that signed the report.
+	Agent string `protobuf:"bytes,3,opt,name=agent,proto3" json:"agent,omitempty"`
+	// height is the block the report was accepted in.
+	Height int64             `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
+	Gpus   []GpuMetrics      `protobuf:"bytes,5,rep,name=gpus,proto3" json:"gpus"`
+	Links  []LinkMeasurement `protobuf:"bytes,6,rep,name=links,proto3" json:"links"`
+	// comparable_links is how many probe links could be compared with the other end's recent reports.
+	ComparableLinks uint32 `protobuf:"varint,7,opt,name=comparable_links,json=comparableLinks,proto3" json:"comparable_links,omitempty"`
+	// deviations are the comparable links beyond tolerance.
+	Deviations []LinkDeviation `protobuf:"bytes,8,rep,name=deviations,proto3" json:"deviations"`
+	// disputed is set when more than half of the comparable links deviate.
+	Disputed bool `protobuf:"varint,9,opt,name=disputed,proto3" json:"disputed,omitempty"`
+	// fault_id is the GPU_ABSENT fault the report caused; 0 when none.
+	FaultId uint64 `protobuf:"varint,10,opt,name=fault_id,json=faultId,proto3" json:"fault_id,omitempty"`
+}
+
+func (m *TelemetryReport) Reset()         { *m = TelemetryReport{} }
+func (m *TelemetryReport) String() string { return proto.CompactTextString(m) }
+func (*TelemetryReport) ProtoMessage()    {}
+func (*TelemetryReport) Descriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{5}
+}
+func (m *TelemetryReport) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *TelemetryReport) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_TelemetryReport.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *TelemetryReport) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_TelemetryReport.Merge(m, src)
+}
+func (m *TelemetryReport) XXX_Size() int {
+	return m.Size()
+}
+func (m *TelemetryReport) XXX_DiscardUnknown() {
+	xxx_messageInfo_TelemetryReport.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_TelemetryReport proto.InternalMessageInfo
+
+func (m *TelemetryReport) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *TelemetryReport) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *TelemetryReport) GetAgent() string {
+	if m != nil {
+		return m.Agent
+	}
+	return ""
+}
+
+func (m *TelemetryReport) GetHeight() int64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
+func (m *TelemetryReport) GetGpus() []GpuMetrics {
+	if m != nil {
+		return m.Gpus
+	}
+	return nil
+}
+
+func (m *TelemetryReport) GetLinks() []LinkMeasurement {
+	if m != nil {
+		return m.Links
+	}
+	return nil
+}
+
+func (m *TelemetryReport) GetComparableLinks() uint32 {
+	if m != nil {
+		return m.ComparableLinks
+	}
+	return 0
+}
+
+func (m *TelemetryReport) GetDeviations() []LinkDeviation {
+	if m != nil {
+		return m.Deviations
+	}
+	return nil
+}
+
+func (m *TelemetryReport) GetDisputed() bool {
+	if m != nil {
+		return m.Disputed
+	}
+	return false
+}
+
+func (m *TelemetryReport) GetFaultId() uint64 {
+	if m != nil {
+		return m.FaultId
+	}
+	return 0
+}
+
+// LinkSample is one end's report of a link in one epoch, as kept for the median.
+type LinkSample struct {
+	// reporter is the node whose agent reported the sample: node_a or node_b of the link.
+	Reporter       string `protobuf:"bytes,1,opt,name=reporter,proto3" json:"reporter,omitempty"`
+	Epoch          uint64 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	RttUs          uint64 `protobuf:"varint,3,opt,name=rtt_us,json=rttUs,proto3" json:"rtt_us,omitempty"`
+	ThroughputKbps uint64 `protobuf:"varint,4,opt,name=throughput_kbps,json=throughputKbps,proto3" json:"throughput_kbps,omitempty"`
+	Samples        uint32 `protobuf:"varint,5,opt,name=samples,proto3" json:"samples,omitempty"`
+}
+
+func (m *LinkSample) Reset()         { *m = LinkSample{} }
+func (m *LinkSample) String() string { return proto.CompactTextString(m) }
+func (*LinkSample) ProtoMessage()    {}
+func (*LinkSample) Descriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{6}
+}
+func (m *LinkSample) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *LinkSample) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_LinkSample.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *LinkSample) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_LinkSample.Merge(m, src)
+}
+func (m *LinkSample) XXX_Size() int {
+	return m.Size()
+}
+func (m *LinkSample) XXX_DiscardUnknown() {
+	xxx_messageInfo_LinkSample.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_LinkSample proto.InternalMessageInfo
+
+func (m *LinkSample) GetReporter() string {
+	if m != nil {
+		return m.Reporter
+	}
+	return ""
+}
+
+func (m *LinkSample) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *LinkSample) GetRttUs() uint64 {
+	if m != nil {
+		return m.RttUs
+	}
+	return 0
+}
+
+func (m *LinkSample) GetThroughputKbps() uint64 {
+	if m != nil {
+		return m.ThroughputKbps
+	}
+	return 0
+}
+
+func (m *LinkSample) GetSamples() uint32 {
+	if m != nil {
+		return m.Samples
+	}
+	return 0
+}
+
+// LinkAggregate is the link matrix entry of one unordered node pair: the recent probe reports from both ends
+// and their medians.
+type LinkAggregate struct {
+	// node_a < node_b.
+	NodeA string `protobuf:"bytes,1,opt,name=node_a,json=nodeA,proto3" json:"node_a,omitempty"`
+	NodeB string `protobuf:"bytes,2,opt,name=node_b,json=nodeB,proto3" json:"node_b,omitempty"`
+	// samples are the kept reports, sorted by reporter then epoch: at most link_report_window_epochs per end,
+	// none older than that window behind the newest.
+	Samples []LinkSample `protobuf:"bytes,3,rep,name=samples,proto3" json:"samples"`
+	// median_rtt_us and median_throughput_kbps are the lower medians of the samples' values.
+	MedianRttUs          uint64 `protobuf:"varint,4,opt,name=median_rtt_us,json=medianRttUs,proto3" json:"median_rtt_us,omitempty"`
+	MedianThroughputKbps uint64 `protobuf:"varint,5,opt,name=median_throughput_kbps,json=medianThroughputKbps,proto3" json:"median_throughput_kbps,omitempty"`
+	// epoch is the newest sample's epoch.
+	Epoch uint64 `protobuf:"varint,6,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// updated_height is the block of the last update.
+	UpdatedHeight int64 `protobuf:"varint,7,opt,name=updated_height,json=updatedHeight,proto3" json:"updated_height,omitempty"`
+}
+
+func (m *LinkAggregate) Reset()         { *m = LinkAggregate{} }
+func (m *LinkAggregate) String() string { return proto.CompactTextString(m) }
+func (*LinkAggregate) ProtoMessage()    {}
+func (*LinkAggregate) Descriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{7}
+}
+func (m *LinkAggregate) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *LinkAggregate) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_LinkAggregate.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *LinkAggregate) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_LinkAggregate.Merge(m, src)
+}
+func (m *LinkAggregate) XXX_Size() int {
+	return m.Size()
+}
+func (m *LinkAggregate) XXX_DiscardUnknown() {
+	xxx_messageInfo_LinkAggregate.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_LinkAggregate proto.InternalMessageInfo
+
+func (m *LinkAggregate) GetNodeA() string {
+	if m != nil {
+		return m.NodeA
+	}
+	return ""
+}
+
+func (m *LinkAggregate) GetNodeB() string {
+	if m != nil {
+		return m.NodeB
+	}
+	return ""
+}
+
+func (m *LinkAggregate) GetSamples() []LinkSample {
+	if m != nil {
+		return m.Samples
+	}
+	return nil
+}
+
+func (m *LinkAggregate) GetMedianRttUs() uint64 {
+	if m != nil {
+		return m.MedianRttUs
+	}
+	return 0
+}
+
+func (m *LinkAggregate) GetMedianThroughputKbps() uint64 {
+	if m != nil {
+		return m.MedianThroughputKbps
+	}
+	return 0
+}
+
+func (m *LinkAggregate) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *LinkAggregate) GetUpdatedHeight() int64 {
+	if m != nil {
+		return m.UpdatedHeight
+	}
+	return 0
+}
+
+// Fault is a recorded fault of a node in an epoch.
+type Fault struct {
+	Id     uint64    `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	NodeId string    `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Epoch  uint64    `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Kind   FaultKind `protobuf:"varint,4,opt,name=kind,proto3,enum=nro.audit.v1.FaultKind" json:"kind,omitempty"`
+	// height is the block the fault was recorded in.
+	Height int64 `protobuf:"varint,5,opt,name=height,proto3" json:"height,omitempty"`
+	// gpus_required and gpus_present are, for GPU_ABSENT, the GPUs active leases hold and the GPUs the report
+	// shows present in the groups that fell short; 0 otherwise.
+	GpusRequired uint32 `protobuf:"varint,6,opt,name=gpus_required,json=gpusRequired,proto3" json:"gpus_required,omitempty"`
+	GpusPresent  uint32 `protobuf:"varint,7,opt,name=gpus_present,json=gpusPresent,proto3" json:"gpus_present,omitempty"`
+	// detail says what was observed, for people.
+	Detail string `protobuf:"bytes,8,opt,name=detail,proto3" json:"detail,omitempty"`
+}
+
+func (m *Fault) Reset()         { *m = Fault{} }
+func (m *Fault) String() string { return proto.CompactTextString(m) }
+func (*Fault) ProtoMessage()    {}
+func (*Fault) Descriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{8}
+}
+func (m *Fault) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Fault) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Fault.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Fault) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Fault.Merge(m, src)
+}
+func (m *Fault) XXX_Size() int {
+	return m.Size()
+}
+func (m *Fault) XXX_DiscardUnknown() {
+	xxx_messageInfo_Fault.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Fault proto.InternalMessageInfo
+
+func (m *Fault) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *Fault) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *Fault) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *Fault) GetKind() FaultKind {
+	if m != nil {
+		return m.Kind
+	}
+	return FAULT_KIND_UNSPECIFIED
+}
+
+func (m *Fault) GetHeight() int64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
+func (m *Fault) GetGpusRequired() uint32 {
+	if m != nil {
+		return m.GpusRequired
+	}
+	return 0
+}
+
+func (m *Fault) GetGpusPresent() uint32 {
+	if m != nil {
+		return m.GpusPresent
+	}
+	return 0
+}
+
+func (m *Fault) GetDetail() string {
+	if m != nil {
+		return m.Detail
+	}
+	return ""
+}
+
+// NodeAuditStats counts what x/audit has seen of a node. Its reputation itself lives on x/allocation's Node.
+type NodeAuditStats struct {
+	NodeId  string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Reports uint64 `protobuf:"varint,2,opt,name=reports,proto3" json:"reports,omitempty"`
+	// clean_reports had no fault and were not disputed.
+	CleanReports    uint64 `protobuf:"varint,3,opt,name=clean_reports,json=cleanReports,proto3" json:"clean_reports,omitempty"`
+	DisputedReports uint64 `protobuf:"varint,4,opt,name=disputed_reports,json=disputedReports,proto3" json:"disputed_reports,omitempty"`
+	// faults counts every fault; missed_epochs the MISSED_EPOCH ones among them.
+	Faults       uint64 `protobuf:"varint,5,opt,name=faults,proto3" json:"faults,omitempty"`
+	MissedEpochs uint64 `protobuf:"varint,6,opt,name=missed_epochs,json=missedEpochs,proto3" json:"missed_epochs,omitempty"`
+	// last_report_epoch is the epoch of the newest report; 0 before the first.
+	LastReportEpoch uint64 `protobuf:"varint,7,opt,name=last_report_epoch,json=lastReportEpoch,proto3" json:"last_report_epoch,omitempty"`
+}
+
+func (m *NodeAuditStats) Reset()         { *m = NodeAuditStats{} }
+func (m *NodeAuditStats) String() string { return proto.CompactTextString(m) }
+func (*NodeAuditStats) ProtoMessage()    {}
+func (*NodeAuditStats) Descriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{9}
+}
+func (m *NodeAuditStats) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *NodeAuditStats) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_NodeAuditStats.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *NodeAuditStats) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_NodeAuditStats.Merge(m, src)
+}
+func (m *NodeAuditStats) XXX_Size() int {
+	return m.Size()
+}
+func (m *NodeAuditStats) XXX_DiscardUnknown() {
+	xxx_messageInfo_NodeAuditStats.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_NodeAuditStats proto.InternalMessageInfo
+
+func (m *NodeAuditStats) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *NodeAuditStats) GetReports() uint64 {
+	if m != nil {
+		return m.Reports
+	}
+	return 0
+}
+
+func (m *NodeAuditStats) GetCleanReports() uint64 {
+	if m != nil {
+		return m.CleanReports
+	}
+	return 0
+}
+
+func (m *NodeAuditStats) GetDisputedReports() uint64 {
+	if m != nil {
+		return m.DisputedReports
+	}
+	return 0
+}
+
+func (m *NodeAuditStats) GetFaults() uint64 {
+	if m != nil {
+		return m.Faults
+	}
+	return 0
+}
+
+func (m *NodeAuditStats) GetMissedEpochs() uint64 {
+	if m != nil {
+		return m.MissedEpochs
+	}
+	return 0
+}
+
+func (m *NodeAuditStats) GetLastReportEpoch() uint64 {
+	if m != nil {
+		return m.LastReportEpoch
+	}
+	return 0
+}
+
+// EpochInfo is the current telemetry epoch. Epochs are numbered from 1.
+type EpochInfo struct {
+	Number uint64 `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	// start_height is the first block of the epoch.
+	StartHeight int64 `protobuf:"varint,2,opt,name=start_height,json=startHeight,proto3" json:"start_height,omitempty"`
+}
+
+func (m *EpochInfo) Reset()         { *m = EpochInfo{} }
+func (m *EpochInfo) String() string { return proto.CompactTextString(m) }
+func (*EpochInfo) ProtoMessage()    {}
+func (*EpochInfo) Descriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{10}
+}
+func (m *EpochInfo) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EpochInfo) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EpochInfo.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EpochInfo) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EpochInfo.Merge(m, src)
+}
+func (m *EpochInfo) XXX_Size() int {
+	return m.Size()
+}
+func (m *EpochInfo) XXX_DiscardUnknown() {
+	xxx_messageInfo_EpochInfo.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EpochInfo proto.InternalMessageInfo
+
+func (m *EpochInfo) GetNumber() uint64 {
+	if m != nil {
+		return m.Number
+	}
+	return 0
+}
+
+func (m *EpochInfo) GetStartHeight() int64 {
+	if m != nil {
+		return m.StartHeight
+	}
+	return 0
+}
+
+// EpochSweep is an ended epoch whose nodes are still to be checked for a missing report, with the sweep's
+// position: the next ACTIVE lease and the next node of its placement to check.
+type EpochSweep struct {
+	Epoch       uint64 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	StartHeight int64  `protobuf:"varint,2,opt,name=start_height,json=startHeight,proto3" json:"start_height,omitempty"`
+	// end_height is the last block of the epoch; the sweep starts once end_height + grace_blocks has passed.
+	EndHeight     int64  `protobuf:"varint,3,opt,name=end_height,json=endHeight,proto3" json:"end_height,omitempty"`
+	NextLeaseId   uint64 `protobuf:"varint,4,opt,name=next_lease_id,json=nextLeaseId,proto3" json:"next_lease_id,omitempty"`
+	NextNodeIndex uint32 `protobuf:"varint,5,opt,name=next_node_index,json=nextNodeIndex,proto3" json:"next_node_index,omitempty"`
+	// nodes_checked and faults count the sweep's work so far.
+	NodesChecked uint64 `protobuf:"varint,6,opt,name=nodes_checked,json=nodesChecked,proto3" json:"nodes_checked,omitempty"`
+	Faults       uint64 `protobuf:"varint,7,opt,name=faults,proto3" json:"faults,omitempty"`
+}
+
+func (m *EpochSweep) Reset()         { *m = EpochSweep{} }
+func (m *EpochSweep) String() string { return proto.CompactTextString(m) }
+func (*EpochSweep) ProtoMessage()    {}
+func (*EpochSweep) Descriptor() ([]byte, []int) {
+	return fileDescriptor_598b3921a683e860, []int{11}
+}
+func (m *EpochSweep) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EpochSweep) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EpochSweep.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EpochSweep) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EpochSweep.Merge(m, src)
+}
+func (m *EpochSweep) XXX_Size() int {
+	return m.Size()
+}
+func (m *EpochSweep) XXX_DiscardUnknown() {
+	xxx_messageInfo_EpochSweep.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EpochSweep proto.InternalMessageInfo
+
+func (m *EpochSweep) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EpochSweep) GetStartHeight() int64 {
+	if m != nil {
+		return m.StartHeight
+	}
+	return 0
+}
+
+func (m *EpochSweep) GetEndHeight() int64 {
+	if m != nil {
+		return m.EndHeight
+	}
+	return 0
+}
+
+func (m *EpochSweep) GetNextLeaseId() uint64 {
+	if m != nil {
+		return m.NextLeaseId
+	}
+	return 0
+}
+
+func (m *EpochSweep) GetNextNodeIndex() uint32 {
+	if m != nil {
+		return m.NextNodeIndex
+	}
+	return 0
+}
+
+func (m *EpochSweep) GetNodesChecked() uint64 {
+	if m != nil {
+		return m.NodesChecked
+	}
+	return 0
+}
+
+func (m *EpochSweep) GetFaults() uint64 {
+	if m != nil {
+		return m.Faults
+	}
+	return 0
+}
+
 func init() {
+	proto.RegisterEnum("nro.audit.v1.Source", Source_name, Source_value)
+	proto.RegisterEnum("nro.audit.v1.FaultKind", FaultKind_name, FaultKind_value)
 	proto.RegisterType((*Decision)(nil), "nro.audit.v1.Decision")
+	proto.RegisterType((*Params)(nil), "nro.audit.v1.Params")
+	proto.RegisterType((*GpuMetrics)(nil), "nro.audit.v1.GpuMetrics")
+	proto.RegisterType((*LinkMeasurement)(nil), "nro.audit.v1.LinkMeasurement")
+	proto.RegisterType((*LinkDeviation)(nil), "nro.audit.v1.LinkDeviation")
+	proto.RegisterType((*TelemetryReport)(nil), "nro.audit.v1.TelemetryReport")
+	proto.RegisterType((*LinkSample)(nil), "nro.audit.v1.LinkSample")
+	proto.RegisterType((*LinkAggregate)(nil), "nro.audit.v1.LinkAggregate")
+	proto.RegisterType((*Fault)(nil), "nro.audit.v1.Fault")
+	proto.RegisterType((*NodeAuditStats)(nil), "nro.audit.v1.NodeAuditStats")
+	proto.RegisterType((*EpochInfo)(nil), "nro.audit.v1.EpochInfo")
+	proto.RegisterType((*EpochSweep)(nil), "nro.audit.v1.EpochSweep")
 }
 
 func init() { proto.RegisterFile("nro/audit/v1/types.proto", fileDescriptor_598b3921a683e860) }
 
 var fileDescriptor_598b3921a683e860 = []byte{
-	// 421 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x6c, 0x52, 0xcd, 0x6e, 0xd3, 0x40,
-	0x10, 0xce, 0x26, 0x21, 0x3f, 0x5b, 0x0a, 0x62, 0x85, 0x60, 0x89, 0xc0, 0x35, 0x1c, 0x90, 0x55,
-	0x09, 0x5b, 0x29, 0x12, 0x0f, 0x50, 0x2a, 0xa0, 0x12, 0x07, 0xe4, 0x1e, 0x90, 0xb8, 0x44, 0xce,
-	0xee, 0xca, 0x59, 0xe1, 0xee, 0x58, 0xbb, 0x76, 0x0a, 0x6f, 0xc1, 0x63, 0x70, 0xe4, 0x31, 0x7a,
-	0xec, 0x91, 0x13, 0x42, 0xc9, 0x81, 0x33, 0x6f, 0x80, 0x76, 0xec, 0x08, 0x0b, 0x7a, 0xb0, 0x35,
-	0x33, 0xfb, 0xfd, 0x78, 0xbf, 0x31, 0xe5, 0xc6, 0x42, 0x92, 0xd5, 0x52, 0x57, 0xc9, 0x7a, 0x9e,
-	0x54, 0x9f, 0x4b, 0xe5, 0xe2, 0xd2, 0x42, 0x05, 0xec, 0xa6, 0xb1, 0x10, 0xe3, 0x49, 0xbc, 0x9e,
-	0xcf, 0xee, 0x64, 0xe7, 0xda, 0x40, 0x82, 0xef, 0x06, 0x30, 0xbb, 0x9b, 0x43, 0x0e, 0x58, 0x26,
-	0xbe, 0x6a, 0xa7, 0x07, 0x28, 0x58, 0x14, 0x20, 0xb2, 0x4a, 0x83, 0xf1, 0xaa, 0x4e, 0x80, 0xd5,
-	0x26, 0x6f, 0x01, 0x8f, 0xfe, 0x07, 0x74, 0x6c, 0x67, 0xf8, 0x41, 0x85, 0xca, 0x9c, 0xfa, 0xe7,
-	0xe4, 0xc9, 0xef, 0x3e, 0x9d, 0x9c, 0x28, 0xa1, 0x9d, 0x06, 0xc3, 0x6e, 0xd1, 0xbe, 0x96, 0x9c,
-	0x84, 0x24, 0x1a, 0xa6, 0x7d, 0x2d, 0xd9, 0x03, 0x3a, 0x41, 0xd2, 0x42, 0x4b, 0xde, 0xc7, 0xe9,
-	0x18, 0xfb, 0x53, 0xc9, 0xee, 0xd1, 0xd1, 0x4a, 0xe9, 0x7c, 0x55, 0xf1, 0x41, 0x48, 0xa2, 0x41,
-	0xda, 0x76, 0xec, 0x05, 0x1d, 0xba, 0x52, 0x09, 0x3e, 0x0c, 0x49, 0xb4, 0x77, 0x74, 0x3f, 0xf6,
-	0xf7, 0x45, 0x4e, 0xbc, 0x9e, 0xc7, 0x6f, 0x7d, 0x71, 0x56, 0x2a, 0x71, 0x3c, 0xbd, 0xfc, 0x71,
-	0xd0, 0xfb, 0xfa, 0xeb, 0xdb, 0x21, 0x49, 0x11, 0xcf, 0x9e, 0xd2, 0xdb, 0xcb, 0x02, 0xc4, 0x47,
-	0xb7, 0x28, 0x95, 0x5d, 0xac, 0xa0, 0xb6, 0xfc, 0x06, 0x3a, 0xee, 0x37, 0xe3, 0x77, 0xca, 0xbe,
-	0x81, 0xda, 0xb2, 0x57, 0x74, 0x7c, 0x81, 0x4e, 0x8e, 0x8f, 0xd0, 0xe2, 0x31, 0x5a, 0xfc, 0xbd,
-	0xba, 0xf7, 0x39, 0x6b, 0xb2, 0x79, 0xdf, 0x00, 0xbb, 0x66, 0x3b, 0x32, 0x7b, 0x4d, 0xa9, 0xc8,
-	0x8c, 0xd4, 0x32, 0xab, 0x94, 0xe3, 0xe3, 0x70, 0x10, 0xed, 0x1d, 0x3d, 0xbc, 0x46, 0xea, 0xe5,
-	0x0e, 0xd4, 0x55, 0xe9, 0x50, 0x7d, 0x10, 0x17, 0xda, 0x18, 0x65, 0xf9, 0x24, 0x24, 0xd1, 0x7e,
-	0xda, 0x76, 0x3e, 0x3b, 0x03, 0xd2, 0x47, 0xe7, 0xf8, 0x34, 0x1c, 0x44, 0xd3, 0x74, 0xec, 0xfb,
-	0x53, 0xe9, 0x8e, 0x4f, 0x2e, 0x37, 0x01, 0xb9, 0xda, 0x04, 0xe4, 0xe7, 0x26, 0x20, 0x5f, 0xb6,
-	0x41, 0xef, 0x6a, 0x1b, 0xf4, 0xbe, 0x6f, 0x83, 0xde, 0x87, 0xc3, 0x5c, 0x57, 0xab, 0x7a, 0x19,
-	0x0b, 0x38, 0x4f, 0x04, 0x18, 0xa7, 0x8c, 0xab, 0xdd, 0x33, 0xbf, 0x3c, 0xff, 0x7c, 0x6a, 0xff,
-	0x29, 0xdc, 0xdf, 0x72, 0x84, 0x0b, 0x7c, 0xfe, 0x27, 0x00, 0x00, 0xff, 0xff, 0xe0, 0x50, 0x1b,
-	0xdc, 0x6d, 0x02, 0x00, 0x00,
+	// 1921 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x57, 0xcd, 0x6f, 0x23, 0x49,
+	0x15, 0x8f, 0x1d, 0xc7, 0x8e, 0x9f, 0xed, 0xd8, 0x53, 0x93, 0x49, 0x3a, 0xc9, 0x4e, 0x36, 0xeb,
+	0x11, 0x4b, 0x36, 0xcb, 0x38, 0x9a, 0x01, 0x2d, 0x2c, 0x62, 0x41, 0x89, 0xf3, 0x31, 0xd1, 0x24,
+	0x19, 0xab, 0x9d, 0xb0, 0x12, 0x07, 0x5a, 0xe5, 0xee, 0x5a, 0xa7, 0x95, 0xfe, 0xa2, 0xaa, 0x3a,
+	0x1f, 0xfc, 0x05, 0x88, 0x0b, 0x48, 0x5c, 0xb8, 0x73, 0x41, 0xe2, 0xb2, 0x07, 0x6e, 0x1c, 0xb9,
+	0xec, 0x71, 0x85, 0x84, 0xc4, 0x09, 0xa1, 0x99, 0xc3, 0x1e, 0x10, 0x07, 0xee, 0x1c, 0x50, 0xbd,
+	0xaa, 0xb6, 0xbb, 0x33, 0xb3, 0xb0, 0x1c, 0xb8, 0x58, 0x7e, 0xbf, 0xf7, 0x5e, 0xbd, 0x57, 0xef,
+	0xab, 0x5e, 0x83, 0x15, 0xf1, 0x78, 0x9b, 0xa6, 0x9e, 0x2f, 0xb7, 0xaf, 0x9e, 0x6c, 0xcb, 0xdb,
+	0x84, 0x89, 0x5e, 0xc2, 0x63, 0x19, 0x93, 0x66, 0xc4, 0xe3, 0x1e, 0x72, 0x7a, 0x57, 0x4f, 0x56,
+	0xef, 0xd1, 0xd0, 0x8f, 0xe2, 0x6d, 0xfc, 0xd5, 0x02, 0xab, 0x2b, 0x6e, 0x2c, 0xc2, 0x58, 0x38,
+	0x48, 0x6d, 0x6b, 0xc2, 0xb0, 0x16, 0xc7, 0xf1, 0x38, 0xd6, 0xb8, 0xfa, 0x67, 0xd0, 0xb7, 0xd1,
+	0x56, 0x10, 0xc4, 0x2e, 0x95, 0x7e, 0x1c, 0x29, 0x83, 0xc2, 0x8d, 0xb9, 0x1f, 0x8d, 0x8d, 0xc0,
+	0xc3, 0xd7, 0x05, 0x72, 0x1e, 0xad, 0xa2, 0xaf, 0x01, 0xa3, 0x82, 0xdd, 0xe1, 0x74, 0xff, 0x59,
+	0x86, 0xf9, 0x3d, 0xe6, 0xfa, 0xc2, 0x8f, 0x23, 0xb2, 0x00, 0x65, 0xdf, 0xb3, 0x4a, 0x1b, 0xa5,
+	0xcd, 0x8a, 0x5d, 0xf6, 0x3d, 0xb2, 0x02, 0xf3, 0xa8, 0xe4, 0xf8, 0x9e, 0x55, 0x46, 0xb4, 0x86,
+	0xf4, 0x91, 0x47, 0x96, 0xa0, 0x7a, 0xc1, 0xfc, 0xf1, 0x85, 0xb4, 0x66, 0x37, 0x4a, 0x9b, 0xb3,
+	0xb6, 0xa1, 0xc8, 0x07, 0x50, 0x11, 0x09, 0x73, 0xad, 0xca, 0x46, 0x69, 0xb3, 0xf1, 0x74, 0xb9,
+	0xa7, 0x42, 0x81, 0x3a, 0xbd, 0xab, 0x27, 0xbd, 0x63, 0xf5, 0x67, 0x98, 0x30, 0x77, 0xb7, 0xfe,
+	0xd9, 0x5f, 0xdf, 0x9e, 0xf9, 0xed, 0x17, 0x9f, 0x6e, 0x95, 0x6c, 0x94, 0x27, 0xef, 0x42, 0x7b,
+	0x14, 0xc4, 0xee, 0xa5, 0x70, 0x12, 0xc6, 0x9d, 0x8b, 0x38, 0xe5, 0xd6, 0x1c, 0x5a, 0x6c, 0x69,
+	0x78, 0xc0, 0xf8, 0xb3, 0x38, 0xe5, 0xe4, 0x00, 0x6a, 0xd7, 0x68, 0x49, 0x58, 0x55, 0x34, 0xf1,
+	0x0e, 0x9a, 0x98, 0x5e, 0x5d, 0xd9, 0x19, 0xea, 0xd8, 0x7c, 0xac, 0x05, 0xf3, 0xc6, 0x32, 0x65,
+	0x72, 0x08, 0xe0, 0xd2, 0xc8, 0xf3, 0x3d, 0x2a, 0x99, 0xb0, 0x6a, 0x1b, 0xb3, 0x9b, 0x8d, 0xa7,
+	0x6f, 0xbd, 0xe1, 0xa8, 0x7e, 0x26, 0x94, 0x3f, 0x25, 0xa7, 0xaa, 0x02, 0x71, 0xed, 0x47, 0x11,
+	0xe3, 0xd6, 0xfc, 0x46, 0x69, 0xb3, 0x65, 0x1b, 0x4a, 0xc5, 0x2e, 0x8a, 0x3d, 0x15, 0x3a, 0x61,
+	0xd5, 0x37, 0x66, 0x37, 0xeb, 0x76, 0x4d, 0xd1, 0x47, 0x9e, 0xe8, 0xfe, 0xa2, 0x0a, 0xd5, 0x01,
+	0xe5, 0x34, 0x14, 0xe4, 0x1d, 0x68, 0xb2, 0x24, 0x76, 0x2f, 0x1c, 0x7d, 0x4b, 0x13, 0xfb, 0x06,
+	0x62, 0xbb, 0x08, 0x29, 0x91, 0x31, 0xa7, 0x2e, 0xcb, 0x44, 0x74, 0x22, 0x1a, 0x88, 0x19, 0x91,
+	0x47, 0xd0, 0x92, 0x71, 0xc0, 0x38, 0x8d, 0x94, 0x58, 0x22, 0x30, 0x27, 0x2d, 0xbb, 0x39, 0x01,
+	0x77, 0x13, 0x41, 0x1e, 0x02, 0x84, 0xf4, 0xc6, 0xf9, 0x84, 0xa6, 0x81, 0x14, 0x98, 0x9f, 0x96,
+	0x5d, 0x0f, 0xe9, 0xcd, 0x01, 0x02, 0xa4, 0x07, 0xf7, 0x91, 0xe5, 0x5c, 0xfb, 0x91, 0x17, 0x5f,
+	0x3b, 0xe8, 0x82, 0x30, 0x49, 0xb8, 0x87, 0xac, 0x8f, 0x91, 0xb3, 0x8f, 0x0c, 0xf2, 0x21, 0xac,
+	0x70, 0x96, 0xa4, 0x12, 0x23, 0xe5, 0xb8, 0x01, 0xa3, 0x91, 0x33, 0xa6, 0x7e, 0x84, 0xf6, 0xab,
+	0x78, 0xfa, 0xd2, 0x54, 0xa0, 0xaf, 0xf8, 0x87, 0xd4, 0x8f, 0x94, 0x27, 0x3f, 0x80, 0xb7, 0x72,
+	0xaa, 0xda, 0x6a, 0xc2, 0x22, 0x1a, 0xc8, 0x5b, 0xd4, 0xae, 0xa1, 0x76, 0xee, 0x78, 0x74, 0x71,
+	0xa0, 0x25, 0xd4, 0x01, 0x7d, 0x58, 0xcf, 0x1d, 0xe0, 0xf9, 0x22, 0x49, 0x25, 0x2b, 0x1c, 0xa1,
+	0x73, 0xb1, 0x36, 0x95, 0xda, 0xd3, 0x42, 0xb9, 0x43, 0x3e, 0x84, 0x95, 0xc0, 0x8f, 0x2e, 0x1d,
+	0xce, 0x92, 0x98, 0xdf, 0xbd, 0x76, 0x1d, 0xaf, 0xbd, 0xa4, 0x04, 0x6c, 0xe4, 0x17, 0xee, 0xfe,
+	0x3d, 0x58, 0x53, 0xa1, 0x54, 0xf9, 0x14, 0x8e, 0x7b, 0xc1, 0xdc, 0x4b, 0xe6, 0x61, 0xdd, 0x62,
+	0x8a, 0x2c, 0x40, 0xe3, 0xcb, 0x21, 0xbd, 0x39, 0x55, 0x12, 0x7d, 0x2d, 0x30, 0x60, 0x1c, 0xd3,
+	0x45, 0x1e, 0xc3, 0x7d, 0xa5, 0x3d, 0x4e, 0x52, 0x5d, 0xec, 0xda, 0x01, 0xab, 0x81, 0x5a, 0x9d,
+	0x90, 0xde, 0x1c, 0x26, 0xa9, 0xaa, 0x77, 0x6d, 0x98, 0x6c, 0xc3, 0xa2, 0x12, 0x57, 0xae, 0x14,
+	0xe4, 0x9b, 0x28, 0x7f, 0x2f, 0xa4, 0x37, 0xc7, 0x8a, 0x55, 0x50, 0x18, 0xd3, 0xbc, 0xa8, 0xc3,
+	0x22, 0xc9, 0x6f, 0xad, 0x96, 0x4e, 0xe5, 0x98, 0x4e, 0x65, 0xf7, 0x15, 0x83, 0x7c, 0x00, 0xcb,
+	0x46, 0x90, 0x33, 0xc9, 0x22, 0x0c, 0xaa, 0x89, 0xc3, 0x02, 0xea, 0x3c, 0xd0, 0x6c, 0x3b, 0xe3,
+	0x9a, 0x30, 0x18, 0xcf, 0x12, 0x9e, 0x46, 0x85, 0xfb, 0xb7, 0x27, 0x9e, 0x0d, 0x90, 0x95, 0xdd,
+	0xfc, 0xbb, 0xcb, 0x3f, 0xff, 0xe2, 0xd3, 0x2d, 0xa2, 0x66, 0xd1, 0x8d, 0x99, 0x9c, 0xba, 0x0d,
+	0xba, 0x7f, 0x9e, 0x05, 0x38, 0x4c, 0xd2, 0x13, 0x26, 0xb9, 0xef, 0x62, 0xc9, 0x7b, 0xec, 0xca,
+	0x77, 0x99, 0xe3, 0x47, 0x1e, 0xbb, 0xc1, 0xae, 0x68, 0xd9, 0x0d, 0x8d, 0x1d, 0x29, 0x88, 0x10,
+	0xa8, 0xa4, 0xa9, 0x19, 0x4b, 0x75, 0x1b, 0xff, 0x93, 0x45, 0x98, 0x0b, 0x63, 0x8f, 0x05, 0x58,
+	0xfe, 0x75, 0x5b, 0x13, 0xe4, 0x1b, 0x50, 0x15, 0x71, 0xca, 0x5d, 0x86, 0x35, 0xbf, 0xf0, 0x74,
+	0xb1, 0x97, 0x1f, 0xcf, 0xbd, 0x21, 0xf2, 0x6c, 0x23, 0x43, 0x2c, 0xa8, 0x25, 0x9c, 0x09, 0x16,
+	0x49, 0x2c, 0xfd, 0x79, 0x3b, 0x23, 0xc9, 0xd7, 0xa1, 0x9d, 0x4a, 0x3f, 0xf0, 0x7f, 0xaa, 0xab,
+	0x2e, 0x71, 0xa5, 0x29, 0xf3, 0x85, 0x1c, 0x3c, 0x70, 0xa5, 0x1a, 0x65, 0x21, 0x0b, 0x63, 0x7e,
+	0xeb, 0xa4, 0x82, 0x79, 0x4e, 0xe8, 0x8f, 0xb0, 0xa2, 0x2b, 0x76, 0x4b, 0xc3, 0xe7, 0x82, 0x79,
+	0x27, 0xfe, 0x88, 0x6c, 0x42, 0xc7, 0xc8, 0xc9, 0x58, 0xd2, 0x00, 0x05, 0xe7, 0x51, 0x70, 0x41,
+	0xe3, 0x67, 0x0a, 0x56, 0x92, 0x2b, 0x30, 0x9f, 0xc4, 0xd7, 0x8c, 0x3b, 0xe1, 0xb5, 0xa9, 0xcc,
+	0x1a, 0xd2, 0x27, 0xd7, 0xd8, 0xfa, 0x2c, 0x4c, 0x18, 0xa7, 0x32, 0xe5, 0xcc, 0x71, 0x4d, 0xf1,
+	0x35, 0x73, 0x60, 0x5f, 0x09, 0x31, 0xd7, 0x75, 0xdc, 0x98, 0x73, 0xe6, 0x4a, 0xe6, 0x61, 0xad,
+	0x55, 0xec, 0x26, 0x73, 0xdd, 0x7e, 0x86, 0xa9, 0xfb, 0x29, 0xa1, 0x34, 0x9a, 0x8a, 0x35, 0xb5,
+	0x37, 0xcc, 0x75, 0xcf, 0xa7, 0x28, 0x79, 0x0f, 0x3a, 0xf2, 0x82, 0xc7, 0x52, 0x06, 0xcc, 0xe1,
+	0x8c, 0x8a, 0x38, 0x12, 0xa6, 0xb6, 0xda, 0x19, 0x6e, 0x6b, 0xb8, 0xfb, 0x87, 0x12, 0xb4, 0x55,
+	0x75, 0x9e, 0x30, 0x2a, 0x52, 0xce, 0x42, 0x15, 0xc7, 0x0d, 0x68, 0x26, 0x8c, 0x71, 0xc7, 0x4c,
+	0x47, 0x4c, 0x6e, 0xdd, 0x06, 0x85, 0x9d, 0xe2, 0x80, 0xcc, 0x65, 0xac, 0xfc, 0x15, 0x32, 0xf6,
+	0x00, 0xaa, 0x5c, 0x4a, 0x27, 0xd5, 0x53, 0xaf, 0x62, 0xcf, 0x71, 0x29, 0xcf, 0x85, 0xba, 0x8e,
+	0xf2, 0x26, 0x1d, 0x5f, 0x24, 0xa9, 0x74, 0x2e, 0xd5, 0x50, 0xa8, 0xe8, 0xeb, 0x4c, 0xe1, 0xe7,
+	0xa3, 0x44, 0xa8, 0x8c, 0x0b, 0x1a, 0x26, 0x01, 0xd3, 0xc3, 0xae, 0x65, 0x67, 0x64, 0xf7, 0x8f,
+	0x65, 0x68, 0x29, 0xef, 0xf7, 0xd8, 0x95, 0x8f, 0xd9, 0xfd, 0x0a, 0xbe, 0x4f, 0xbd, 0x29, 0xe7,
+	0xbd, 0x79, 0x1f, 0x08, 0x2a, 0x86, 0xcc, 0xf3, 0x69, 0xe4, 0x14, 0x1c, 0x6e, 0x2b, 0xce, 0x09,
+	0x32, 0xec, 0xff, 0xcd, 0xf5, 0x8f, 0x60, 0x2d, 0x7f, 0xea, 0x5d, 0x25, 0x3d, 0xbb, 0xad, 0xe9,
+	0xf1, 0x67, 0x45, 0xf5, 0x2d, 0xb8, 0xa7, 0x1c, 0xf1, 0xb2, 0xeb, 0x4d, 0x46, 0x77, 0xc5, 0x6e,
+	0x73, 0x29, 0x27, 0xd7, 0x56, 0xd3, 0xf2, 0x3b, 0x60, 0xe5, 0x8e, 0x2f, 0xaa, 0xe8, 0xea, 0x5e,
+	0x9a, 0xf2, 0xf3, 0x9a, 0xdd, 0xdf, 0xcd, 0x42, 0xfb, 0x8c, 0x05, 0x2c, 0x64, 0x92, 0xdf, 0x9a,
+	0x11, 0xb5, 0x0c, 0xb5, 0x62, 0x08, 0xab, 0xfa, 0x6d, 0x54, 0x2d, 0x8c, 0x93, 0x27, 0x8b, 0x1e,
+	0x12, 0xa4, 0x07, 0x73, 0x74, 0xac, 0x5a, 0x12, 0x1b, 0x7b, 0xd7, 0xfa, 0xd3, 0xef, 0x1f, 0x2f,
+	0x9a, 0xad, 0x69, 0xc7, 0xf3, 0x38, 0x13, 0x62, 0x28, 0xd5, 0x83, 0x6f, 0x6b, 0xb1, 0xdc, 0x72,
+	0x52, 0x29, 0x2c, 0x27, 0xdf, 0x86, 0x8a, 0x9a, 0xba, 0xd6, 0x1c, 0x3e, 0xf7, 0x56, 0xb1, 0xac,
+	0xa6, 0xf3, 0xa7, 0xb0, 0x9d, 0x28, 0x05, 0xf2, 0x7d, 0x98, 0xc3, 0xf9, 0x6b, 0x55, 0x51, 0xf3,
+	0x61, 0x51, 0xf3, 0x4e, 0x85, 0xe7, 0xd5, 0xb5, 0x9a, 0x6a, 0x19, 0x37, 0x0e, 0x13, 0xca, 0xe9,
+	0x28, 0x60, 0x7a, 0x94, 0x9b, 0x57, 0xae, 0x3d, 0xc5, 0x71, 0x8c, 0x93, 0x03, 0x80, 0x49, 0x74,
+	0xd5, 0x3b, 0xa6, 0xec, 0xad, 0xbd, 0x6e, 0x6f, 0x1a, 0xe2, 0xfc, 0x5e, 0x32, 0xd5, 0x24, 0xab,
+	0x30, 0x6f, 0x1e, 0x46, 0x0f, 0x67, 0xc6, 0xbc, 0x3d, 0xa1, 0xd5, 0x3c, 0xd1, 0xaf, 0xae, 0xef,
+	0xe1, 0xbc, 0xa8, 0xd8, 0x35, 0xa4, 0x8f, 0xbc, 0xee, 0xaf, 0x4b, 0x00, 0xea, 0xfc, 0x21, 0xf6,
+	0x80, 0x3a, 0x45, 0xcf, 0x7e, 0xc6, 0x4d, 0xa6, 0x26, 0xf4, 0x97, 0xe4, 0xea, 0xff, 0xd7, 0x8e,
+	0xbf, 0x32, 0xed, 0xb8, 0x33, 0x1e, 0x73, 0x36, 0xa6, 0x12, 0x5b, 0x1f, 0xcb, 0x88, 0x1a, 0xdf,
+	0xe6, 0x14, 0xb5, 0x33, 0x81, 0x47, 0xe6, 0x75, 0x40, 0x78, 0x97, 0x7c, 0x34, 0x3d, 0x79, 0xf6,
+	0x4d, 0x05, 0x30, 0xbd, 0x76, 0x61, 0x63, 0x34, 0x3a, 0xa4, 0x0b, 0xad, 0x62, 0xf7, 0x6a, 0xff,
+	0x1b, 0x61, 0xae, 0x73, 0xbf, 0x05, 0x4b, 0xff, 0xb1, 0x17, 0x17, 0xc3, 0x37, 0xf5, 0xe1, 0x24,
+	0x90, 0xd5, 0x7c, 0x20, 0xbf, 0x06, 0x0b, 0x69, 0xa2, 0x76, 0x4c, 0xcf, 0x31, 0xc5, 0x5c, 0xc3,
+	0x62, 0x6e, 0x19, 0xf4, 0x19, 0x82, 0xdd, 0xbf, 0x97, 0x60, 0x0e, 0xf7, 0xa3, 0xd7, 0xb6, 0xf7,
+	0x5c, 0x93, 0x95, 0xdf, 0xdc, 0x64, 0xb3, 0x79, 0x7b, 0xef, 0x43, 0xe5, 0xd2, 0x8f, 0x3c, 0xf3,
+	0x4a, 0x2e, 0x17, 0x63, 0x83, 0x16, 0x9e, 0xfb, 0x91, 0x67, 0xa3, 0x50, 0xae, 0xc3, 0xe6, 0x0a,
+	0x1d, 0xf6, 0x08, 0x5a, 0xb8, 0xd7, 0x70, 0xf6, 0x93, 0xd4, 0xe7, 0xcc, 0x33, 0x4f, 0x64, 0x53,
+	0x81, 0xb6, 0xc1, 0x70, 0xa3, 0xc5, 0xe5, 0xc7, 0x3c, 0xb4, 0xba, 0x13, 0x1a, 0x0a, 0x1b, 0x98,
+	0xc7, 0x76, 0x09, 0xaa, 0x1e, 0x93, 0xd4, 0x0f, 0xf0, 0x45, 0xac, 0xdb, 0x86, 0xea, 0xfe, 0xab,
+	0x04, 0x0b, 0x6a, 0xd2, 0xee, 0x28, 0xc7, 0x86, 0x92, 0x4a, 0xf1, 0xe5, 0xb3, 0xc4, 0x82, 0x9a,
+	0xae, 0xd5, 0x6c, 0x16, 0x67, 0xa4, 0xf2, 0x52, 0x2f, 0xac, 0x19, 0x5f, 0x07, 0xa2, 0x89, 0xa0,
+	0x6d, 0x84, 0xde, 0x83, 0x4e, 0xd6, 0x30, 0x13, 0x39, 0x9d, 0xf2, 0x76, 0x86, 0x67, 0xa2, 0x4b,
+	0x50, 0x35, 0x6b, 0xb5, 0x4e, 0xb3, 0xa1, 0x94, 0x9d, 0xd0, 0x17, 0x6a, 0x09, 0x30, 0xeb, 0x94,
+	0x4e, 0x70, 0x53, 0x83, 0x66, 0x8b, 0xda, 0x82, 0x7b, 0x01, 0x15, 0x72, 0xb2, 0xab, 0x61, 0x66,
+	0xf4, 0x48, 0x6d, 0x2b, 0x86, 0xd9, 0xd4, 0x14, 0xdc, 0x3d, 0x80, 0x3a, 0xfe, 0x39, 0x8a, 0x3e,
+	0x89, 0x95, 0xd5, 0x28, 0x0d, 0x47, 0xa6, 0x33, 0x2b, 0xb6, 0xa1, 0x54, 0x78, 0x85, 0xa4, 0x5c,
+	0x66, 0x65, 0x53, 0xc6, 0x0c, 0x35, 0x10, 0x33, 0x45, 0xf3, 0x8f, 0x12, 0x00, 0x1e, 0x34, 0xbc,
+	0x66, 0x2c, 0x99, 0x16, 0x44, 0x29, 0x5f, 0x10, 0xff, 0xfd, 0x1c, 0xf5, 0x4d, 0xc1, 0xa2, 0x49,
+	0x7d, 0xea, 0x2f, 0xc1, 0x3a, 0x8b, 0x4c, 0x6d, 0xaa, 0x96, 0x89, 0xd8, 0x8d, 0x74, 0x26, 0x1f,
+	0x91, 0xa6, 0x65, 0x14, 0x78, 0x6c, 0x3e, 0x24, 0xdf, 0x85, 0x36, 0xca, 0xe8, 0x1c, 0xe2, 0xba,
+	0xa7, 0xfb, 0x1e, 0x55, 0xf1, 0x55, 0xc5, 0x85, 0xef, 0x11, 0xb4, 0x0a, 0xfb, 0x76, 0x16, 0xcb,
+	0x28, 0xb7, 0x62, 0xe7, 0x12, 0x51, 0xcb, 0x27, 0x62, 0xeb, 0xc7, 0x50, 0xd5, 0x5b, 0x03, 0x59,
+	0x02, 0x32, 0x7c, 0x71, 0x6e, 0xf7, 0xf7, 0x9d, 0xf3, 0xd3, 0xe1, 0x60, 0xbf, 0x7f, 0x74, 0x70,
+	0xb4, 0xbf, 0xd7, 0x99, 0x21, 0x6d, 0x68, 0x18, 0xfc, 0xf4, 0x87, 0x27, 0xc7, 0x9d, 0x12, 0xe9,
+	0x40, 0xd3, 0x00, 0x03, 0xfb, 0xc5, 0xee, 0x7e, 0xa7, 0x4c, 0xee, 0x43, 0xdb, 0x20, 0x07, 0x3b,
+	0xc7, 0xc7, 0xbb, 0x3b, 0xfd, 0xe7, 0x9d, 0xd9, 0xd5, 0xca, 0xcf, 0x7e, 0xb3, 0x3e, 0xb3, 0xc5,
+	0xa0, 0x3e, 0xe9, 0x10, 0xb2, 0x0a, 0x4b, 0x07, 0x3b, 0xe7, 0xc7, 0x67, 0xce, 0xf3, 0xa3, 0xd3,
+	0xbd, 0x3b, 0x66, 0xd6, 0x60, 0x39, 0xc7, 0x3b, 0x39, 0x1a, 0x0e, 0xf7, 0xf7, 0x9c, 0xfd, 0xc1,
+	0x8b, 0xfe, 0xb3, 0x4e, 0x89, 0xac, 0xc0, 0x83, 0x1c, 0xf3, 0x70, 0x70, 0xee, 0xec, 0xec, 0x0e,
+	0xf7, 0x4f, 0xcf, 0x3a, 0x65, 0x6d, 0x66, 0x77, 0xef, 0xb3, 0x97, 0xeb, 0xa5, 0xcf, 0x5f, 0xae,
+	0x97, 0xfe, 0xf6, 0x72, 0xbd, 0xf4, 0xcb, 0x57, 0xeb, 0x33, 0x9f, 0xbf, 0x5a, 0x9f, 0xf9, 0xcb,
+	0xab, 0xf5, 0x99, 0x1f, 0x6d, 0x8d, 0x7d, 0x79, 0x91, 0x8e, 0x7a, 0x6e, 0x1c, 0x6e, 0xbb, 0x71,
+	0x24, 0x58, 0x24, 0x52, 0xf1, 0x58, 0x6d, 0xda, 0xf9, 0x6d, 0x1b, 0x3f, 0xfc, 0x47, 0x55, 0xfc,
+	0xf2, 0xff, 0xe6, 0xbf, 0x03, 0x00, 0x00, 0xff, 0xff, 0xf7, 0x26, 0xb1, 0xc8, 0xc1, 0x10, 0x00,
+	0x00,
 }
 
 func (m *Decision) Marshal() (dAtA []byte, err error) {
@@ -272,6 +1604,759 @@ func (m *Decision) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *Params) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Params) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.MaxPrunedPerBlock != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxPrunedPerBlock))
+		i--
+		dAtA[i] = 0x78
+	}
+	if m.ReportRetentionEpochs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ReportRetentionEpochs))
+		i--
+		dAtA[i] = 0x70
+	}
+	if m.GasPerReportEntry != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.GasPerReportEntry))
+		i--
+		dAtA[i] = 0x68
+	}
+	if m.MaxLinksPerReport != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxLinksPerReport))
+		i--
+		dAtA[i] = 0x60
+	}
+	if m.MaxGpusPerReport != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxGpusPerReport))
+		i--
+		dAtA[i] = 0x58
+	}
+	if m.MaxNodesCheckedPerBlock != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxNodesCheckedPerBlock))
+		i--
+		dAtA[i] = 0x50
+	}
+	if m.LinkReportWindowEpochs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LinkReportWindowEpochs))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.ReputationDisputePenaltyBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ReputationDisputePenaltyBps))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.ReputationFaultPenaltyBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ReputationFaultPenaltyBps))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.ReputationCleanGainBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ReputationCleanGainBps))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.FaultWindowEpochs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.FaultWindowEpochs))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.MaxFaults != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxFaults))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.ToleranceBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ToleranceBps))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.GraceBlocks != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.GraceBlocks))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.EpochBlocks != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.EpochBlocks))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GpuMetrics) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GpuMetrics) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GpuMetrics) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ThrottleReasons != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ThrottleReasons))
+		i--
+		dAtA[i] = 0x68
+	}
+	if m.EccUncorrected != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.EccUncorrected))
+		i--
+		dAtA[i] = 0x60
+	}
+	if m.EccCorrected != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.EccCorrected))
+		i--
+		dAtA[i] = 0x58
+	}
+	if m.TemperatureC != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.TemperatureC))
+		i--
+		dAtA[i] = 0x50
+	}
+	if m.PowerMw != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.PowerMw))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.MemoryTotalMib != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MemoryTotalMib))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.MemoryUsedMib != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MemoryUsedMib))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.UtilizationPct != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.UtilizationPct))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Present {
+		i--
+		if m.Present {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Source != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Source))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Model) > 0 {
+		i -= len(m.Model)
+		copy(dAtA[i:], m.Model)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Model)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Uuid) > 0 {
+		i -= len(m.Uuid)
+		copy(dAtA[i:], m.Uuid)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Uuid)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.DeviceIndex != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.DeviceIndex))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *LinkMeasurement) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *LinkMeasurement) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *LinkMeasurement) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Samples != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Samples))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.ThroughputKbps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ThroughputKbps))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.RttUs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RttUs))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Source != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Source))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.PeerNodeId) > 0 {
+		i -= len(m.PeerNodeId)
+		copy(dAtA[i:], m.PeerNodeId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.PeerNodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *LinkDeviation) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *LinkDeviation) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *LinkDeviation) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ThroughputDeviationBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ThroughputDeviationBps))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.RttDeviationBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RttDeviationBps))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.PeerMedianThroughputKbps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.PeerMedianThroughputKbps))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.ThroughputKbps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ThroughputKbps))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.PeerMedianRttUs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.PeerMedianRttUs))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.RttUs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RttUs))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.PeerNodeId) > 0 {
+		i -= len(m.PeerNodeId)
+		copy(dAtA[i:], m.PeerNodeId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.PeerNodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *TelemetryReport) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *TelemetryReport) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TelemetryReport) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.FaultId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.FaultId))
+		i--
+		dAtA[i] = 0x50
+	}
+	if m.Disputed {
+		i--
+		if m.Disputed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x48
+	}
+	if len(m.Deviations) > 0 {
+		for iNdEx := len(m.Deviations) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Deviations[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x42
+		}
+	}
+	if m.ComparableLinks != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ComparableLinks))
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.Links) > 0 {
+		for iNdEx := len(m.Links) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Links[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x32
+		}
+	}
+	if len(m.Gpus) > 0 {
+		for iNdEx := len(m.Gpus) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Gpus[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if m.Height != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Agent) > 0 {
+		i -= len(m.Agent)
+		copy(dAtA[i:], m.Agent)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Agent)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *LinkSample) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *LinkSample) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *LinkSample) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Samples != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Samples))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.ThroughputKbps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ThroughputKbps))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.RttUs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RttUs))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Reporter) > 0 {
+		i -= len(m.Reporter)
+		copy(dAtA[i:], m.Reporter)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Reporter)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *LinkAggregate) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *LinkAggregate) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *LinkAggregate) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.UpdatedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.UpdatedHeight))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.MedianThroughputKbps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MedianThroughputKbps))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.MedianRttUs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MedianRttUs))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Samples) > 0 {
+		for iNdEx := len(m.Samples) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Samples[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.NodeB) > 0 {
+		i -= len(m.NodeB)
+		copy(dAtA[i:], m.NodeB)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.NodeB)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.NodeA) > 0 {
+		i -= len(m.NodeA)
+		copy(dAtA[i:], m.NodeA)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.NodeA)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Fault) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Fault) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Fault) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Detail) > 0 {
+		i -= len(m.Detail)
+		copy(dAtA[i:], m.Detail)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Detail)))
+		i--
+		dAtA[i] = 0x42
+	}
+	if m.GpusPresent != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.GpusPresent))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.GpusRequired != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.GpusRequired))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Height != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Kind != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Id != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *NodeAuditStats) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *NodeAuditStats) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *NodeAuditStats) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LastReportEpoch != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LastReportEpoch))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.MissedEpochs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MissedEpochs))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Faults != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Faults))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.DisputedReports != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.DisputedReports))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.CleanReports != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CleanReports))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Reports != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Reports))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EpochInfo) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EpochInfo) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EpochInfo) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.StartHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.StartHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Number != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Number))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EpochSweep) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EpochSweep) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EpochSweep) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Faults != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Faults))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.NodesChecked != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.NodesChecked))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.NextNodeIndex != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.NextNodeIndex))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.NextLeaseId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.NextLeaseId))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.EndHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.EndHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.StartHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.StartHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTypes(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTypes(v)
 	base := offset
@@ -319,6 +2404,387 @@ func (m *Decision) Size() (n int) {
 			l = len(s)
 			n += 1 + l + sovTypes(uint64(l))
 		}
+	}
+	return n
+}
+
+func (m *Params) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.EpochBlocks != 0 {
+		n += 1 + sovTypes(uint64(m.EpochBlocks))
+	}
+	if m.GraceBlocks != 0 {
+		n += 1 + sovTypes(uint64(m.GraceBlocks))
+	}
+	if m.ToleranceBps != 0 {
+		n += 1 + sovTypes(uint64(m.ToleranceBps))
+	}
+	if m.MaxFaults != 0 {
+		n += 1 + sovTypes(uint64(m.MaxFaults))
+	}
+	if m.FaultWindowEpochs != 0 {
+		n += 1 + sovTypes(uint64(m.FaultWindowEpochs))
+	}
+	if m.ReputationCleanGainBps != 0 {
+		n += 1 + sovTypes(uint64(m.ReputationCleanGainBps))
+	}
+	if m.ReputationFaultPenaltyBps != 0 {
+		n += 1 + sovTypes(uint64(m.ReputationFaultPenaltyBps))
+	}
+	if m.ReputationDisputePenaltyBps != 0 {
+		n += 1 + sovTypes(uint64(m.ReputationDisputePenaltyBps))
+	}
+	if m.LinkReportWindowEpochs != 0 {
+		n += 1 + sovTypes(uint64(m.LinkReportWindowEpochs))
+	}
+	if m.MaxNodesCheckedPerBlock != 0 {
+		n += 1 + sovTypes(uint64(m.MaxNodesCheckedPerBlock))
+	}
+	if m.MaxGpusPerReport != 0 {
+		n += 1 + sovTypes(uint64(m.MaxGpusPerReport))
+	}
+	if m.MaxLinksPerReport != 0 {
+		n += 1 + sovTypes(uint64(m.MaxLinksPerReport))
+	}
+	if m.GasPerReportEntry != 0 {
+		n += 1 + sovTypes(uint64(m.GasPerReportEntry))
+	}
+	if m.ReportRetentionEpochs != 0 {
+		n += 1 + sovTypes(uint64(m.ReportRetentionEpochs))
+	}
+	if m.MaxPrunedPerBlock != 0 {
+		n += 1 + sovTypes(uint64(m.MaxPrunedPerBlock))
+	}
+	return n
+}
+
+func (m *GpuMetrics) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceIndex != 0 {
+		n += 1 + sovTypes(uint64(m.DeviceIndex))
+	}
+	l = len(m.Uuid)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Model)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Source != 0 {
+		n += 1 + sovTypes(uint64(m.Source))
+	}
+	if m.Present {
+		n += 2
+	}
+	if m.UtilizationPct != 0 {
+		n += 1 + sovTypes(uint64(m.UtilizationPct))
+	}
+	if m.MemoryUsedMib != 0 {
+		n += 1 + sovTypes(uint64(m.MemoryUsedMib))
+	}
+	if m.MemoryTotalMib != 0 {
+		n += 1 + sovTypes(uint64(m.MemoryTotalMib))
+	}
+	if m.PowerMw != 0 {
+		n += 1 + sovTypes(uint64(m.PowerMw))
+	}
+	if m.TemperatureC != 0 {
+		n += 1 + sovTypes(uint64(m.TemperatureC))
+	}
+	if m.EccCorrected != 0 {
+		n += 1 + sovTypes(uint64(m.EccCorrected))
+	}
+	if m.EccUncorrected != 0 {
+		n += 1 + sovTypes(uint64(m.EccUncorrected))
+	}
+	if m.ThrottleReasons != 0 {
+		n += 1 + sovTypes(uint64(m.ThrottleReasons))
+	}
+	return n
+}
+
+func (m *LinkMeasurement) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.PeerNodeId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Source != 0 {
+		n += 1 + sovTypes(uint64(m.Source))
+	}
+	if m.RttUs != 0 {
+		n += 1 + sovTypes(uint64(m.RttUs))
+	}
+	if m.ThroughputKbps != 0 {
+		n += 1 + sovTypes(uint64(m.ThroughputKbps))
+	}
+	if m.Samples != 0 {
+		n += 1 + sovTypes(uint64(m.Samples))
+	}
+	return n
+}
+
+func (m *LinkDeviation) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.PeerNodeId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.RttUs != 0 {
+		n += 1 + sovTypes(uint64(m.RttUs))
+	}
+	if m.PeerMedianRttUs != 0 {
+		n += 1 + sovTypes(uint64(m.PeerMedianRttUs))
+	}
+	if m.ThroughputKbps != 0 {
+		n += 1 + sovTypes(uint64(m.ThroughputKbps))
+	}
+	if m.PeerMedianThroughputKbps != 0 {
+		n += 1 + sovTypes(uint64(m.PeerMedianThroughputKbps))
+	}
+	if m.RttDeviationBps != 0 {
+		n += 1 + sovTypes(uint64(m.RttDeviationBps))
+	}
+	if m.ThroughputDeviationBps != 0 {
+		n += 1 + sovTypes(uint64(m.ThroughputDeviationBps))
+	}
+	return n
+}
+
+func (m *TelemetryReport) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovTypes(uint64(m.Epoch))
+	}
+	l = len(m.Agent)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Height != 0 {
+		n += 1 + sovTypes(uint64(m.Height))
+	}
+	if len(m.Gpus) > 0 {
+		for _, e := range m.Gpus {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if len(m.Links) > 0 {
+		for _, e := range m.Links {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.ComparableLinks != 0 {
+		n += 1 + sovTypes(uint64(m.ComparableLinks))
+	}
+	if len(m.Deviations) > 0 {
+		for _, e := range m.Deviations {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.Disputed {
+		n += 2
+	}
+	if m.FaultId != 0 {
+		n += 1 + sovTypes(uint64(m.FaultId))
+	}
+	return n
+}
+
+func (m *LinkSample) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Reporter)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovTypes(uint64(m.Epoch))
+	}
+	if m.RttUs != 0 {
+		n += 1 + sovTypes(uint64(m.RttUs))
+	}
+	if m.ThroughputKbps != 0 {
+		n += 1 + sovTypes(uint64(m.ThroughputKbps))
+	}
+	if m.Samples != 0 {
+		n += 1 + sovTypes(uint64(m.Samples))
+	}
+	return n
+}
+
+func (m *LinkAggregate) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeA)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.NodeB)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.Samples) > 0 {
+		for _, e := range m.Samples {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.MedianRttUs != 0 {
+		n += 1 + sovTypes(uint64(m.MedianRttUs))
+	}
+	if m.MedianThroughputKbps != 0 {
+		n += 1 + sovTypes(uint64(m.MedianThroughputKbps))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovTypes(uint64(m.Epoch))
+	}
+	if m.UpdatedHeight != 0 {
+		n += 1 + sovTypes(uint64(m.UpdatedHeight))
+	}
+	return n
+}
+
+func (m *Fault) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovTypes(uint64(m.Id))
+	}
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovTypes(uint64(m.Epoch))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovTypes(uint64(m.Kind))
+	}
+	if m.Height != 0 {
+		n += 1 + sovTypes(uint64(m.Height))
+	}
+	if m.GpusRequired != 0 {
+		n += 1 + sovTypes(uint64(m.GpusRequired))
+	}
+	if m.GpusPresent != 0 {
+		n += 1 + sovTypes(uint64(m.GpusPresent))
+	}
+	l = len(m.Detail)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	return n
+}
+
+func (m *NodeAuditStats) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Reports != 0 {
+		n += 1 + sovTypes(uint64(m.Reports))
+	}
+	if m.CleanReports != 0 {
+		n += 1 + sovTypes(uint64(m.CleanReports))
+	}
+	if m.DisputedReports != 0 {
+		n += 1 + sovTypes(uint64(m.DisputedReports))
+	}
+	if m.Faults != 0 {
+		n += 1 + sovTypes(uint64(m.Faults))
+	}
+	if m.MissedEpochs != 0 {
+		n += 1 + sovTypes(uint64(m.MissedEpochs))
+	}
+	if m.LastReportEpoch != 0 {
+		n += 1 + sovTypes(uint64(m.LastReportEpoch))
+	}
+	return n
+}
+
+func (m *EpochInfo) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Number != 0 {
+		n += 1 + sovTypes(uint64(m.Number))
+	}
+	if m.StartHeight != 0 {
+		n += 1 + sovTypes(uint64(m.StartHeight))
+	}
+	return n
+}
+
+func (m *EpochSweep) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Epoch != 0 {
+		n += 1 + sovTypes(uint64(m.Epoch))
+	}
+	if m.StartHeight != 0 {
+		n += 1 + sovTypes(uint64(m.StartHeight))
+	}
+	if m.EndHeight != 0 {
+		n += 1 + sovTypes(uint64(m.EndHeight))
+	}
+	if m.NextLeaseId != 0 {
+		n += 1 + sovTypes(uint64(m.NextLeaseId))
+	}
+	if m.NextNodeIndex != 0 {
+		n += 1 + sovTypes(uint64(m.NextNodeIndex))
+	}
+	if m.NodesChecked != 0 {
+		n += 1 + sovTypes(uint64(m.NodesChecked))
+	}
+	if m.Faults != 0 {
+		n += 1 + sovTypes(uint64(m.Faults))
 	}
 	return n
 }
@@ -585,6 +3051,2408 @@ func (m *Decision) Unmarshal(dAtA []byte) error {
 			}
 			m.NodeIds = append(m.NodeIds, string(dAtA[iNdEx:postIndex]))
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Params) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Params: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Params: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EpochBlocks", wireType)
+			}
+			m.EpochBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EpochBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GraceBlocks", wireType)
+			}
+			m.GraceBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GraceBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToleranceBps", wireType)
+			}
+			m.ToleranceBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ToleranceBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxFaults", wireType)
+			}
+			m.MaxFaults = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxFaults |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FaultWindowEpochs", wireType)
+			}
+			m.FaultWindowEpochs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FaultWindowEpochs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReputationCleanGainBps", wireType)
+			}
+			m.ReputationCleanGainBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReputationCleanGainBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReputationFaultPenaltyBps", wireType)
+			}
+			m.ReputationFaultPenaltyBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReputationFaultPenaltyBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReputationDisputePenaltyBps", wireType)
+			}
+			m.ReputationDisputePenaltyBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReputationDisputePenaltyBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LinkReportWindowEpochs", wireType)
+			}
+			m.LinkReportWindowEpochs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LinkReportWindowEpochs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxNodesCheckedPerBlock", wireType)
+			}
+			m.MaxNodesCheckedPerBlock = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxNodesCheckedPerBlock |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxGpusPerReport", wireType)
+			}
+			m.MaxGpusPerReport = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxGpusPerReport |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxLinksPerReport", wireType)
+			}
+			m.MaxLinksPerReport = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxLinksPerReport |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GasPerReportEntry", wireType)
+			}
+			m.GasPerReportEntry = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GasPerReportEntry |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 14:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReportRetentionEpochs", wireType)
+			}
+			m.ReportRetentionEpochs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReportRetentionEpochs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 15:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxPrunedPerBlock", wireType)
+			}
+			m.MaxPrunedPerBlock = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxPrunedPerBlock |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GpuMetrics) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GpuMetrics: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GpuMetrics: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceIndex", wireType)
+			}
+			m.DeviceIndex = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceIndex |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Uuid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Uuid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Model", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Model = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Source", wireType)
+			}
+			m.Source = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Source |= Source(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Present", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Present = bool(v != 0)
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UtilizationPct", wireType)
+			}
+			m.UtilizationPct = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.UtilizationPct |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MemoryUsedMib", wireType)
+			}
+			m.MemoryUsedMib = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MemoryUsedMib |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MemoryTotalMib", wireType)
+			}
+			m.MemoryTotalMib = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MemoryTotalMib |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PowerMw", wireType)
+			}
+			m.PowerMw = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PowerMw |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TemperatureC", wireType)
+			}
+			m.TemperatureC = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TemperatureC |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EccCorrected", wireType)
+			}
+			m.EccCorrected = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EccCorrected |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EccUncorrected", wireType)
+			}
+			m.EccUncorrected = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EccUncorrected |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ThrottleReasons", wireType)
+			}
+			m.ThrottleReasons = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ThrottleReasons |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *LinkMeasurement) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: LinkMeasurement: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: LinkMeasurement: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeerNodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PeerNodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Source", wireType)
+			}
+			m.Source = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Source |= Source(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RttUs", wireType)
+			}
+			m.RttUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RttUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ThroughputKbps", wireType)
+			}
+			m.ThroughputKbps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ThroughputKbps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Samples", wireType)
+			}
+			m.Samples = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Samples |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *LinkDeviation) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: LinkDeviation: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: LinkDeviation: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeerNodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PeerNodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RttUs", wireType)
+			}
+			m.RttUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RttUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeerMedianRttUs", wireType)
+			}
+			m.PeerMedianRttUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PeerMedianRttUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ThroughputKbps", wireType)
+			}
+			m.ThroughputKbps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ThroughputKbps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeerMedianThroughputKbps", wireType)
+			}
+			m.PeerMedianThroughputKbps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PeerMedianThroughputKbps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RttDeviationBps", wireType)
+			}
+			m.RttDeviationBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RttDeviationBps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ThroughputDeviationBps", wireType)
+			}
+			m.ThroughputDeviationBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ThroughputDeviationBps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *TelemetryReport) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: TelemetryReport: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: TelemetryReport: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Agent", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Agent = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Gpus = append(m.Gpus, GpuMetrics{})
+			if err := m.Gpus[len(m.Gpus)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Links", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Links = append(m.Links, LinkMeasurement{})
+			if err := m.Links[len(m.Links)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ComparableLinks", wireType)
+			}
+			m.ComparableLinks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ComparableLinks |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deviations", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Deviations = append(m.Deviations, LinkDeviation{})
+			if err := m.Deviations[len(m.Deviations)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Disputed", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Disputed = bool(v != 0)
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FaultId", wireType)
+			}
+			m.FaultId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FaultId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *LinkSample) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: LinkSample: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: LinkSample: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reporter", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reporter = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RttUs", wireType)
+			}
+			m.RttUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RttUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ThroughputKbps", wireType)
+			}
+			m.ThroughputKbps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ThroughputKbps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Samples", wireType)
+			}
+			m.Samples = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Samples |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *LinkAggregate) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: LinkAggregate: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: LinkAggregate: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeA", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeA = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeB", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeB = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Samples", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Samples = append(m.Samples, LinkSample{})
+			if err := m.Samples[len(m.Samples)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MedianRttUs", wireType)
+			}
+			m.MedianRttUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MedianRttUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MedianThroughputKbps", wireType)
+			}
+			m.MedianThroughputKbps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MedianThroughputKbps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UpdatedHeight", wireType)
+			}
+			m.UpdatedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.UpdatedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Fault) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Fault: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Fault: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= FaultKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpusRequired", wireType)
+			}
+			m.GpusRequired = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GpusRequired |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpusPresent", wireType)
+			}
+			m.GpusPresent = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GpusPresent |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Detail", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Detail = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *NodeAuditStats) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: NodeAuditStats: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: NodeAuditStats: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reports", wireType)
+			}
+			m.Reports = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reports |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CleanReports", wireType)
+			}
+			m.CleanReports = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CleanReports |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputedReports", wireType)
+			}
+			m.DisputedReports = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DisputedReports |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Faults", wireType)
+			}
+			m.Faults = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Faults |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MissedEpochs", wireType)
+			}
+			m.MissedEpochs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MissedEpochs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastReportEpoch", wireType)
+			}
+			m.LastReportEpoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LastReportEpoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EpochInfo) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EpochInfo: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EpochInfo: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Number", wireType)
+			}
+			m.Number = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Number |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StartHeight", wireType)
+			}
+			m.StartHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StartHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EpochSweep) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EpochSweep: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EpochSweep: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StartHeight", wireType)
+			}
+			m.StartHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StartHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EndHeight", wireType)
+			}
+			m.EndHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EndHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextLeaseId", wireType)
+			}
+			m.NextLeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextLeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextNodeIndex", wireType)
+			}
+			m.NextNodeIndex = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextNodeIndex |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodesChecked", wireType)
+			}
+			m.NodesChecked = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NodesChecked |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Faults", wireType)
+			}
+			m.Faults = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Faults |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])

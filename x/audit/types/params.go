@@ -1,0 +1,143 @@
+package types
+
+import (
+	"fmt"
+
+	errorsmod "cosmossdk.io/errors"
+)
+
+// Default params, for 6-second blocks. See README.md (Params) for why each value.
+const (
+	// DefaultEpochBlocks: one report per node every 100 blocks (10 minutes).
+	DefaultEpochBlocks uint64 = 100
+	// DefaultGraceBlocks: a report for the previous epoch is accepted for 20 more blocks (2 minutes), so that an
+	// agent whose transaction misses the epoch's last block is not faulted for it.
+	DefaultGraceBlocks uint64 = 20
+	// DefaultToleranceBps: link values within 25% of the other end's median agree.
+	DefaultToleranceBps uint32 = 2_500
+	// DefaultMaxFaults and DefaultFaultWindowEpochs: more than 3 faults within 144 epochs (one day).
+	DefaultMaxFaults         uint32 = 3
+	DefaultFaultWindowEpochs uint64 = 144
+	// DefaultReputationCleanGainBps: 500 clean epochs (about 3.5 days) take a node from neutral to the top.
+	DefaultReputationCleanGainBps uint32 = 10
+	// DefaultReputationFaultPenaltyBps: one fault costs 50 clean epochs.
+	DefaultReputationFaultPenaltyBps uint32 = 500
+	// DefaultReputationDisputePenaltyBps: a disputed report costs half a fault: it may be the peer who lies.
+	DefaultReputationDisputePenaltyBps uint32 = 250
+	// DefaultLinkReportWindowEpochs: the median is over the last 3 epochs of both ends (up to 6 reports).
+	DefaultLinkReportWindowEpochs uint64 = 3
+	// DefaultMaxNodesCheckedPerBlock bounds the missed-epoch sweep per block.
+	DefaultMaxNodesCheckedPerBlock uint32 = 500
+	// DefaultMaxGPUsPerReport and DefaultMaxLinksPerReport bound one report.
+	DefaultMaxGPUsPerReport  uint32 = 64
+	DefaultMaxLinksPerReport uint32 = 64
+	// DefaultGasPerReportEntry is charged per GPU and per link entry, on top of store gas.
+	DefaultGasPerReportEntry uint64 = 1_000
+	// DefaultReportRetentionEpochs keeps reports for 1008 epochs (7 days).
+	DefaultReportRetentionEpochs uint64 = 1_008
+	// DefaultMaxPrunedPerBlock bounds pruning per block.
+	DefaultMaxPrunedPerBlock uint32 = 200
+
+	// BpsDenominator is 100% in basis points; reputation is bounded by it.
+	BpsDenominator uint32 = 10_000
+	// MaxToleranceBps is 1000%: a looser tolerance would never dispute anything.
+	MaxToleranceBps uint32 = 100_000
+	// MaxBlocksParam bounds block-count params so that heights computed from them cannot overflow int64.
+	MaxBlocksParam uint64 = 1 << 40
+	// MaxEpochsParam bounds epoch-count params.
+	MaxEpochsParam uint64 = 1 << 32
+	// MaxLinkReportWindowEpochs bounds the samples a link keeps (two ends × the window).
+	MaxLinkReportWindowEpochs uint64 = 64
+	// MaxReportEntries is the hard bound of max_gpus_per_report and max_links_per_report, which messages are
+	// also checked against before any state is read.
+	MaxReportEntries uint32 = 1_024
+	// MaxGasPerReportEntry bounds gas_per_report_entry.
+	MaxGasPerReportEntry uint64 = 10_000_000
+)
+
+// DefaultParams returns the default parameters.
+func DefaultParams() Params {
+	return Params{
+		EpochBlocks:                 DefaultEpochBlocks,
+		GraceBlocks:                 DefaultGraceBlocks,
+		ToleranceBps:                DefaultToleranceBps,
+		MaxFaults:                   DefaultMaxFaults,
+		FaultWindowEpochs:           DefaultFaultWindowEpochs,
+		ReputationCleanGainBps:      DefaultReputationCleanGainBps,
+		ReputationFaultPenaltyBps:   DefaultReputationFaultPenaltyBps,
+		ReputationDisputePenaltyBps: DefaultReputationDisputePenaltyBps,
+		LinkReportWindowEpochs:      DefaultLinkReportWindowEpochs,
+		MaxNodesCheckedPerBlock:     DefaultMaxNodesCheckedPerBlock,
+		MaxGpusPerReport:            DefaultMaxGPUsPerReport,
+		MaxLinksPerReport:           DefaultMaxLinksPerReport,
+		GasPerReportEntry:           DefaultGasPerReportEntry,
+		ReportRetentionEpochs:       DefaultReportRetentionEpochs,
+		MaxPrunedPerBlock:           DefaultMaxPrunedPerBlock,
+	}
+}
+
+// Validate checks every parameter and says which one is wrong and what would be right.
+func (p Params) Validate() error {
+	if p.EpochBlocks == 0 || p.EpochBlocks > MaxBlocksParam {
+		return errorsmod.Wrapf(ErrInvalidParams, "epoch_blocks %d: want 1..%d blocks, e.g. %d", p.EpochBlocks, MaxBlocksParam, DefaultEpochBlocks)
+	}
+	if p.GraceBlocks >= p.EpochBlocks {
+		return errorsmod.Wrapf(ErrInvalidParams, "grace_blocks %d: want below epoch_blocks %d, so that an epoch's reports close before the next epoch ends",
+			p.GraceBlocks, p.EpochBlocks)
+	}
+	if p.ToleranceBps == 0 || p.ToleranceBps > MaxToleranceBps {
+		return errorsmod.Wrapf(ErrInvalidParams, "tolerance_bps %d: want 1..%d basis points, e.g. %d for 25%%", p.ToleranceBps, MaxToleranceBps, DefaultToleranceBps)
+	}
+	if p.MaxFaults == 0 {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_faults must be at least 1, e.g. %d", DefaultMaxFaults)
+	}
+	if p.FaultWindowEpochs == 0 || p.FaultWindowEpochs > MaxEpochsParam {
+		return errorsmod.Wrapf(ErrInvalidParams, "fault_window_epochs %d: want 1..%d epochs", p.FaultWindowEpochs, MaxEpochsParam)
+	}
+	for _, r := range []struct {
+		name string
+		v    uint32
+	}{
+		{"reputation_clean_gain_bps", p.ReputationCleanGainBps},
+		{"reputation_fault_penalty_bps", p.ReputationFaultPenaltyBps},
+		{"reputation_dispute_penalty_bps", p.ReputationDisputePenaltyBps},
+	} {
+		if r.v > BpsDenominator {
+			return errorsmod.Wrapf(ErrInvalidParams, "%s %d: want 0..%d basis points (reputation is bounded by %d)", r.name, r.v, BpsDenominator, BpsDenominator)
+		}
+	}
+	if p.LinkReportWindowEpochs == 0 || p.LinkReportWindowEpochs > MaxLinkReportWindowEpochs {
+		return errorsmod.Wrapf(ErrInvalidParams, "link_report_window_epochs %d: want 1..%d epochs", p.LinkReportWindowEpochs, MaxLinkReportWindowEpochs)
+	}
+	if p.MaxNodesCheckedPerBlock == 0 {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_nodes_checked_per_block must be at least 1, e.g. %d", DefaultMaxNodesCheckedPerBlock)
+	}
+	if p.MaxGpusPerReport == 0 || p.MaxGpusPerReport > MaxReportEntries {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_gpus_per_report %d: want 1..%d", p.MaxGpusPerReport, MaxReportEntries)
+	}
+	if p.MaxLinksPerReport == 0 || p.MaxLinksPerReport > MaxReportEntries {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_links_per_report %d: want 1..%d", p.MaxLinksPerReport, MaxReportEntries)
+	}
+	if p.GasPerReportEntry > MaxGasPerReportEntry {
+		return errorsmod.Wrapf(ErrInvalidParams, "gas_per_report_entry %d: want 0..%d", p.GasPerReportEntry, MaxGasPerReportEntry)
+	}
+	if p.ReportRetentionEpochs != 0 && (p.ReportRetentionEpochs < p.LinkReportWindowEpochs+2 || p.ReportRetentionEpochs > MaxEpochsParam) {
+		return errorsmod.Wrapf(ErrInvalidParams, "report_retention_epochs %d: want 0 (keep forever) or %d..%d epochs (more than the link window of %d epochs and the grace epoch)",
+			p.ReportRetentionEpochs, p.LinkReportWindowEpochs+2, MaxEpochsParam, p.LinkReportWindowEpochs)
+	}
+	if p.MaxPrunedPerBlock == 0 {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_pruned_per_block must be at least 1, e.g. %d", DefaultMaxPrunedPerBlock)
+	}
+	return nil
+}
+
+// LogString renders the params for logs.
+func (p Params) LogString() string {
+	return fmt.Sprintf("epoch_blocks=%d grace_blocks=%d tolerance_bps=%d max_faults=%d fault_window_epochs=%d "+
+		"reputation(+%d clean, -%d fault, -%d dispute) link_window=%d max_nodes_checked_per_block=%d "+
+		"max_gpus=%d max_links=%d gas_per_entry=%d retention=%d max_pruned_per_block=%d",
+		p.EpochBlocks, p.GraceBlocks, p.ToleranceBps, p.MaxFaults, p.FaultWindowEpochs,
+		p.ReputationCleanGainBps, p.ReputationFaultPenaltyBps, p.ReputationDisputePenaltyBps, p.LinkReportWindowEpochs,
+		p.MaxNodesCheckedPerBlock, p.MaxGpusPerReport, p.MaxLinksPerReport, p.GasPerReportEntry,
+		p.ReportRetentionEpochs, p.MaxPrunedPerBlock)
+}
