@@ -111,6 +111,8 @@ var maccPerms = map[string][]string{
 	govtypes.ModuleName:            {authtypes.Burner},
 	// NRO: x/allocation escrows node stake; Burner so that slashed stake can be burned (x/audit).
 	allocationtypes.ModuleName: {authtypes.Burner},
+	// NRO: slashed stake passes through x/audit's account, which burns it or pays it out in the same block.
+	audittypes.ModuleName: {authtypes.Burner},
 	// NRO: x/lease holds lease deposits in escrow; payments leave it to providers and the fee collector.
 	leasetypes.ModuleName: nil,
 }
@@ -280,7 +282,7 @@ func New(
 	// writes their reputation in x/allocation, and reads where active leases are placed in x/lease.
 	app.AuditKeeper = auditkeeper.NewKeeper(
 		appCodec, runtime.NewKVStoreService(keys[audittypes.StoreKey]), logger, govAuthority,
-		app.AllocationKeeper, app.LeaseKeeper,
+		app.AllocationKeeper, app.LeaseKeeper, app.BankKeeper, app.DistrKeeper,
 	)
 	app.AllocationKeeper.SetAuditKeeper(app.AuditKeeper)
 

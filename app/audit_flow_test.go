@@ -29,6 +29,7 @@ func TestTelemetryThroughBlocks(t *testing.T) {
 		var audit audittypes.GenesisState
 		cdc.MustUnmarshalJSON(gs[audittypes.ModuleName], &audit)
 		audit.Params.EpochBlocks, audit.Params.GraceBlocks = 6, 2
+		audit.Params.SlashDestination, audit.Params.JailBlocks = audittypes.SLASH_DESTINATION_COMMUNITY_POOL, 5
 		gs[audittypes.ModuleName] = cdc.MustMarshalJSON(&audit)
 		return gs
 	})
@@ -142,4 +143,53 @@ func TestTelemetryThroughBlocks(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, allocationtypes.NeutralReputationBps+params.ReputationCleanGainBps-params.ReputationFaultPenaltyBps, n.ReputationBps)
 	require.NoError(t, app.CheckInvariants(ctx))
+
+	// gpu-node-b stays silent: its fourth missed epoch (max_faults 3) slashes and jails it, closes the lease
+	// for a provider fault, and sends the slashed stake to the community pool.
+	stake := n.Stake
+	pool, err := app.DistrKeeper.FeePool.Get(ctx)
+	require.NoError(t, err)
+	poolBefore := pool.CommunityPool.AmountOf(BondDenom)
+	for {
+		ctx = CommittedContext(app)
+		if n, err = app.AllocationKeeper.GetNode(ctx, "gpu-node-b"); err == nil && n.Status == allocationtypes.NODE_STATUS_JAILED {
+			break
+		}
+		require.NoError(t, err)
+		require.Less(t, app.LastBlockHeight(), int64(200), "gpu-node-b is never slashed")
+		if l, _ := app.LeaseKeeper.GetLease(ctx, 1); l.State == leasetypes.LEASE_STATE_ACTIVE {
+			if _, err := app.AuditKeeper.Reports.Get(ctx, collections.Join("gpu-node-a", epoch().Number)); err != nil {
+				deliver(msg("gpu-node-a", "gpu-node-b", 800))
+				continue
+			}
+		}
+		NextBlock(t, app)
+	}
+	slashes, err := auditkeeper.NewQueryServerImpl(app.AuditKeeper).Slashes(ctx, &audittypes.QuerySlashesRequest{NodeId: "gpu-node-b"})
+	require.NoError(t, err)
+	require.Len(t, slashes.Slashes, 1)
+	slash := slashes.Slashes[0]
+	require.Len(t, slash.FaultIds, 4)
+	require.Equal(t, stake.Amount.QuoRaw(10), slash.Amount.Amount, "slash_bps 1000 of the stake")
+	require.Equal(t, stake.Sub(slash.Amount), n.Stake)
+	lease, err = app.LeaseKeeper.GetLease(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, leasetypes.LEASE_STATE_CLOSED, lease.State)
+	require.Equal(t, leasetypes.CLOSE_REASON_PROVIDER_FAULT, lease.CloseReason)
+	pool, err = app.DistrKeeper.FeePool.Get(ctx)
+	require.NoError(t, err)
+	require.True(t, pool.CommunityPool.AmountOf(BondDenom).Sub(poolBefore).GTE(sdkmath.LegacyNewDecFromInt(slash.Amount.Amount)),
+		"the community pool holds the slashed stake")
+	require.NoError(t, app.CheckInvariants(ctx))
+
+	// After jail_blocks the operator tops the stake up to the minimum and unjails the node.
+	for app.LastBlockHeight() < n.JailedUntilHeight {
+		NextBlock(t, app)
+	}
+	deliver(&allocationtypes.MsgAddStake{Operator: provider.Address.String(), NodeId: "gpu-node-b", Amount: slash.Amount})
+	deliver(&allocationtypes.MsgUnjailNode{Operator: provider.Address.String(), NodeId: "gpu-node-b"})
+	n, err = app.AllocationKeeper.GetNode(CommittedContext(app), "gpu-node-b")
+	require.NoError(t, err)
+	require.Equal(t, allocationtypes.NODE_STATUS_ACTIVE, n.Status)
+	require.NoError(t, app.CheckInvariants(CommittedContext(app)))
 }

@@ -136,6 +136,7 @@ func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ [
 		telemetry["disputed"] += int(st.DisputedReports)
 		telemetry["faults"] += int(st.Faults)
 		telemetry["missed"] += int(st.MissedEpochs)
+		telemetry["slashes"] += int(st.Slashes)
 		return false, nil
 	}))
 	epoch, err := app.AuditKeeper.CurrentEpoch(ctx)

@@ -74,6 +74,13 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:          "Deregister a node; its stake returns after unbonding_blocks (operator only)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id"}},
 				},
+				{
+					RpcMethod:      "UnjailNode",
+					Use:            "unjail-node NODE_ID",
+					Short:          "Return a JAILED node to ACTIVE after its jail time, with stake at the minimum again (operator only)",
+					Example:        "nrod tx allocation unjail-node gpu-node-1 --from provider",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id"}},
+				},
 				{RpcMethod: "UpdateParams", Skip: true}, // governance only
 			},
 		},

@@ -148,6 +148,7 @@ func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Re
 	reg.Add(weights.Get("msg_add_stake", 40), simulation.MsgAddStakeFactory(am.keeper))
 	reg.Add(weights.Get("msg_deregister_node", 30), simulation.MsgDeregisterNodeFactory(am.keeper))
 	reg.Add(weights.Get("msg_propose_allocation", 60), simulation.MsgProposeAllocationFactory(am.keeper))
+	reg.Add(weights.Get("msg_unjail_node", 20), simulation.MsgUnjailNodeFactory(am.keeper))
 }
 
 // ProposalMsgsX registers the governance proposals of the module.

@@ -80,6 +80,19 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Example:        "nrod q audit reputation gpu-node-1 -o json",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id"}},
 				},
+				{
+					RpcMethod:      "Slash",
+					Use:            "slash SLASH_ID",
+					Short:          "Show a slash: the faults counted, the stake taken and where it went, the leases closed",
+					Example:        "nrod q audit slash 1 -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "slash_id"}},
+				},
+				{
+					RpcMethod: "Slashes",
+					Use:       "slashes",
+					Short:     "List slashes, oldest first, optionally of one node (--node-id)",
+					Example:   "nrod q audit slashes --node-id gpu-node-1 -o json",
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{

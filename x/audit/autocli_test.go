@@ -74,6 +74,8 @@ func TestAutoCLI(t *testing.T) {
 		{use: "links", flags: []string{"node-id", "page-limit"}},
 		{use: "faults", flags: []string{"node-id", "min-epoch", "max-epoch", "kind", "page-limit"}},
 		{use: "reputation NODE_ID"},
+		{use: "slash SLASH_ID"},
+		{use: "slashes", flags: []string{"node-id", "page-limit", "page-reverse"}},
 	} {
 		name := strings.Fields(q.use)[0]
 		cmd := find("query", "audit", name)

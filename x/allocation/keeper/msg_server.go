@@ -35,6 +35,13 @@ func (s msgServer) AddStake(ctx context.Context, msg *types.MsgAddStake) (*types
 	return &types.MsgAddStakeResponse{TotalStake: total}, nil
 }
 
+func (s msgServer) UnjailNode(ctx context.Context, msg *types.MsgUnjailNode) (*types.MsgUnjailNodeResponse, error) {
+	if err := s.k.UnjailNode(ctx, msg); err != nil {
+		return nil, err
+	}
+	return &types.MsgUnjailNodeResponse{}, nil
+}
+
 func (s msgServer) DeregisterNode(ctx context.Context, msg *types.MsgDeregisterNode) (*types.MsgDeregisterNodeResponse, error) {
 	release, err := s.k.DeregisterNode(ctx, msg)
 	if err != nil {

@@ -217,6 +217,7 @@ func (k Keeper) DeregisterNode(ctx context.Context, msg *types.MsgDeregisterNode
 	release := sdk.UnwrapSDKContext(ctx).BlockHeight() + int64(params.UnbondingBlocks)
 	node.Status = types.NODE_STATUS_UNBONDING
 	node.ReleaseHeight = release
+	node.JailedUntilHeight = 0 // a jailed node may leave; its slash has been taken
 	if err := k.Nodes.Set(ctx, node.Id, node); err != nil {
 		return 0, err
 	}

@@ -114,6 +114,32 @@ func MsgDeregisterNodeFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgD
 	}
 }
 
+// MsgUnjailNodeFactory unjails a random JAILED node whose jail time is over and whose stake is at the minimum
+// (a slash of a node staked at exactly the minimum leaves it below; its operator tops up first on a real
+// chain, and the simulation skips it).
+func MsgUnjailNodeFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgUnjailNode] {
+	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUnjailNode) {
+		node, operator := randomNode(ctx, k, testData, reporter, types.NODE_STATUS_JAILED)
+		if reporter.IsSkipped() {
+			return nil, nil
+		}
+		if sdk.UnwrapSDKContext(ctx).BlockHeight() < node.JailedUntilHeight {
+			reporter.Skip("node is still jailed")
+			return nil, nil
+		}
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil
+		}
+		if node.Stake.IsLT(params.MinStake(node.TotalGPUs())) {
+			reporter.Skip("jailed node's stake is below the minimum")
+			return nil, nil
+		}
+		return []simsx.SimAccount{operator}, &types.MsgUnjailNode{Operator: node.Operator, NodeId: node.Id}
+	}
+}
+
 // MsgUpdateParamsFactory proposes new random params through governance.
 func MsgUpdateParamsFactory() simsx.SimMsgFactoryFn[*types.MsgUpdateParams] {
 	return func(_ context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateParams) {

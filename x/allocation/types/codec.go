@@ -15,6 +15,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgAddStake{}, "nro/allocation/MsgAddStake")
 	legacy.RegisterAminoMsg(cdc, &MsgDeregisterNode{}, "nro/allocation/MsgDeregisterNode")
 	legacy.RegisterAminoMsg(cdc, &MsgProposeAllocation{}, "nro/allocation/MsgProposeAllocation")
+	legacy.RegisterAminoMsg(cdc, &MsgUnjailNode{}, "nro/allocation/MsgUnjailNode")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "nro/x/allocation/MsgUpdateParams")
 	cdc.RegisterConcrete(&Params{}, "nro/x/allocation/Params", nil)
 }
@@ -27,6 +28,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgUpdateNode{},
 		&MsgAddStake{},
 		&MsgDeregisterNode{},
+		&MsgUnjailNode{},
 		&MsgUpdateParams{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)

@@ -28,4 +28,6 @@ var (
 	ErrInvalidProposal     = errorsmod.Register(ModuleName, 23, "invalid proposal")
 	ErrProposalNotBetter   = errorsmod.Register(ModuleName, 24, "proposal is not better than the kept proposals")
 	ErrUnknownLink         = errorsmod.Register(ModuleName, 25, "no region link")
+	ErrNodeNotJailed       = errorsmod.Register(ModuleName, 26, "node is not jailed")
+	ErrStillJailed         = errorsmod.Register(ModuleName, 27, "node is still jailed")
 )

@@ -38,6 +38,14 @@ func (msg *MsgDeregisterNode) ValidateBasic() error {
 	return ValidateNodeID(msg.NodeId)
 }
 
+// ValidateBasic checks the node id and signer of an unjail request.
+func (msg *MsgUnjailNode) ValidateBasic() error {
+	if _, err := sdk.AccAddressFromBech32(msg.Operator); err != nil {
+		return errorsmod.Wrapf(ErrInvalidAddress, "operator %q: %v", msg.Operator, err)
+	}
+	return ValidateNodeID(msg.NodeId)
+}
+
 // ValidateBasic checks the shape of a proposal: signer, lease id, a non-empty placement without duplicate
 // nodes, and a ring order that lists the placement's nodes once each (or is empty).
 func (msg *MsgProposeAllocation) ValidateBasic() error {

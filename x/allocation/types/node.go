@@ -171,6 +171,10 @@ func (n Node) Validate(p Params, addrCodec address.Codec) error {
 	if n.ReputationBps > 10_000 {
 		return errorsmod.Wrapf(ErrInvalidGenesis, "node %s: reputation_bps %d above 10000", n.Id, n.ReputationBps)
 	}
+	if n.JailedUntilHeight < 0 || (n.JailedUntilHeight != 0 && n.Status != NODE_STATUS_JAILED) {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "node %s: jailed_until_height %d with status %s; only a JAILED node has one (positive)",
+			n.Id, n.JailedUntilHeight, n.Status)
+	}
 	switch n.Status {
 	case NODE_STATUS_ACTIVE, NODE_STATUS_JAILED:
 		if n.ReleaseHeight != 0 {

@@ -111,7 +111,8 @@ func TestDisputes(t *testing.T) {
 	t.Run("every link deviates: disputed", func(t *testing.T) {
 		f.ResetEvents()
 		res := submit(t, f, report(f, nodeB, probe(nodeA, 3_000, 9_000_000), probe(nodeC, 2_000, 1_000_000)))
-		require.Equal(t, &types.MsgSubmitTelemetryResponse{Disputed: true, ReputationBps: 4_750}, res)
+		// Two comparable links (dispute_fault_min_links 2): the dispute is also a DISPUTED fault.
+		require.Equal(t, &types.MsgSubmitTelemetryResponse{Disputed: true, DisputeFaultId: 1, ReputationBps: 4_250}, res)
 		deviations := []types.LinkDeviation{
 			{PeerNodeId: nodeA, RttUs: 3_000, PeerMedianRttUs: 1_000, ThroughputKbps: 9_000_000, PeerMedianThroughputKbps: 9_000_000, RttDeviationBps: 20_000},
 			{PeerNodeId: nodeC, RttUs: 2_000, PeerMedianRttUs: 2_000, ThroughputKbps: 1_000_000, PeerMedianThroughputKbps: 5_000_000, ThroughputDeviationBps: 8_000},
@@ -121,13 +122,20 @@ func TestDisputes(t *testing.T) {
 		require.True(t, r.Disputed)
 		require.Equal(t, uint32(2), r.ComparableLinks)
 		require.Equal(t, deviations, r.Deviations)
+		require.Equal(t, uint64(1), r.DisputeFaultId)
+		fault := types.Fault{Id: 1, NodeId: nodeB, Epoch: 2, Kind: types.FAULT_KIND_DISPUTED, Height: f.Height(), EpochStartHeight: 20,
+			Detail: "2 of 2 comparable links deviate from the peers' view by more than 2500 bps"}
 		events := f.TypedEvents()
 		require.Equal(t, []proto.Message{
+			&types.EventFaultRecorded{Fault: fault, FaultsInWindow: 1},
+			&types.EventReputationChanged{NodeId: nodeB, Epoch: 2, OldBps: 5_000, NewBps: 4_500, Reason: types.REPUTATION_REASON_FAULT},
+		}, events[:2], "the fault is recorded before the report is stored")
+		require.Equal(t, []proto.Message{
 			&types.EventReportDisputed{NodeId: nodeB, Epoch: 2, ComparableLinks: 2, Deviations: deviations},
-			&types.EventReputationChanged{NodeId: nodeB, Epoch: 2, OldBps: 5_000, NewBps: 4_750, Reason: types.REPUTATION_REASON_DISPUTE},
+			&types.EventReputationChanged{NodeId: nodeB, Epoch: 2, OldBps: 4_500, NewBps: 4_250, Reason: types.REPUTATION_REASON_DISPUTE},
 			&types.EventTelemetryAccepted{NodeId: nodeB, Epoch: 2, Agent: f.Agent(nodeB), Gpus: 8, Links: 2, Disputed: true},
-		}, events[2:], "after the two link updates")
-		require.Equal(t, types.NodeAuditStats{NodeId: nodeB, Reports: 1, DisputedReports: 1, LastReportEpoch: 2}, stats(t, f, nodeB))
+		}, events[4:], "after the two link updates")
+		require.Equal(t, types.NodeAuditStats{NodeId: nodeB, Reports: 1, DisputedReports: 1, Faults: 1, LastReportEpoch: 2}, stats(t, f, nodeB))
 		// The disputed values still enter the matrix: the median resists a single end.
 		require.Equal(t, uint64(1_000), link(t, f, nodeA, nodeB).MedianRttUs)
 

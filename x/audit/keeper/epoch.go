@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -107,7 +108,29 @@ func (k Keeper) oldestSweep(ctx context.Context) (types.EpochSweep, bool, error)
 // that it ran through the whole epoch. The sweep walks the ACTIVE leases in id order from a stored cursor
 // (lease id, node index), one budget unit per lease visited or node checked, at most
 // max_nodes_checked_per_block per block; an epoch with more work continues in the next block.
+//
+// Nodes that a missed epoch takes over max_faults are slashed after the walk (slashing closes leases, which
+// must not happen under the walk's iterator), in the order their faults were recorded.
 func (k Keeper) sweep(ctx context.Context, p types.Params) error {
+	var over []overLimitNode
+	if err := k.sweepEpochs(ctx, p, &over); err != nil {
+		return err
+	}
+	for _, o := range over {
+		if _, err := k.slash(ctx, p, o.nodeID, o.epoch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// overLimitNode is a node a fault took over max_faults, with the fault's epoch.
+type overLimitNode struct {
+	nodeID string
+	epoch  uint64
+}
+
+func (k Keeper) sweepEpochs(ctx context.Context, p types.Params, over *[]overLimitNode) error {
 	h := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	budget := p.MaxNodesCheckedPerBlock
 	for budget > 0 {
@@ -118,7 +141,7 @@ func (k Keeper) sweep(ctx context.Context, p types.Params) error {
 		if h < s.EndHeight+int64(p.GraceBlocks) {
 			return nil // reports for the epoch may still arrive
 		}
-		done, err := k.sweepEpoch(ctx, p, &s, &budget)
+		done, err := k.sweepEpoch(ctx, p, &s, &budget, over)
 		if err != nil {
 			return err
 		}
@@ -139,7 +162,7 @@ func (k Keeper) sweep(ctx context.Context, p types.Params) error {
 
 // sweepEpoch checks nodes of s's epoch from its cursor until the budget is spent (done false, cursor moved)
 // or every ACTIVE lease has been visited (done true).
-func (k Keeper) sweepEpoch(ctx context.Context, p types.Params, s *types.EpochSweep, budget *uint32) (bool, error) {
+func (k Keeper) sweepEpoch(ctx context.Context, p types.Params, s *types.EpochSweep, budget *uint32, over *[]overLimitNode) (bool, error) {
 	done := true
 	err := k.leases.WalkActiveLeases(ctx, s.NextLeaseId, func(l leasetypes.Lease) (bool, error) {
 		if *budget == 0 {
@@ -160,12 +183,15 @@ func (k Keeper) sweepEpoch(ctx context.Context, p types.Params, s *types.EpochSw
 			}
 			*budget--
 			s.NodesChecked++
-			recorded, err := k.checkMissedEpoch(ctx, p, nodes[i], s.Epoch)
+			recorded, overLimit, err := k.checkMissedEpoch(ctx, p, nodes[i], s.Epoch)
 			if err != nil {
 				return true, err
 			}
 			if recorded {
 				s.Faults++
+			}
+			if overLimit && !slices.ContainsFunc(*over, func(o overLimitNode) bool { return o.nodeID == nodes[i] }) {
+				*over = append(*over, overLimitNode{nodeID: nodes[i], epoch: s.Epoch})
 			}
 		}
 		s.NextLeaseId, s.NextNodeIndex = l.Id+1, 0
@@ -176,22 +202,22 @@ func (k Keeper) sweepEpoch(ctx context.Context, p types.Params, s *types.EpochSw
 
 // checkMissedEpoch records a MISSED_EPOCH fault for nodeID in epoch unless it reported for the epoch or the
 // fault is already recorded (a node on several leases is checked once per lease).
-func (k Keeper) checkMissedEpoch(ctx context.Context, p types.Params, nodeID string, epoch uint64) (bool, error) {
+func (k Keeper) checkMissedEpoch(ctx context.Context, p types.Params, nodeID string, epoch uint64) (recorded, overLimit bool, err error) {
 	reported, err := k.Reports.Has(ctx, collections.Join(nodeID, epoch))
 	if err != nil || reported {
-		return false, err
+		return false, false, err
 	}
 	has, err := k.hasFault(ctx, nodeID, epoch, types.FAULT_KIND_MISSED_EPOCH)
 	if err != nil || has {
-		return false, err
+		return false, false, err
 	}
-	_, err = k.recordFault(ctx, p, types.Fault{
+	_, overLimit, err = k.recordFault(ctx, p, types.Fault{
 		NodeId: nodeID,
 		Epoch:  epoch,
 		Kind:   types.FAULT_KIND_MISSED_EPOCH,
 		Detail: "no telemetry report for the epoch while the node served an active lease",
 	})
-	return err == nil, err
+	return err == nil, overLimit, err
 }
 
 // prune removes, oldest first and at most max_pruned_per_block in all, the reports and the idle link
@@ -265,7 +291,8 @@ func (k Keeper) hasFault(ctx context.Context, nodeID string, epoch uint64, kind 
 	return found, err
 }
 
-// FaultsInWindow counts nodeID's faults in the fault_window_epochs epochs ending with the current one.
+// FaultsInWindow counts nodeID's faults in the fault_window_epochs epochs ending with the current one, after
+// the epoch of its last slash (faults a slash has punished do not count again).
 func (k Keeper) FaultsInWindow(ctx context.Context, nodeID string) (uint32, error) {
 	p, err := k.Params.Get(ctx)
 	if err != nil {
@@ -279,19 +306,35 @@ func (k Keeper) FaultsInWindow(ctx context.Context, nodeID string) (uint32, erro
 }
 
 func (k Keeper) faultsInWindow(ctx context.Context, p types.Params, current uint64, nodeID string) (uint32, error) {
+	ids, err := k.windowFaultIDs(ctx, p, current, nodeID)
+	return uint32(len(ids)), err
+}
+
+// windowFaultIDs lists nodeID's faults that count towards max_faults: those of the fault_window_epochs
+// epochs ending with current and after the node's last slash, in (epoch, id) order. It reads the node's
+// part of faults_by_node for the window only.
+func (k Keeper) windowFaultIDs(ctx context.Context, p types.Params, current uint64, nodeID string) ([]uint64, error) {
 	from := uint64(1)
 	if current > p.FaultWindowEpochs {
 		from = current - p.FaultWindowEpochs + 1
 	}
+	stats, err := k.NodeStats.Get(ctx, nodeID)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return nil, err
+	}
+	from = max(from, stats.LastSlashEpoch+1)
+	if from > current {
+		return nil, nil
+	}
 	rng := new(collections.Range[collections.Pair[collections.Pair[string, uint64], uint64]]).
 		StartInclusive(collections.PairPrefix[collections.Pair[string, uint64], uint64](collections.Join(nodeID, from))).
 		EndExclusive(collections.PairPrefix[collections.Pair[string, uint64], uint64](collections.Join(nodeID, current+1)))
-	var n uint32
-	err := k.Faults.Indexes.NodeEpoch.Walk(ctx, rng, func(collections.Pair[string, uint64], uint64) (bool, error) {
-		n++
+	var ids []uint64
+	err = k.Faults.Indexes.NodeEpoch.Walk(ctx, rng, func(_ collections.Pair[string, uint64], id uint64) (bool, error) {
+		ids = append(ids, id)
 		return false, nil
 	})
-	return n, err
+	return ids, err
 }
 
 // nextFaultID is the id the next fault gets; ids start at 1.
@@ -304,20 +347,28 @@ func (k Keeper) nextFaultID(ctx context.Context) (uint64, error) {
 }
 
 // recordFault stores a fault at the current height with the next id, counts it in the node's stats, emits
-// EventFaultRecorded and lowers the node's reputation by reputation_fault_penalty_bps.
-func (k Keeper) recordFault(ctx context.Context, p types.Params, f types.Fault) (types.Fault, error) {
+// EventFaultRecorded and lowers the node's reputation by reputation_fault_penalty_bps. overLimit reports
+// that the node now has more than max_faults faults in the window: the caller slashes it (see slash).
+func (k Keeper) recordFault(ctx context.Context, p types.Params, f types.Fault) (recorded types.Fault, overLimit bool, err error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	id, err := k.nextFaultID(ctx)
 	if err != nil {
-		return f, err
+		return f, false, err
 	}
 	f.Id = id
 	f.Height = sdkCtx.BlockHeight()
+	cur, err := k.Epoch.Get(ctx)
+	if err != nil {
+		return f, false, err
+	}
+	if f.EpochStartHeight, err = k.epochStart(ctx, cur, f.Epoch); err != nil {
+		return f, false, err
+	}
 	if err := k.FaultSeq.Set(ctx, id+1); err != nil {
-		return f, err
+		return f, false, err
 	}
 	if err := k.Faults.Set(ctx, id, f); err != nil {
-		return f, err
+		return f, false, err
 	}
 	if err := k.updateStats(ctx, f.NodeId, func(s *types.NodeAuditStats) {
 		s.Faults++
@@ -325,22 +376,37 @@ func (k Keeper) recordFault(ctx context.Context, p types.Params, f types.Fault) 
 			s.MissedEpochs++
 		}
 	}); err != nil {
-		return f, err
-	}
-	cur, err := k.Epoch.Get(ctx)
-	if err != nil {
-		return f, err
+		return f, false, err
 	}
 	inWindow, err := k.faultsInWindow(ctx, p, cur.Number, f.NodeId)
 	if err != nil {
-		return f, err
+		return f, false, err
 	}
 	k.logger.Info("fault recorded", "node", f.NodeId, "epoch", f.Epoch, "kind", f.Kind.String(), "faults_in_window", inWindow)
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventFaultRecorded{Fault: f, FaultsInWindow: inWindow}); err != nil {
-		return f, err
+		return f, false, err
 	}
-	_, err = k.adjustReputation(ctx, f.NodeId, f.Epoch, -int64(p.ReputationFaultPenaltyBps), types.REPUTATION_REASON_FAULT)
-	return f, err
+	if _, err := k.adjustReputation(ctx, f.NodeId, f.Epoch, -int64(p.ReputationFaultPenaltyBps), types.REPUTATION_REASON_FAULT); err != nil {
+		return f, false, err
+	}
+	return f, inWindow > p.MaxFaults, nil
+}
+
+// epochStart is the first block of epoch: the current one, or an ended one whose sweep is still queued
+// (every epoch a fault can be recorded for is one of those). It falls back to the current block.
+func (k Keeper) epochStart(ctx context.Context, cur types.EpochInfo, epoch uint64) (int64, error) {
+	if epoch == cur.Number {
+		return cur.StartHeight, nil
+	}
+	s, err := k.Sweeps.Get(ctx, epoch)
+	switch {
+	case err == nil:
+		return s.StartHeight, nil
+	case errors.Is(err, collections.ErrNotFound):
+		return sdk.UnwrapSDKContext(ctx).BlockHeight(), nil
+	default:
+		return 0, err
+	}
 }
 
 // updateStats applies change to nodeID's stats, creating them on first use.

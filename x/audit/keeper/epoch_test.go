@@ -80,7 +80,7 @@ func TestMissedEpochSweep(t *testing.T) {
 	require.NoError(t, f.EndBlock())
 	faults := allFaults(t, f)
 	require.Len(t, faults, 1)
-	missedB := types.Fault{Id: 1, NodeId: nodeB, Epoch: 2, Kind: types.FAULT_KIND_MISSED_EPOCH, Height: 31,
+	missedB := types.Fault{Id: 1, NodeId: nodeB, Epoch: 2, Kind: types.FAULT_KIND_MISSED_EPOCH, Height: 31, EpochStartHeight: 20,
 		Detail: "no telemetry report for the epoch while the node served an active lease"}
 	require.Equal(t, missedB, faults[0])
 	require.Equal(t, []proto.Message{

@@ -64,7 +64,12 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
-	return nil
+	for _, s := range gs.Slashes {
+		if err := k.Slashes.Set(ctx, s.Id, s); err != nil {
+			return err
+		}
+	}
+	return k.SlashSeq.Set(ctx, gs.NextSlashId)
 }
 
 // ExportGenesis exports the params, every record in key order, the current epoch, the unfinished sweeps and
@@ -75,6 +80,10 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	nextFault, err := k.nextFaultID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nextSlash, err := k.SlashSeq.Peek(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +103,7 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	case err != nil:
 		return nil, err
 	}
-	gs := &types.GenesisState{NextDecisionId: next, Params: params, Epoch: epoch, NextFaultId: nextFault}
+	gs := &types.GenesisState{NextDecisionId: next, Params: params, Epoch: epoch, NextFaultId: nextFault, NextSlashId: max(nextSlash, 1)}
 	if err := k.Decisions.Walk(ctx, nil, func(_ uint64, d types.Decision) (bool, error) {
 		gs.Decisions = append(gs.Decisions, d)
 		return false, nil
@@ -125,8 +134,14 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}); err != nil {
 		return nil, err
 	}
-	err = k.NodeStats.Walk(ctx, nil, func(_ string, s types.NodeAuditStats) (bool, error) {
+	if err := k.NodeStats.Walk(ctx, nil, func(_ string, s types.NodeAuditStats) (bool, error) {
 		gs.NodeStats = append(gs.NodeStats, s)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	err = k.Slashes.Walk(ctx, nil, func(_ uint64, s types.Slash) (bool, error) {
+		gs.Slashes = append(gs.Slashes, s)
 		return false, nil
 	})
 	return gs, err
@@ -393,7 +408,7 @@ func (k Keeper) CheckTelemetryState(ctx context.Context) error {
 		return err
 	}
 
-	return k.NodeStats.Walk(ctx, nil, func(node string, s types.NodeAuditStats) (bool, error) {
+	if err := k.NodeStats.Walk(ctx, nil, func(node string, s types.NodeAuditStats) (bool, error) {
 		if node != s.NodeId {
 			return true, fmt.Errorf("stats of node %s stored under %s", s.NodeId, node)
 		}
@@ -402,5 +417,8 @@ func (k Keeper) CheckTelemetryState(ctx context.Context) error {
 				node, s.CleanReports, s.DisputedReports, s.Reports, s.MissedEpochs, s.Faults)
 		}
 		return false, nil
-	})
+	}); err != nil {
+		return err
+	}
+	return k.CheckSlashes(ctx)
 }

@@ -45,6 +45,7 @@ func TestInitGenesisKeepsNextID(t *testing.T) {
 		NextDecisionId: 10,
 		Params:         types.DefaultParams(),
 		NextFaultId:    1,
+		NextSlashId:    1,
 	}))
 	f.RequireInvariant()
 	require.Equal(t, uint64(10), record(t, f, 1, 20, 0))
@@ -57,6 +58,7 @@ func TestInitGenesisInvalid(t *testing.T) {
 		NextDecisionId: 2,
 		Params:         types.DefaultParams(),
 		NextFaultId:    1,
+		NextSlashId:    1,
 	})
 	require.ErrorIs(t, err, types.ErrInvalidGenesis)
 	require.Empty(t, allDecisions(t, f))

@@ -103,6 +103,9 @@ type Keeper struct {
 	// placed); telemetry is checked against them.
 	alloc  types.AllocationKeeper
 	leases types.LeaseKeeper
+	// bank and distr move slashed stake on from x/audit's module account (burn, community pool, submitters).
+	bank  types.BankKeeper
+	distr types.DistributionKeeper
 
 	Schema collections.Schema
 	// Decisions maps decision id to its record.
@@ -125,6 +128,20 @@ type Keeper struct {
 	FaultSeq collections.Sequence
 	// NodeStats maps node id to x/audit's counts for the node.
 	NodeStats collections.Map[string, types.NodeAuditStats]
+	// Slashes maps slash id to the slash; SlashSeq is the next slash id.
+	Slashes  *collections.IndexedMap[uint64, types.Slash, SlashIndexes]
+	SlashSeq collections.Sequence
+}
+
+// SlashIndexes index the slashes by node.
+type SlashIndexes struct {
+	// Node holds (node id, slash id).
+	Node *indexes.Multi[string, uint64, types.Slash]
+}
+
+// IndexesList implements collections.Indexes.
+func (i SlashIndexes) IndexesList() []collections.Index[uint64, types.Slash] {
+	return []collections.Index[uint64, types.Slash]{i.Node}
 }
 
 // NewKeeper builds the keeper. It panics on an authority that is not a bech32 address, as the SDK's keepers
@@ -136,12 +153,14 @@ func NewKeeper(
 	authority string,
 	alloc types.AllocationKeeper,
 	leases types.LeaseKeeper,
+	bank types.BankKeeper,
+	distr types.DistributionKeeper,
 ) Keeper {
 	if _, _, err := bech32.DecodeAndConvert(authority); err != nil {
 		panic(fmt.Errorf("x/audit: invalid authority %q: %w", authority, err))
 	}
-	if alloc == nil || leases == nil {
-		panic("x/audit: NewKeeper needs the x/allocation and x/lease keepers")
+	if alloc == nil || leases == nil || bank == nil || distr == nil {
+		panic("x/audit: NewKeeper needs the x/allocation, x/lease, x/bank and x/distribution keepers")
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := Keeper{
@@ -151,6 +170,8 @@ func NewKeeper(
 		authority:    authority,
 		alloc:        alloc,
 		leases:       leases,
+		bank:         bank,
+		distr:        distr,
 		Decisions: collections.NewIndexedMap(sb, types.DecisionsKey, "decisions", collections.Uint64Key,
 			codec.CollValue[types.Decision](cdc), newDecisionIndexes(sb)),
 		DecisionSeq: collections.NewSequence(sb, types.DecisionSeqKey, "decision_seq"),
@@ -169,6 +190,12 @@ func NewKeeper(
 		FaultSeq: collections.NewSequence(sb, types.FaultSeqKey, "fault_seq"),
 		NodeStats: collections.NewMap(sb, types.NodeStatsKey, "node_stats", collections.StringKey,
 			codec.CollValue[types.NodeAuditStats](cdc)),
+		Slashes: collections.NewIndexedMap(sb, types.SlashesKey, "slashes", collections.Uint64Key,
+			codec.CollValue[types.Slash](cdc), SlashIndexes{
+				Node: indexes.NewMulti(sb, types.SlashesByNodeKey, "slashes_by_node", collections.StringKey, collections.Uint64Key,
+					func(_ uint64, s types.Slash) (string, error) { return s.NodeId, nil }),
+			}),
+		SlashSeq: collections.NewSequence(sb, types.SlashSeqKey, "slash_seq"),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -220,7 +220,7 @@ func (q queryServer) Faults(ctx context.Context, req *types.QueryFaultsRequest) 
 		return nil, err
 	}
 	if _, ok := types.FaultKind_name[int32(req.Kind)]; !ok {
-		return nil, status.Errorf(codes.InvalidArgument, "kind %d: want FAULT_KIND_MISSED_EPOCH or FAULT_KIND_GPU_ABSENT, or none for every kind", req.Kind)
+		return nil, status.Errorf(codes.InvalidArgument, "kind %d: want FAULT_KIND_MISSED_EPOCH, FAULT_KIND_GPU_ABSENT or FAULT_KIND_DISPUTED, or none for every kind", req.Kind)
 	}
 	match := func(f types.Fault) bool { return req.Kind == types.FAULT_KIND_UNSPECIFIED || f.Kind == req.Kind }
 	maxEpoch := req.MaxEpoch
@@ -350,4 +350,47 @@ func encodeKey[K any](kc collcodec.KeyCodec[K], key K) ([]byte, error) {
 	buf := make([]byte, kc.Size(key))
 	n, err := kc.Encode(buf, key)
 	return buf[:n], err
+}
+
+// Slash returns one slash by id.
+func (q queryServer) Slash(ctx context.Context, req *types.QuerySlashRequest) (*types.QuerySlashResponse, error) {
+	if req == nil || req.SlashId == 0 {
+		return nil, status.Error(codes.InvalidArgument, "slash_id must be set; slash ids start at 1")
+	}
+	s, err := q.k.Slashes.Get(ctx, req.SlashId)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "no slash with id %d", req.SlashId)
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QuerySlashResponse{Slash: s}, nil
+}
+
+// Slashes lists slashes oldest first: one node's from slashes_by_node, or all of them by id.
+func (q queryServer) Slashes(ctx context.Context, req *types.QuerySlashesRequest) (*types.QuerySlashesResponse, error) {
+	if req == nil {
+		req = &types.QuerySlashesRequest{}
+	}
+	var (
+		slashes []types.Slash
+		page    *query.PageResponse
+		err     error
+	)
+	if req.NodeId != "" {
+		if err := types.ValidateNodeID("node_id", req.NodeId); err != nil {
+			return nil, status.Error(codes.InvalidArgument, err.Error())
+		}
+		slashes, page, err = query.CollectionPaginate(ctx, q.k.Slashes.Indexes.Node, req.Pagination,
+			func(key collections.Pair[string, uint64], _ collections.NoValue) (types.Slash, error) {
+				return q.k.Slashes.Get(ctx, key.K2())
+			}, query.WithCollectionPaginationPairPrefix[string, uint64](req.NodeId))
+	} else {
+		slashes, page, err = query.CollectionPaginate(ctx, q.k.Slashes, req.Pagination,
+			func(_ uint64, s types.Slash) (types.Slash, error) { return s, nil })
+	}
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QuerySlashesResponse{Slashes: slashes, Pagination: page}, nil
 }

@@ -118,12 +118,27 @@ func (k Keeper) SubmitTelemetry(ctx context.Context, msg *types.MsgSubmitTelemet
 		Deviations:      deviations,
 		Disputed:        disputed,
 	}
+	overLimit := false
 	if absent != nil {
-		f, err := k.recordFault(ctx, p, *absent)
+		f, over, err := k.recordFault(ctx, p, *absent)
 		if err != nil {
 			return nil, err
 		}
 		report.FaultId = f.Id
+		overLimit = over
+	}
+	if disputed && p.DisputeFaultMinLinks > 0 && compared >= p.DisputeFaultMinLinks {
+		f, over, err := k.recordFault(ctx, p, types.Fault{
+			NodeId: node.Id,
+			Epoch:  msg.Epoch,
+			Kind:   types.FAULT_KIND_DISPUTED,
+			Detail: fmt.Sprintf("%d of %d comparable links deviate from the peers' view by more than %d bps", len(deviations), compared, p.ToleranceBps),
+		})
+		if err != nil {
+			return nil, err
+		}
+		report.DisputeFaultId = f.Id
+		overLimit = overLimit || over
 	}
 	if err := k.Reports.Set(ctx, collections.Join(report.NodeId, report.Epoch), report); err != nil {
 		return nil, err
@@ -160,6 +175,16 @@ func (k Keeper) SubmitTelemetry(ctx context.Context, msg *types.MsgSubmitTelemet
 			return nil, err
 		}
 	}
+	var slashID uint64
+	if overLimit {
+		s, err := k.slash(ctx, p, node.Id, report.Epoch)
+		if err != nil {
+			return nil, err
+		}
+		if s != nil {
+			slashID = s.Id
+		}
+	}
 	after, err := k.alloc.GetNode(ctx, node.Id)
 	if err != nil {
 		return nil, err
@@ -175,7 +200,10 @@ func (k Keeper) SubmitTelemetry(ctx context.Context, msg *types.MsgSubmitTelemet
 	}); err != nil {
 		return nil, err
 	}
-	return &types.MsgSubmitTelemetryResponse{Disputed: disputed, FaultId: report.FaultId, ReputationBps: after.ReputationBps}, nil
+	return &types.MsgSubmitTelemetryResponse{
+		Disputed: disputed, FaultId: report.FaultId, DisputeFaultId: report.DisputeFaultId,
+		ReputationBps: after.ReputationBps, SlashId: slashID,
+	}, nil
 }
 
 // canonicalAddress returns the canonical (lower-case) bech32 form of an account address, as x/allocation

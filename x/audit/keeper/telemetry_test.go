@@ -278,7 +278,7 @@ func TestGPUAbsentFault(t *testing.T) {
 	require.Equal(t, &types.MsgSubmitTelemetryResponse{FaultId: 1, ReputationBps: 4_500}, res)
 	want := types.Fault{
 		Id: 1, NodeId: nodeC, Epoch: 2, Kind: types.FAULT_KIND_GPU_ABSENT, Height: f.Height(),
-		GpusRequired: 4, GpusPresent: 3, Detail: "group 1 (H100): 3 of the 4 GPUs active leases hold are present",
+		GpusRequired: 4, GpusPresent: 3, EpochStartHeight: 20, Detail: "group 1 (H100): 3 of the 4 GPUs active leases hold are present",
 	}
 	require.Equal(t, []types.Fault{want}, allFaults(t, f))
 	require.Equal(t, []proto.Message{

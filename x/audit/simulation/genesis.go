@@ -42,5 +42,9 @@ func RandomParams(intn func(int) int) types.Params {
 		p.ReportRetentionEpochs = p.LinkReportWindowEpochs + 2 + uint64(intn(5))
 	}
 	p.MaxPrunedPerBlock = uint32(1 + intn(5))
+	p.SlashBps = uint32(intn(3_000))
+	p.JailBlocks = uint64(1 + intn(20))
+	p.SlashDestination = types.SlashDestination(1 + intn(3))
+	p.DisputeFaultMinLinks = uint32(intn(4))
 	return p
 }

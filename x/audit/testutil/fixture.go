@@ -4,6 +4,7 @@
 package testutil
 
 import (
+	"context"
 	"crypto/sha256"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
+	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/log/v2"
 	"cosmossdk.io/math"
@@ -92,6 +94,8 @@ type Fixture struct {
 	QueryServer      types.QueryServer
 	AllocationKeeper allocationkeeper.Keeper
 	LeaseKeeper      leasekeeper.Keeper
+	Bank             bankkeeper.BaseKeeper
+	Distr            *FakeDistribution
 }
 
 // NewFixture builds a fresh state at StartHeight with the default x/audit, x/allocation and x/lease genesis.
@@ -127,6 +131,9 @@ func NewFixtureWithoutGenesis(t testing.TB) *Fixture {
 		"gov":                      {authtypes.Burner},
 		allocationtypes.ModuleName: {authtypes.Burner},
 		leasetypes.ModuleName:      nil,
+		types.ModuleName:           {authtypes.Burner},
+		authtypes.FeeCollectorName: nil,
+		CommunityPoolModule:        nil,
 	}
 	ak := authkeeper.NewAccountKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[authtypes.StoreKey]),
 		authtypes.ProtoBaseAccount, maccPerms, addrCodec, Bech32Prefix, authority)
@@ -140,7 +147,8 @@ func NewFixtureWithoutGenesis(t testing.TB) *Fixture {
 	leases := leasekeeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[leasetypes.StoreKey]), logger,
 		ak, bk, authority)
 	require.NoError(t, leases.Params.Set(ctx, leasetypes.DefaultParams()))
-	k := keeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[types.StoreKey]), logger, authority, alloc, leases)
+	distr := &FakeDistribution{Bank: bk}
+	k := keeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[types.StoreKey]), logger, authority, alloc, leases, bk, distr)
 	leases.SetAllocationKeeper(alloc)
 	alloc.SetLeaseKeeper(leases)
 	alloc.SetAuditKeeper(k)
@@ -157,7 +165,29 @@ func NewFixtureWithoutGenesis(t testing.TB) *Fixture {
 		QueryServer:      keeper.NewQueryServerImpl(k),
 		AllocationKeeper: alloc,
 		LeaseKeeper:      leases,
+		Bank:             bk,
+		Distr:            distr,
 	}
+}
+
+// CommunityPoolModule is the module account FakeDistribution keeps the community pool in.
+const CommunityPoolModule = "distribution"
+
+// FakeDistribution stands in for x/distribution's FundCommunityPool: it moves the coins into the
+// "distribution" module account, as the real keeper does, and counts what arrived.
+type FakeDistribution struct {
+	Bank bankkeeper.BaseKeeper
+	// Funded is every amount sent to the community pool, in order.
+	Funded []sdk.Coins
+}
+
+// FundCommunityPool implements types.DistributionKeeper.
+func (d *FakeDistribution) FundCommunityPool(ctx context.Context, amount sdk.Coins, sender sdk.AccAddress) error {
+	if err := d.Bank.SendCoinsFromAccountToModule(ctx, sender, CommunityPoolModule, amount); err != nil {
+		return err
+	}
+	d.Funded = append(d.Funded, amount)
+	return nil
 }
 
 // Height is the current block height.
@@ -186,11 +216,14 @@ func (f *Fixture) TypedEvents() []proto.Message {
 	return out
 }
 
-// RequireInvariant fails the test unless the keeper's invariants (decision indexes, telemetry state) hold.
+// RequireInvariant fails the test unless the keeper's invariants (decision indexes, telemetry state and
+// slashes) and x/allocation's stake and x/lease's escrow invariants hold.
 func (f *Fixture) RequireInvariant() {
 	f.T.Helper()
 	require.NoError(f.T, f.Keeper.CheckDecisionIndexes(f.Ctx))
 	require.NoError(f.T, f.Keeper.CheckTelemetryState(f.Ctx))
+	require.NoError(f.T, f.AllocationKeeper.CheckStakeInvariant(f.Ctx))
+	require.NoError(f.T, f.LeaseKeeper.CheckEscrowInvariant(f.Ctx))
 }
 
 // Record stores d's inputs through RecordDecision at the current height, failing the test on error, and
@@ -260,6 +293,10 @@ func (f *Fixture) AddNode(id string, gpus ...allocationtypes.GpuGroup) allocatio
 		RegisteredHeight: f.Height(),
 	}
 	f.SetNode(n)
+	// The stake sits in x/allocation's module account, as a registration leaves it.
+	stake := sdk.NewCoins(n.Stake)
+	require.NoError(f.T, f.Bank.MintCoins(f.Ctx, minttypes.ModuleName, stake))
+	require.NoError(f.T, f.Bank.SendCoinsFromModuleToModule(f.Ctx, minttypes.ModuleName, allocationtypes.ModuleName, stake))
 	return n
 }
 
@@ -329,18 +366,22 @@ func (f *Fixture) AddLease(places ...Place) leasetypes.Lease {
 		f.SetNode(n)
 	}
 	require.NoError(f.T, f.LeaseKeeper.Leases.Set(f.Ctx, l.Id, l))
+	require.NoError(f.T, f.LeaseKeeper.Deadlines.Set(f.Ctx, collections.Join(l.DeadlineHeight, l.Id)))
+	// The deposit sits in x/lease's escrow, as MsgCreateLease leaves it.
+	deposit := sdk.NewCoins(l.Deposit)
+	require.NoError(f.T, f.Bank.MintCoins(f.Ctx, minttypes.ModuleName, deposit))
+	require.NoError(f.T, f.Bank.SendCoinsFromModuleToModule(f.Ctx, minttypes.ModuleName, leasetypes.ModuleName, deposit))
 	return l
 }
 
-// EndLease marks a lease CLOSED in x/lease (without settlement), as if it had just ended.
+// EndLease closes an ACTIVE lease for its submitter through x/lease (settlement, refund, GPUs released), as
+// if it had just ended.
 func (f *Fixture) EndLease(id uint64) {
 	f.T.Helper()
 	l, err := f.LeaseKeeper.GetLease(f.Ctx, id)
 	require.NoError(f.T, err)
-	l.State = leasetypes.LEASE_STATE_CLOSED
-	l.CloseReason = leasetypes.CLOSE_REASON_COMPLETED
-	l.ClosedHeight = f.Height()
-	require.NoError(f.T, f.LeaseKeeper.Leases.Set(f.Ctx, id, l))
+	_, err = leasekeeper.NewMsgServerImpl(f.LeaseKeeper).CloseLease(f.Ctx, &leasetypes.MsgCloseLease{Submitter: l.Submitter, LeaseId: id})
+	require.NoError(f.T, err)
 }
 
 // EndBlock runs x/audit's EndBlock at the current height.

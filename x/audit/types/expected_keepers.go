@@ -5,6 +5,8 @@ import (
 
 	"cosmossdk.io/core/address"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
@@ -18,6 +20,22 @@ type AllocationKeeper interface {
 	GetNode(ctx context.Context, id string) (allocationtypes.Node, error)
 	// SetNodeReputation sets a node's reputation_bps (0..10000).
 	SetNodeReputation(ctx context.Context, nodeID string, bps uint32) error
+	// SlashAndJail takes bps of an ACTIVE node's stake into recipientModule and jails the node until
+	// jailedUntil; it returns the stake taken and the stake left.
+	SlashAndJail(ctx context.Context, nodeID string, bps uint32, jailedUntil int64, recipientModule string) (sdk.Coin, sdk.Coin, error)
+}
+
+// BankKeeper is what x/audit needs from x/bank: slashed stake passes through x/audit's module account, which
+// burns it or pays it to harmed submitters within the same block.
+type BankKeeper interface {
+	BurnCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
+	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
+	GetAllBalances(ctx context.Context, addr sdk.AccAddress) sdk.Coins
+}
+
+// DistributionKeeper funds the community pool with slashed stake (slash_destination COMMUNITY_POOL).
+type DistributionKeeper interface {
+	FundCommunityPool(ctx context.Context, amount sdk.Coins, sender sdk.AccAddress) error
 }
 
 // LeaseKeeper is what x/audit needs from x/lease, which knows where active leases are placed: which GPUs a
@@ -25,6 +43,8 @@ type AllocationKeeper interface {
 type LeaseKeeper interface {
 	// ActiveLeasesOfNode returns the ACTIVE leases with the node in their placement, in lease id order.
 	ActiveLeasesOfNode(ctx context.Context, nodeID string) ([]leasetypes.Lease, error)
+	// CloseForFault closes an ACTIVE lease with reason PROVIDER_FAULT, paying nodeID only up to unpaidFrom.
+	CloseForFault(ctx context.Context, leaseID uint64, nodeID string, unpaidFrom int64) (leasetypes.Lease, error)
 	// WalkActiveLeases calls fn for every ACTIVE lease with id >= fromLeaseID, in id order, until fn stops.
 	WalkActiveLeases(ctx context.Context, fromLeaseID uint64, fn func(lease leasetypes.Lease) (stop bool, err error)) error
 }

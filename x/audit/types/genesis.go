@@ -7,7 +7,7 @@ import (
 // DefaultGenesis is the genesis state with the default params, no decisions and no telemetry; the first
 // decision and the first fault get id 1, and epoch 1 starts at the genesis block.
 func DefaultGenesis() *GenesisState {
-	return &GenesisState{NextDecisionId: 1, Params: DefaultParams(), NextFaultId: 1}
+	return &GenesisState{NextDecisionId: 1, Params: DefaultParams(), NextFaultId: 1, NextSlashId: 1}
 }
 
 // Validate checks the params, every decision (Decision.Validate) and telemetry record, that ids and keys are
@@ -84,6 +84,9 @@ func (gs GenesisState) Validate() error {
 		if r.FaultId >= max(gs.NextFaultId, 1) {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "reports[%d]: fault_id %d is not below next_fault_id %d", i, r.FaultId, gs.NextFaultId)
 		}
+		if r.DisputeFaultId >= max(gs.NextFaultId, 1) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "reports[%d]: dispute_fault_id %d is not below next_fault_id %d", i, r.DisputeFaultId, gs.NextFaultId)
+		}
 	}
 
 	type linkKey struct{ a, b string }
@@ -146,6 +149,32 @@ func (gs GenesisState) Validate() error {
 		if s.CleanReports+s.DisputedReports > s.Reports || s.MissedEpochs > s.Faults {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "node_stats[%d]: node %s counts %d clean and %d disputed of %d reports, %d missed epochs of %d faults",
 				i, s.NodeId, s.CleanReports, s.DisputedReports, s.Reports, s.MissedEpochs, s.Faults)
+		}
+		if err := notStarted("node_stats["+s.NodeId+"] last_slash_epoch", s.LastSlashEpoch); err != nil {
+			return err
+		}
+	}
+
+	if gs.NextSlashId == 0 {
+		return errorsmod.Wrap(ErrInvalidGenesis, "next_slash_id is 0; it must be at least 1 (slash ids start at 1)")
+	}
+	seenSlash := make(map[uint64]bool, len(gs.Slashes))
+	for i, s := range gs.Slashes {
+		if err := s.Validate(); err != nil {
+			return errorsmod.Wrapf(err, "genesis slashes[%d]", i)
+		}
+		if seenSlash[s.Id] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "slashes[%d]: duplicate slash id %d", i, s.Id)
+		}
+		seenSlash[s.Id] = true
+		if s.Id >= gs.NextSlashId {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "slashes[%d]: id %d is not below next_slash_id %d; raise next_slash_id to at least %d",
+				i, s.Id, gs.NextSlashId, s.Id+1)
+		}
+		for _, f := range s.FaultIds {
+			if f >= gs.NextFaultId {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "slashes[%d]: fault %d is not below next_fault_id %d", i, f, gs.NextFaultId)
+			}
 		}
 	}
 	return nil

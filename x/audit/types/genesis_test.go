@@ -24,6 +24,7 @@ func TestGenesisValidate(t *testing.T) {
 			NextDecisionId: 4,
 			Params:         types.DefaultParams(),
 			NextFaultId:    1,
+			NextSlashId:    1,
 		}
 	}
 	tests := []struct {

@@ -49,4 +49,10 @@ var (
 	FaultSeqKey = collections.NewPrefix(16)
 	// NodeStatsKey holds node id → NodeAuditStats.
 	NodeStatsKey = collections.NewPrefix(17)
+	// SlashesKey holds slash id → Slash.
+	SlashesKey = collections.NewPrefix(18)
+	// SlashesByNodeKey indexes slashes by (node id, slash id).
+	SlashesByNodeKey = collections.NewPrefix(19)
+	// SlashSeqKey is the next slash id; ids start at 1.
+	SlashSeqKey = collections.NewPrefix(20)
 )

@@ -38,6 +38,16 @@ const (
 	// DefaultMaxPrunedPerBlock bounds pruning per block.
 	DefaultMaxPrunedPerBlock uint32 = 200
 
+	// DefaultSlashBps: a slash takes 10% of the node's stake.
+	DefaultSlashBps uint32 = 1_000
+	// DefaultJailBlocks: a slashed node stays out for 1,200 blocks (2 hours) before it may be unjailed.
+	DefaultJailBlocks uint64 = 1_200
+	// DefaultSlashDestination: slashed stake compensates the submitters whose leases the node failed.
+	DefaultSlashDestination = SLASH_DESTINATION_HARMED_SUBMITTERS
+	// DefaultDisputeFaultMinLinks: a dispute over at least 2 comparable links is a fault (over one link, one
+	// disagreement cannot tell which end lies).
+	DefaultDisputeFaultMinLinks uint32 = 2
+
 	// BpsDenominator is 100% in basis points; reputation is bounded by it.
 	BpsDenominator uint32 = 10_000
 	// MaxToleranceBps is 1000%: a looser tolerance would never dispute anything.
@@ -73,6 +83,10 @@ func DefaultParams() Params {
 		GasPerReportEntry:           DefaultGasPerReportEntry,
 		ReportRetentionEpochs:       DefaultReportRetentionEpochs,
 		MaxPrunedPerBlock:           DefaultMaxPrunedPerBlock,
+		SlashBps:                    DefaultSlashBps,
+		JailBlocks:                  DefaultJailBlocks,
+		SlashDestination:            DefaultSlashDestination,
+		DisputeFaultMinLinks:        DefaultDisputeFaultMinLinks,
 	}
 }
 
@@ -128,6 +142,19 @@ func (p Params) Validate() error {
 	if p.MaxPrunedPerBlock == 0 {
 		return errorsmod.Wrapf(ErrInvalidParams, "max_pruned_per_block must be at least 1, e.g. %d", DefaultMaxPrunedPerBlock)
 	}
+	if p.SlashBps > BpsDenominator {
+		return errorsmod.Wrapf(ErrInvalidParams, "slash_bps %d: want 0..%d basis points of the stake, e.g. %d for 10%%", p.SlashBps, BpsDenominator, DefaultSlashBps)
+	}
+	if p.JailBlocks == 0 || p.JailBlocks > MaxBlocksParam {
+		return errorsmod.Wrapf(ErrInvalidParams, "jail_blocks %d: want 1..%d blocks, e.g. %d", p.JailBlocks, MaxBlocksParam, DefaultJailBlocks)
+	}
+	if _, ok := SlashDestination_name[int32(p.SlashDestination)]; !ok || p.SlashDestination == SLASH_DESTINATION_UNSPECIFIED {
+		return errorsmod.Wrapf(ErrInvalidParams, "slash_destination %d: want SLASH_DESTINATION_BURN, SLASH_DESTINATION_COMMUNITY_POOL or SLASH_DESTINATION_HARMED_SUBMITTERS", p.SlashDestination)
+	}
+	if p.DisputeFaultMinLinks > MaxReportEntries {
+		return errorsmod.Wrapf(ErrInvalidParams, "dispute_fault_min_links %d: want 0 (disputes are never faults) or 1..%d comparable links, e.g. %d",
+			p.DisputeFaultMinLinks, MaxReportEntries, DefaultDisputeFaultMinLinks)
+	}
 	return nil
 }
 
@@ -135,9 +162,10 @@ func (p Params) Validate() error {
 func (p Params) LogString() string {
 	return fmt.Sprintf("epoch_blocks=%d grace_blocks=%d tolerance_bps=%d max_faults=%d fault_window_epochs=%d "+
 		"reputation(+%d clean, -%d fault, -%d dispute) link_window=%d max_nodes_checked_per_block=%d "+
-		"max_gpus=%d max_links=%d gas_per_entry=%d retention=%d max_pruned_per_block=%d",
+		"max_gpus=%d max_links=%d gas_per_entry=%d retention=%d max_pruned_per_block=%d "+
+		"slash_bps=%d jail_blocks=%d slash_destination=%s dispute_fault_min_links=%d",
 		p.EpochBlocks, p.GraceBlocks, p.ToleranceBps, p.MaxFaults, p.FaultWindowEpochs,
 		p.ReputationCleanGainBps, p.ReputationFaultPenaltyBps, p.ReputationDisputePenaltyBps, p.LinkReportWindowEpochs,
 		p.MaxNodesCheckedPerBlock, p.MaxGpusPerReport, p.MaxLinksPerReport, p.GasPerReportEntry,
-		p.ReportRetentionEpochs, p.MaxPrunedPerBlock)
+		p.ReportRetentionEpochs, p.MaxPrunedPerBlock, p.SlashBps, p.JailBlocks, p.SlashDestination, p.DisputeFaultMinLinks)
 }

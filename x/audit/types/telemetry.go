@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -293,6 +294,52 @@ func (f Fault) Validate() error {
 	}
 	if f.Height <= 0 {
 		return errorsmod.Wrapf(ErrInvalidGenesis, "fault %d: height %d must be positive", f.Id, f.Height)
+	}
+	return nil
+}
+
+// Validate checks a slash record as genesis import and the invariant require.
+func (s Slash) Validate() error {
+	if s.Id == 0 {
+		return errorsmod.Wrap(ErrInvalidGenesis, "slash id 0: ids start at 1")
+	}
+	if s.NodeId == "" || s.Operator == "" {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "slash %d: node_id and operator are required", s.Id)
+	}
+	if s.Epoch == 0 || s.Height <= 0 {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "slash %d: epoch %d and height %d must be positive", s.Id, s.Epoch, s.Height)
+	}
+	if err := s.Amount.Validate(); err != nil {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "slash %d amount: %v", s.Id, err)
+	}
+	if err := s.StakeAfter.Validate(); err != nil {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "slash %d stake_after: %v", s.Id, err)
+	}
+	if _, ok := SlashDestination_name[int32(s.Destination)]; !ok || s.Destination == SLASH_DESTINATION_UNSPECIFIED {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "slash %d: destination %d is not a slash destination", s.Id, s.Destination)
+	}
+	if s.JailedUntilHeight <= s.Height || s.UnpaidFromHeight > s.Height {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "slash %d at height %d: jailed_until_height %d must be later and unpaid_from_height %d not later",
+			s.Id, s.Height, s.JailedUntilHeight, s.UnpaidFromHeight)
+	}
+	if len(s.FaultIds) == 0 {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "slash %d lists no faults", s.Id)
+	}
+	compensated := math.ZeroInt()
+	for i, l := range s.Leases {
+		if l.LeaseId == 0 || l.Submitter == "" {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "slash %d lease %d: lease_id and submitter are required", s.Id, i)
+		}
+		if err := l.Compensation.Validate(); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "slash %d lease %d compensation: %v", s.Id, l.LeaseId, err)
+		}
+		if err := l.Refunded.Validate(); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "slash %d lease %d refunded: %v", s.Id, l.LeaseId, err)
+		}
+		compensated = compensated.Add(l.Compensation.Amount)
+	}
+	if compensated.GT(s.Amount.Amount) {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "slash %d pays %s in compensation out of %s slashed", s.Id, compensated, s.Amount)
 	}
 	return nil
 }

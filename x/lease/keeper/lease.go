@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -194,18 +195,22 @@ func (k Keeper) CloseLease(ctx context.Context, msg *types.MsgCloseLease) (types
 	return k.closeActive(ctx, lease, types.CLOSE_REASON_SUBMITTER_CLOSED)
 }
 
-// CloseForFault ends an ACTIVE lease because a node of its placement failed (x/audit): providers are paid up
-// to this block, the rest is refunded, and the lease closes with reason PROVIDER_FAULT.
-func (k Keeper) CloseForFault(ctx context.Context, leaseID uint64) error {
+// CloseForFault ends an ACTIVE lease because nodeID, a node of its placement, was slashed for faults
+// (x/audit). The other nodes are paid up to this block; nodeID only up to unpaidFrom, the height its faults
+// began (it keeps what it was paid before: a payment is never taken back). The rest of the deposit is
+// refunded, and the lease closes with reason PROVIDER_FAULT. It returns the closed lease.
+func (k Keeper) CloseForFault(ctx context.Context, leaseID uint64, nodeID string, unpaidFrom int64) (types.Lease, error) {
 	lease, err := k.GetLease(ctx, leaseID)
 	if err != nil {
-		return err
+		return types.Lease{}, err
 	}
 	if lease.State != types.LEASE_STATE_ACTIVE {
-		return errorsmod.Wrapf(types.ErrLeaseNotActive, "lease %d is %s; only an ACTIVE lease can be closed for a provider fault", lease.Id, lease.State)
+		return types.Lease{}, errorsmod.Wrapf(types.ErrLeaseNotActive, "lease %d is %s; only an ACTIVE lease can be closed for a provider fault", lease.Id, lease.State)
 	}
-	_, err = k.closeActive(ctx, lease, types.CLOSE_REASON_PROVIDER_FAULT)
-	return err
+	if !slices.Contains(lease.NodeIDs(), nodeID) {
+		return types.Lease{}, errorsmod.Wrapf(types.ErrInvalidLeaseID, "lease %d is not placed on node %s (its nodes: %s)", lease.Id, nodeID, strings.Join(lease.NodeIDs(), ", "))
+	}
+	return k.closeActiveWithCut(ctx, lease, types.CLOSE_REASON_PROVIDER_FAULT, unpaidNode{nodeID: nodeID, from: unpaidFrom})
 }
 
 // ActivateLease turns a PENDING lease ACTIVE on a placement decided by x/allocation, which has already

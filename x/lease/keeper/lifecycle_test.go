@@ -170,14 +170,20 @@ func TestSubmitterMessagesRejected(t *testing.T) {
 			contains: func(setup) []string { return []string{"no lease with id 42"} },
 		},
 		{
-			name:     "fault close of a pending lease",
-			call:     func(s setup) error { return s.f.Keeper.CloseForFault(s.f.Ctx, s.pending.Id) },
+			name: "fault close of a pending lease",
+			call: func(s setup) error {
+				_, err := s.f.Keeper.CloseForFault(s.f.Ctx, s.pending.Id, "gpu-node-1", s.f.Ctx.BlockHeight())
+				return err
+			},
 			err:      types.ErrLeaseNotActive,
 			contains: func(setup) []string { return []string{"lease 1 is LEASE_STATE_PENDING", "provider fault"} },
 		},
 		{
-			name:     "fault close of an unknown lease",
-			call:     func(s setup) error { return s.f.Keeper.CloseForFault(s.f.Ctx, 9) },
+			name: "fault close of an unknown lease",
+			call: func(s setup) error {
+				_, err := s.f.Keeper.CloseForFault(s.f.Ctx, 9, "gpu-node-1", s.f.Ctx.BlockHeight())
+				return err
+			},
 			err:      types.ErrLeaseNotFound,
 			contains: func(setup) []string { return []string{"no lease with id 9"} },
 		},
@@ -266,18 +272,63 @@ func TestCloseForFault(t *testing.T) {
 	f := testutil.NewFixture(t)
 	l, sub, op := activeLease(t, f)
 	f.NextBlock(30)
-	require.NoError(t, f.Keeper.CloseForFault(f.Ctx, l.Id))
+	// The node's faults began 10 blocks ago: it is paid for the first 20 blocks only.
+	res, err := f.Keeper.CloseForFault(f.Ctx, l.Id, "gpu-node-1", f.Ctx.BlockHeight()-10)
+	require.NoError(t, err)
 	got := f.Lease(l.Id)
+	require.Equal(t, res, got)
 	require.Equal(t, types.LEASE_STATE_CLOSED, got.State)
 	require.Equal(t, types.CLOSE_REASON_PROVIDER_FAULT, got.CloseReason)
-	// 30 blocks × 40000 = 1200000, fee 24000.
-	require.Equal(t, int64(48_000_000-1_200_000), bal(f, sub))
-	require.Equal(t, int64(1_176_000), bal(f, op))
-	require.Equal(t, int64(24_000), f.FeeCollectorBalance().Int64())
+	// 20 blocks × 40000 = 800000, fee 2% = 16000.
+	require.Equal(t, int64(48_000_000-800_000), bal(f, sub))
+	require.Equal(t, int64(784_000), bal(f, op))
+	require.Equal(t, int64(16_000), f.FeeCollectorBalance().Int64())
+	require.Equal(t, unro(48_000_000-800_000), got.Refunded)
 	closed := eventsOf[*types.EventLeaseClosed](f)
 	require.Len(t, closed, 1)
 	require.Equal(t, types.CLOSE_REASON_PROVIDER_FAULT, closed[0].Reason)
 	f.RequireInvariant()
+}
+
+// TestCloseForFaultCutsOnlyTheFaultyNode: on a two-node lease the healthy node is paid to the close, the
+// faulty one to where its faults began, and a faulty node already paid beyond that keeps what it has.
+func TestCloseForFaultCutsOnlyTheFaultyNode(t *testing.T) {
+	f := testutil.NewFixture(t)
+	sub, subStr := f.Addr("submitter")
+	good, goodStr := f.Addr("good-operator")
+	bad, badStr := f.Addr("bad-operator")
+	msg := f.ValidCreateMsg(subStr)
+	l := f.CreateLease(msg)
+	l = f.Activate(l.Id, f.LeaseNode("gpu-node-good", goodStr, 4, 3_000_000), f.LeaseNode("gpu-node-bad", badStr, 4, 3_000_000))
+	start := f.Ctx.BlockHeight()
+	f.NextBlock(10)
+	// A top-up settles both nodes to block 10.
+	f.Fund(sub, unro(5))
+	_, err := f.MsgServer.TopUpLease(f.Ctx, &types.MsgTopUpLease{Sender: subStr, LeaseId: l.Id, Amount: unro(5)})
+	require.NoError(t, err)
+	f.NextBlock(20)
+
+	// Faults began at block 5, before the top-up's settlement: the bad node keeps its 10 blocks, gets no more.
+	_, err = f.Keeper.CloseForFault(f.Ctx, l.Id, "gpu-node-bad", start+5)
+	require.NoError(t, err)
+	got := f.Lease(l.Id)
+	// Each node: 4 GPUs × 3,000,000 / 600 blocks per hour = 20,000 per block, fee 2%.
+	require.Equal(t, int64((30*20_000)*98/100), bal(f, good), "the healthy node is paid for all 30 blocks")
+	require.Equal(t, int64((10*20_000)*98/100), bal(f, bad), "the faulty node keeps the 10 blocks paid before")
+	require.Equal(t, int64(48_000_005-40*20_000), got.Refunded.Amount.Int64())
+	f.RequireInvariant()
+
+	_, err = f.Keeper.CloseForFault(f.Ctx, l.Id, "gpu-node-bad", start)
+	require.ErrorIs(t, err, types.ErrLeaseNotActive)
+}
+
+func TestCloseForFaultRefusesANodeOffThePlacement(t *testing.T) {
+	f := testutil.NewFixture(t)
+	l, _, _ := activeLease(t, f)
+	_, err := f.Keeper.CloseForFault(f.Ctx, l.Id, "gpu-node-9", f.Ctx.BlockHeight())
+	require.ErrorIs(t, err, types.ErrInvalidLeaseID)
+	require.ErrorContains(t, err, "lease 1 is not placed on node gpu-node-9 (its nodes: gpu-node-1)")
+	require.Equal(t, types.LEASE_STATE_ACTIVE, f.Lease(l.Id).State)
 }
 
 func TestTopUpPendingLease(t *testing.T) {

@@ -18,6 +18,19 @@ import (
 // each operator its net share, the fee collector the fee. It updates the lease in memory; the caller stores
 // it. Nothing happens for a lease in another state or already settled to that height.
 func (k Keeper) settle(ctx context.Context, lease *types.Lease, height int64) error {
+	return k.settleWithCut(ctx, lease, height, unpaidNode{})
+}
+
+// unpaidNode is a node of a lease that is not paid for its blocks from a height on (a provider fault); the
+// zero value cuts nothing.
+type unpaidNode struct {
+	nodeID string
+	from   int64
+}
+
+// settleWithCut is settle, except that cut.nodeID's entries are paid only up to cut.from (never less than
+// they have been paid already).
+func (k Keeper) settleWithCut(ctx context.Context, lease *types.Lease, height int64, cut unpaidNode) error {
 	if lease.State != types.LEASE_STATE_ACTIVE {
 		return nil
 	}
@@ -25,7 +38,20 @@ func (k Keeper) settle(ctx context.Context, lease *types.Lease, height int64) er
 	if target <= lease.SettledHeight {
 		return nil
 	}
-	payments, err := types.SettleNodes(lease.Nodes, target-lease.ActivatedHeight, lease.BlocksPerHour, lease.TakeBps)
+	var payments []types.NodePayment
+	var err error
+	if cut.nodeID == "" {
+		payments, err = types.SettleNodes(lease.Nodes, target-lease.ActivatedHeight, lease.BlocksPerHour, lease.TakeBps)
+	} else {
+		blocks := make([]int64, len(lease.Nodes))
+		for i, n := range lease.Nodes {
+			blocks[i] = target - lease.ActivatedHeight
+			if n.NodeId == cut.nodeID {
+				blocks[i] = min(target, cut.from) - lease.ActivatedHeight
+			}
+		}
+		payments, err = types.SettleNodesUntil(lease.Nodes, blocks, lease.BlocksPerHour, lease.TakeBps)
+	}
 	if err != nil {
 		return errorsmod.Wrapf(err, "settle lease %d", lease.Id)
 	}
@@ -102,9 +128,14 @@ func (k Keeper) Accrued(lease types.Lease, height int64) (sdk.Coin, error) {
 // the deposit to the submitter, frees the GPUs in x/allocation, writes one settlement record per node and
 // stores the lease CLOSED with the reason.
 func (k Keeper) closeActive(ctx context.Context, lease types.Lease, reason types.CloseReason) (types.Lease, error) {
+	return k.closeActiveWithCut(ctx, lease, reason, unpaidNode{})
+}
+
+// closeActiveWithCut is closeActive with the last settlement cut for one node (see settleWithCut).
+func (k Keeper) closeActiveWithCut(ctx context.Context, lease types.Lease, reason types.CloseReason, cut unpaidNode) (types.Lease, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	height := sdkCtx.BlockHeight()
-	if err := k.settle(ctx, &lease, height); err != nil {
+	if err := k.settleWithCut(ctx, &lease, height, cut); err != nil {
 		return types.Lease{}, err
 	}
 	if err := k.refund(ctx, &lease); err != nil {

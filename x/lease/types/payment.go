@@ -104,6 +104,32 @@ func SettleNodes(nodes []LeaseNode, blocks int64, blocksPerHour uint64, takeBps 
 	return out, nil
 }
 
+// SettleNodesUntil is SettleNodes with each node's own number of blocks after activation (blocks[i] for
+// nodes[i]), for a settlement that stops paying one node earlier than the others (a provider fault). A node
+// whose blocks are owed less than it has already been paid gets nothing: a payment is never taken back.
+func SettleNodesUntil(nodes []LeaseNode, blocks []int64, blocksPerHour uint64, takeBps uint32) ([]NodePayment, error) {
+	if len(blocks) != len(nodes) {
+		return nil, fmt.Errorf("%d block counts for %d nodes", len(blocks), len(nodes))
+	}
+	out := make([]NodePayment, len(nodes))
+	for i, n := range nodes {
+		paid := n.Paid
+		if paid.IsNil() {
+			paid = math.ZeroInt()
+		}
+		owed := Owed(NodeRate(n), max(blocks[i], 0), blocksPerHour)
+		if owed.LTE(paid) {
+			out[i] = NodePayment{Gross: math.ZeroInt(), Fee: math.ZeroInt()}
+			continue
+		}
+		out[i] = NodePayment{
+			Gross: owed.Sub(paid),
+			Fee:   Fee(owed, takeBps).Sub(Fee(paid, takeBps)),
+		}
+	}
+	return out, nil
+}
+
 // SumPayments adds up gross and fee of several node payments.
 func SumPayments(ps []NodePayment) NodePayment {
 	sum := NodePayment{Gross: math.ZeroInt(), Fee: math.ZeroInt()}
