@@ -94,7 +94,7 @@ func (k Keeper) oldestSweep(ctx context.Context) (types.EpochSweep, bool, error)
 	if err != nil {
 		return types.EpochSweep{}, false, err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	if !it.Valid() {
 		return types.EpochSweep{}, false, nil
 	}
