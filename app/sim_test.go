@@ -101,12 +101,13 @@ type allocationStats struct {
 	nodes  map[int64]int
 	stake  map[int64]sdk.Coin
 	leases map[int64]map[string]int
-	// reports counts the telemetry reports x/audit accepted.
+	// reports counts the telemetry reports x/audit accepted; slashes the nodes it slashed.
 	reports map[int64]int
+	slashes map[int64]int
 }
 
 func newAllocationStats() *allocationStats {
-	return &allocationStats{nodes: map[int64]int{}, stake: map[int64]sdk.Coin{}, leases: map[int64]map[string]int{}, reports: map[int64]int{}}
+	return &allocationStats{nodes: map[int64]int{}, stake: map[int64]sdk.Coin{}, leases: map[int64]map[string]int{}, reports: map[int64]int{}, slashes: map[int64]int{}}
 }
 
 func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ []simtypes.Account) {
@@ -149,6 +150,7 @@ func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ [
 	s.stake[ti.Cfg.Seed] = stake
 	s.leases[ti.Cfg.Seed] = leases
 	s.reports[ti.Cfg.Seed] = telemetry["reports"]
+	s.slashes[ti.Cfg.Seed] = telemetry["slashes"]
 }
 
 // requireNodesRegistered fails unless some run ended with at least one node registered.
@@ -181,6 +183,12 @@ func (s *allocationStats) requireNodesRegistered(t *testing.T) {
 	}
 	t.Logf("x/audit telemetry reports at the end of each seed: %v", s.reports)
 	require.Positive(t, reports, "no MsgSubmitTelemetry was delivered in any seed")
+	slashes := 0
+	for _, n := range s.slashes {
+		slashes += n
+	}
+	t.Logf("x/audit slashes at the end of each seed: %v", s.slashes)
+	require.Positive(t, slashes, "no node was slashed in any seed")
 }
 
 func TestFullAppSimulation(t *testing.T) {
