@@ -64,7 +64,8 @@ func (k Keeper) slash(ctx context.Context, p types.Params, nodeID string, epoch 
 	if err != nil {
 		return nil, err
 	}
-	slashed, after, err := k.alloc.SlashAndJail(ctx, nodeID, p.SlashBps, height+int64(p.JailBlocks), types.ModuleName)
+	jailedUntil := height + int64(p.JailBlocks)
+	slashed, after, err := k.alloc.SlashAndJail(ctx, nodeID, p.SlashBps, jailedUntil, types.ModuleName)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +78,7 @@ func (k Keeper) slash(ctx context.Context, p types.Params, nodeID string, epoch 
 		Amount:            slashed,
 		StakeAfter:        after,
 		Destination:       p.SlashDestination,
-		JailedUntilHeight: height + int64(p.JailBlocks),
+		JailedUntilHeight: jailedUntil,
 		UnpaidFromHeight:  unpaidFrom,
 	}
 	var totalGPUs uint32

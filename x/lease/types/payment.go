@@ -88,18 +88,11 @@ func (p NodePayment) Provider() math.Int { return p.Gross.Sub(p.Fee) }
 func SettleNodes(nodes []LeaseNode, blocks int64, blocksPerHour uint64, takeBps uint32) ([]NodePayment, error) {
 	out := make([]NodePayment, len(nodes))
 	for i, n := range nodes {
-		paid := n.Paid
-		if paid.IsNil() {
-			paid = math.ZeroInt()
+		p, ok := settleNode(n, blocks, blocksPerHour, takeBps)
+		if !ok {
+			return nil, fmt.Errorf("node %s: paid %s exceeds the %s owed after %d blocks", n.NodeId, n.Paid, Owed(NodeRate(n), blocks, blocksPerHour), blocks)
 		}
-		owed := Owed(NodeRate(n), blocks, blocksPerHour)
-		if owed.LT(paid) {
-			return nil, fmt.Errorf("node %s: paid %s exceeds the %s owed after %d blocks", n.NodeId, paid, owed, blocks)
-		}
-		out[i] = NodePayment{
-			Gross: owed.Sub(paid),
-			Fee:   Fee(owed, takeBps).Sub(Fee(paid, takeBps)),
-		}
+		out[i] = p
 	}
 	return out, nil
 }
@@ -113,21 +106,27 @@ func SettleNodesUntil(nodes []LeaseNode, blocks []int64, blocksPerHour uint64, t
 	}
 	out := make([]NodePayment, len(nodes))
 	for i, n := range nodes {
-		paid := n.Paid
-		if paid.IsNil() {
-			paid = math.ZeroInt()
+		p, ok := settleNode(n, max(blocks[i], 0), blocksPerHour, takeBps)
+		if !ok {
+			p = NodePayment{Gross: math.ZeroInt(), Fee: math.ZeroInt()}
 		}
-		owed := Owed(NodeRate(n), max(blocks[i], 0), blocksPerHour)
-		if owed.LTE(paid) {
-			out[i] = NodePayment{Gross: math.ZeroInt(), Fee: math.ZeroInt()}
-			continue
-		}
-		out[i] = NodePayment{
-			Gross: owed.Sub(paid),
-			Fee:   Fee(owed, takeBps).Sub(Fee(paid, takeBps)),
-		}
+		out[i] = p
 	}
 	return out, nil
+}
+
+// settleNode is one node's payment for blocks after activation: owed(blocks) − paid and its fee; ok is false
+// when the node has been paid more than it is owed.
+func settleNode(n LeaseNode, blocks int64, blocksPerHour uint64, takeBps uint32) (NodePayment, bool) {
+	paid := n.Paid
+	if paid.IsNil() {
+		paid = math.ZeroInt()
+	}
+	owed := Owed(NodeRate(n), blocks, blocksPerHour)
+	if owed.LT(paid) {
+		return NodePayment{}, false
+	}
+	return NodePayment{Gross: owed.Sub(paid), Fee: Fee(owed, takeBps).Sub(Fee(paid, takeBps))}, true
 }
 
 // SumPayments adds up gross and fee of several node payments.
