@@ -144,8 +144,9 @@ func TestTelemetryThroughBlocks(t *testing.T) {
 	require.Equal(t, allocationtypes.NeutralReputationBps+params.ReputationCleanGainBps-params.ReputationFaultPenaltyBps, n.ReputationBps)
 	require.NoError(t, app.CheckInvariants(ctx))
 
-	// gpu-node-b stays silent: its fourth missed epoch (max_faults 3) slashes and jails it, closes the lease
-	// for a provider fault, and sends the slashed stake to the community pool.
+	// gpu-node-b stays silent: its fourth missed epoch (max_faults 3) slashes and jails it, moves the lease
+	// off it (PENDING again, no node paid past the start of its silence), and sends the slashed stake to the
+	// community pool.
 	stake := n.Stake
 	pool, err := app.DistrKeeper.FeePool.Get(ctx)
 	require.NoError(t, err)
@@ -174,13 +175,37 @@ func TestTelemetryThroughBlocks(t *testing.T) {
 	require.Equal(t, stake.Sub(slash.Amount), n.Stake)
 	lease, err = app.LeaseKeeper.GetLease(ctx, 1)
 	require.NoError(t, err)
-	require.Equal(t, leasetypes.LEASE_STATE_CLOSED, lease.State)
-	require.Equal(t, leasetypes.CLOSE_REASON_PROVIDER_FAULT, lease.CloseReason)
+	require.Equal(t, leasetypes.LEASE_STATE_PENDING, lease.State)
+	require.Len(t, lease.PastPlacements, 1)
+	past := lease.PastPlacements[0]
+	require.Equal(t, slash.UnpaidFromHeight-past.ActivatedHeight, past.ServedBlocks, "nothing is paid for the silent epochs")
+	require.Equal(t, lease.PastPaid(), lease.Paid.Amount)
 	pool, err = app.DistrKeeper.FeePool.Get(ctx)
 	require.NoError(t, err)
 	require.True(t, pool.CommunityPool.AmountOf(BondDenom).Sub(poolBefore).GTE(sdkmath.LegacyNewDecFromInt(slash.Amount.Amount)),
 		"the community pool holds the slashed stake")
 	require.NoError(t, app.CheckInvariants(ctx))
+
+	// A healthy node joins; the lease is placed again, keeping gpu-node-a and replacing gpu-node-b, for the
+	// rest of its duration, and the decision record holds the move.
+	deliver(testRegisterNodeMsg(provider.Address.String(), "gpu-node-c"))
+	for lease.State != leasetypes.LEASE_STATE_ACTIVE {
+		require.Less(t, app.LastBlockHeight(), past.EndedHeight+100, "the lease is never placed again")
+		NextBlock(t, app)
+		lease, err = app.LeaseKeeper.GetLease(CommittedContext(app), 1)
+		require.NoError(t, err)
+	}
+	require.ElementsMatch(t, []string{"gpu-node-a", "gpu-node-c"}, lease.NodeIDs())
+	require.Equal(t, lease.ActivatedHeight+int64(lease.Spec.DurationBlocks)-past.ServedBlocks, lease.EndHeight)
+	d, err := app.AuditKeeper.GetDecision(CommittedContext(app), lease.DecisionId)
+	require.NoError(t, err)
+	require.NotNil(t, d.Reallocation)
+	require.Equal(t, leasetypes.REALLOCATION_REASON_NODE_JAILED, d.Reallocation.Reason)
+	require.Equal(t, []string{"gpu-node-b"}, d.Reallocation.TriggerNodeIds)
+	require.Equal(t, past.DecisionId, d.Reallocation.PreviousDecisionId)
+	require.Equal(t, uint32(8), d.Reallocation.KeptGpus)
+	require.Equal(t, uint32(8), d.Reallocation.MovedGpus)
+	require.NoError(t, app.CheckInvariants(CommittedContext(app)))
 
 	// After jail_blocks the operator tops the stake up to the minimum and unjails the node.
 	for app.LastBlockHeight() < n.JailedUntilHeight {

@@ -104,10 +104,12 @@ type allocationStats struct {
 	// reports counts the telemetry reports x/audit accepted; slashes the nodes it slashed.
 	reports map[int64]int
 	slashes map[int64]int
+	// moved counts the leases x/audit moved off a placement (a jailed node or a degraded link).
+	moved map[int64]int
 }
 
 func newAllocationStats() *allocationStats {
-	return &allocationStats{nodes: map[int64]int{}, stake: map[int64]sdk.Coin{}, leases: map[int64]map[string]int{}, reports: map[int64]int{}, slashes: map[int64]int{}}
+	return &allocationStats{nodes: map[int64]int{}, stake: map[int64]sdk.Coin{}, leases: map[int64]map[string]int{}, reports: map[int64]int{}, slashes: map[int64]int{}, moved: map[int64]int{}}
 }
 
 func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ []simtypes.Account) {
@@ -125,8 +127,10 @@ func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ [
 	require.NoError(tb, err)
 	stake := app.BankKeeper.GetBalance(ctx, app.AllocationKeeper.ModuleAddress(), params.Denom())
 	leases := map[string]int{}
+	moved := 0
 	require.NoError(tb, app.LeaseKeeper.Leases.Walk(ctx, nil, func(_ uint64, l leasetypes.Lease) (bool, error) {
 		leases[strings.TrimPrefix(l.State.String(), "LEASE_STATE_")]++
+		moved += len(l.PastPlacements)
 		return false, nil
 	}))
 	decisions, err := app.AuditKeeper.DecisionSeq.Peek(ctx)
@@ -142,8 +146,8 @@ func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ [
 	}))
 	epoch, err := app.AuditKeeper.CurrentEpoch(ctx)
 	require.NoError(tb, err)
-	tb.Logf("seed %d: height %d, %d nodes registered %v, %s staked; leases %v, %d allocation decisions; telemetry %v by epoch %d",
-		ti.Cfg.Seed, app.LastBlockHeight(), n, byStatus, stake, leases, max(decisions, 1)-1, telemetry, epoch.Number)
+	tb.Logf("seed %d: height %d, %d nodes registered %v, %s staked; leases %v (%d moves), %d allocation decisions; telemetry %v by epoch %d",
+		ti.Cfg.Seed, app.LastBlockHeight(), n, byStatus, stake, leases, moved, max(decisions, 1)-1, telemetry, epoch.Number)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nodes[ti.Cfg.Seed] = n
@@ -151,6 +155,7 @@ func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ [
 	s.leases[ti.Cfg.Seed] = leases
 	s.reports[ti.Cfg.Seed] = telemetry["reports"]
 	s.slashes[ti.Cfg.Seed] = telemetry["slashes"]
+	s.moved[ti.Cfg.Seed] = moved
 }
 
 // requireNodesRegistered fails unless some run ended with at least one node registered.
@@ -189,6 +194,12 @@ func (s *allocationStats) requireNodesRegistered(t *testing.T) {
 	}
 	t.Logf("x/audit slashes at the end of each seed: %v", s.slashes)
 	require.Positive(t, slashes, "no node was slashed in any seed")
+	moves := 0
+	for _, n := range s.moved {
+		moves += n
+	}
+	t.Logf("x/lease moves off a placement at the end of each seed: %v", s.moved)
+	require.Positive(t, moves, "no lease was moved off a jailed node or a degraded link in any seed")
 }
 
 func TestFullAppSimulation(t *testing.T) {

@@ -83,7 +83,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod:      "Slash",
 					Use:            "slash SLASH_ID",
-					Short:          "Show a slash: the faults counted, the stake taken and where it went, the leases closed",
+					Short:          "Show a slash: the faults counted, the stake taken and where it went, the leases moved",
 					Example:        "nrod q audit slash 1 -o json",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "slash_id"}},
 				},

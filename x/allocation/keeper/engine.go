@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"cosmossdk.io/collections"
-	errorsmod "cosmossdk.io/errors"
 	sdkmath "cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -238,7 +237,11 @@ func (k Keeper) allocateOne(ctx context.Context, v *view, params types.Params, l
 	if err := k.reserve(ctx, v, w.Nodes); err != nil {
 		return "", err
 	}
-	decisionID, err := k.audit().RecordDecision(ctx, lease.Id, lease.Spec, lease.BlocksPerHour, params.Weights, cands, uint32(winner))
+	var moved *leasetypes.PastPlacement
+	if n := len(lease.PastPlacements); n > 0 {
+		moved = &lease.PastPlacements[n-1]
+	}
+	decisionID, err := k.audit().RecordDecision(ctx, lease.Id, lease.Spec, lease.BlocksPerHour, params.Weights, cands, uint32(winner), moved)
 	if err != nil {
 		return "", err
 	}
@@ -304,12 +307,108 @@ func (k Keeper) candidates(v *view, params types.Params, lease leasetypes.Lease)
 		c.Source, c.ProposalId, c.Proposer = types.CANDIDATE_SOURCE_PROPOSAL, p.Id, p.Proposer
 		cands = append(cands, c)
 	}
-	fb, err := k.fallback(v, params, lease)
+	if n := len(lease.PastPlacements); n > 0 {
+		last := lease.PastPlacements[n-1]
+		for _, drop := range last.TriggerNodeIds {
+			c, err := k.partial(v, params, lease, last, drop)
+			if err != nil {
+				c = types.Candidate{Rejected: fmt.Sprintf("partial re-placement without %s: %v", drop, err), Score: zeroScore()}
+			}
+			c.Source = types.CANDIDATE_SOURCE_PARTIAL
+			cands = append(cands, c)
+		}
+	}
+	fb, err := k.fallback(v, params, lease, nil)
 	if err != nil {
 		fb = types.Candidate{Rejected: "fallback: " + err.Error(), Score: zeroScore()}
 	}
 	fb.Source = types.CANDIDATE_SOURCE_FALLBACK
 	return append(cands, fb), nil
+}
+
+// partial re-places a moved lease without one node of its last placement: the other nodes keep their GPUs
+// where they still have them free, and the fallback allocator fills what is missing from other nodes (under
+// an RTT bound only in regions within max_rtt_ms of every kept node's region). The merged placement gets the
+// best ring and is scored like any other candidate.
+func (k Keeper) partial(v *view, params types.Params, lease leasetypes.Lease, last leasetypes.PastPlacement, drop string) (types.Candidate, error) {
+	spec := lease.Spec
+	perNode := map[string]uint32{}
+	var order []string
+	for _, n := range last.Nodes {
+		if n.NodeId == drop {
+			continue
+		}
+		if _, ok := perNode[n.NodeId]; !ok {
+			order = append(order, n.NodeId)
+		}
+		perNode[n.NodeId] += n.Gpus
+	}
+	avoid := map[string]bool{drop: true}
+	var placement []leasetypes.Placement
+	var keptNodes []types.ScoredNode
+	var kept uint32
+	for _, id := range order {
+		avoid[id] = true
+		n, err := v.node(id)
+		if err != nil {
+			continue // deregistered: its GPUs are filled elsewhere
+		}
+		sn, err := scoredNode(n, spec, perNode[id])
+		if err != nil {
+			continue // jailed, or its GPUs were taken: filled elsewhere
+		}
+		placement = append(placement, leasetypes.Placement{NodeId: id, Gpus: perNode[id]})
+		keptNodes = append(keptNodes, sn)
+		kept += perNode[id]
+	}
+	if kept == 0 {
+		return types.Candidate{}, fmt.Errorf("no node of the previous placement can keep its GPUs")
+	}
+	if missing := spec.TotalGpus - kept; missing > 0 {
+		sub := lease
+		sub.PastPlacements = nil
+		sub.Spec.TotalGpus = missing
+		if sub.Spec.MaxGpusPerNode > missing {
+			sub.Spec.MaxGpusPerNode = missing
+		}
+		if spec.MaxRttMs > 0 {
+			regions := spec.Regions
+			if len(regions) == 0 {
+				regions = params.Regions
+			}
+			var reachable []string
+			for _, r := range regions {
+				ok := true
+				for _, sn := range keptNodes {
+					if rtt, known := v.rtt(r, sn.Region); !known || rtt > uint64(spec.MaxRttMs)*1000 {
+						ok = false
+						break
+					}
+				}
+				if ok {
+					reachable = append(reachable, r)
+				}
+			}
+			if len(reachable) == 0 {
+				return types.Candidate{}, fmt.Errorf("no region is within max_rtt_ms %d of every kept node", spec.MaxRttMs)
+			}
+			sub.Spec.Regions = reachable
+		}
+		fill, err := k.fallback(v, params, sub, avoid)
+		if err != nil {
+			return types.Candidate{}, fmt.Errorf("filling %d GPUs: %w", missing, err)
+		}
+		for _, sn := range fill.Nodes {
+			placement = append(placement, leasetypes.Placement{NodeId: sn.NodeId, Gpus: sn.Gpus})
+			keptNodes = append(keptNodes, sn)
+		}
+	}
+	c, err := v.buildCandidate(spec, placement, types.BestRing(keptNodes, v.rtt))
+	if err != nil {
+		return c, err
+	}
+	c.Score, err = types.ScoreCandidate(spec, lease.BlocksPerHour, params.Weights, c, params.MaxPlacementNodes)
+	return c, err
 }
 
 func zeroScore() types.ScoreBreakdown {
@@ -337,7 +436,9 @@ var errNoPlacement = errors.New("no placement")
 // from each region. It scores each with ScoreCandidate and returns the cheapest; every constraint is checked
 // by the same code that checks proposals. A placement takes at most one group per node; multi-node plans use
 // the group of each node the lease can take the most GPUs from.
-func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (types.Candidate, error) {
+//
+// Nodes in avoid are left out (a partial re-placement fills the GPUs a moved lease lacks elsewhere).
+func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease, avoid map[string]bool) (types.Candidate, error) {
 	spec := lease.Spec
 	maxPrice := uint64(math.MaxUint64)
 	if spec.MaxPricePerGpuHour.Amount.IsUint64() {
@@ -362,7 +463,7 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease) (
 				if full && (price > fullAt || (spec.MaxRttMs == 0 && scopeCap >= 2*enough)) {
 					return true, nil // the price level is read, or (many groups at one price) enough of it
 				}
-				if seen[groupID{nodeID, group}] {
+				if seen[groupID{nodeID, group}] || avoid[nodeID] {
 					return false, nil
 				}
 				n, err := v.node(nodeID)
@@ -645,17 +746,11 @@ func candidateFromPlan(v *view, pool []poolEntry, plan []take, params types.Para
 		regionOf[e.node.Id] = e.node.Region
 	}
 	c.RingOrder = types.BestRing(c.Nodes, v.rtt)
-	for _, h := range types.RingHops(regionOf, c.RingOrder) {
-		l, err := v.link(h[0], h[1])
-		if err != nil {
-			return c, err
-		}
-		if l == nil {
-			return c, errorsmod.Wrapf(types.ErrUnknownLink, "no measured link between %s and %s", h[0], h[1])
-		}
-		c.Links = append(c.Links, *l)
+	links, err := v.ringLinks(regionOf, c.RingOrder)
+	if err != nil {
+		return c, err
 	}
-	var err error
+	c.Links = links
 	c.Score, err = types.ScoreCandidate(lease.Spec, lease.BlocksPerHour, params.Weights, c, params.MaxPlacementNodes)
 	return c, err
 }
@@ -679,10 +774,10 @@ func (k Keeper) OpenLeasePlacement(ctx context.Context, maxLeases int) (uint64, 
 	}
 	for _, id := range ids {
 		lease, err := k.leases().GetLease(ctx, id)
-		if err != nil || lease.State != leasetypes.LEASE_STATE_PENDING || height > lease.CreatedHeight+int64(params.ProposalWindowBlocks) {
+		if err != nil || lease.State != leasetypes.LEASE_STATE_PENDING || height > lease.PendingSince()+int64(params.ProposalWindowBlocks) {
 			continue
 		}
-		c, err := k.fallback(k.newView(ctx), params, lease)
+		c, err := k.fallback(k.newView(ctx), params, lease, nil)
 		if err != nil {
 			continue
 		}

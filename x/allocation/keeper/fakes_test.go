@@ -134,23 +134,37 @@ type decision struct {
 	Candidates    []types.Candidate
 	Winner        uint32
 	Height        int64
+	Moved         *leasetypes.PastPlacement
 }
 
 // fakeAuditKeeper stands in for x/audit: it records every decision and returns increasing ids from 1.
 type fakeAuditKeeper struct {
 	RecordDecisionFn func(ctx context.Context, d decision) (uint64, error)
 	Decisions        []decision
+	// Links are measured links by sorted node pair.
+	Links map[[2]string]measuredLink
+}
+
+type measuredLink struct{ rttUs, mbps, epoch uint64 }
+
+// MeasuredLink implements types.AuditKeeper.
+func (a *fakeAuditKeeper) MeasuredLink(_ context.Context, x, y string) (uint64, uint64, uint64, bool, error) {
+	if x > y {
+		x, y = y, x
+	}
+	l, ok := a.Links[[2]string{x, y}]
+	return l.rttUs, l.mbps, l.epoch, ok, nil
 }
 
 var _ types.AuditKeeper = (*fakeAuditKeeper)(nil)
 
 // RecordDecision implements types.AuditKeeper.
 func (a *fakeAuditKeeper) RecordDecision(ctx context.Context, leaseID uint64, spec leasetypes.LeaseSpec, blocksPerHour uint64,
-	weights types.ScoringWeights, candidates []types.Candidate, winner uint32,
+	weights types.ScoringWeights, candidates []types.Candidate, winner uint32, moved *leasetypes.PastPlacement,
 ) (uint64, error) {
 	d := decision{
 		ID: uint64(len(a.Decisions) + 1), LeaseID: leaseID, Spec: spec, BlocksPerHour: blocksPerHour, Weights: weights,
-		Candidates: slices.Clone(candidates), Winner: winner, Height: sdk.UnwrapSDKContext(ctx).BlockHeight(),
+		Candidates: slices.Clone(candidates), Winner: winner, Height: sdk.UnwrapSDKContext(ctx).BlockHeight(), Moved: moved,
 	}
 	if a.RecordDecisionFn != nil {
 		return a.RecordDecisionFn(ctx, d)

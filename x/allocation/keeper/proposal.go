@@ -25,13 +25,15 @@ type view struct {
 	ctx   context.Context
 	nodes map[string]*types.Node
 	links map[[2]string]*types.RegionLink
+	// measured caches x/audit's measured links by sorted node pair (nil: none fresh).
+	measured map[[2]string]*types.RegionLink
 	// scopes caches the capacity index entries read so far, per scope.
 	scopes map[string]*scopeCache
 }
 
 func (k Keeper) newView(ctx context.Context) *view {
 	return &view{k: k, ctx: ctx, nodes: map[string]*types.Node{}, links: map[[2]string]*types.RegionLink{},
-		scopes: map[string]*scopeCache{}}
+		measured: map[[2]string]*types.RegionLink{}, scopes: map[string]*scopeCache{}}
 }
 
 func (v *view) node(id string) (*types.Node, error) {
@@ -69,6 +71,56 @@ func (v *view) link(a, b string) (*types.RegionLink, error) {
 	}
 	v.links[key] = &l
 	return &l, nil
+}
+
+// measuredLink returns x/audit's measured link between two nodes, or nil when none is fresh.
+func (v *view) measuredLink(x, y string) (*types.RegionLink, error) {
+	if x > y {
+		x, y = y, x
+	}
+	key := [2]string{x, y}
+	if l, ok := v.measured[key]; ok {
+		return l, nil
+	}
+	rtt, mbps, epoch, found, err := v.k.audit().MeasuredLink(v.ctx, x, y)
+	if err != nil {
+		return nil, err
+	}
+	var l *types.RegionLink
+	if found {
+		l = &types.RegionLink{RttUs: rtt, BandwidthMbps: mbps, NodeA: x, NodeB: y, MeasuredEpoch: epoch}
+	}
+	v.measured[key] = l
+	return l, nil
+}
+
+// ringLinks returns the links of a ring in ring order: between two nodes with a fresh measurement in x/audit's
+// link matrix, the measured link (labelled with the nodes and epoch); else the region table's link between
+// their regions.
+func (v *view) ringLinks(regionOf map[string]string, ring []string) ([]types.RegionLink, error) {
+	hops := types.RingHops(regionOf, ring)
+	out := make([]types.RegionLink, 0, len(hops))
+	for i, h := range hops {
+		m, err := v.measuredLink(ring[i], ring[(i+1)%len(ring)])
+		if err != nil {
+			return nil, err
+		}
+		if m != nil {
+			l := *m
+			l.RegionA, l.RegionB = h[0], h[1]
+			out = append(out, l)
+			continue
+		}
+		l, err := v.link(h[0], h[1])
+		if err != nil {
+			return nil, err
+		}
+		if l == nil {
+			return nil, errorsmod.Wrapf(types.ErrUnknownLink, "no measured link between %s and %s; their RTT cannot be checked", h[0], h[1])
+		}
+		out = append(out, *l)
+	}
+	return out, nil
 }
 
 func (v *view) rtt(a, b string) (uint64, bool) {
@@ -145,17 +197,9 @@ func (v *view) buildCandidate(spec leasetypes.LeaseSpec, placement []leasetypes.
 			return c, fmt.Errorf("ring_order names %s, which is not in the placement", id)
 		}
 	}
-	for _, h := range types.RingHops(regionOf, ring) {
-		l, err := v.link(h[0], h[1])
-		if err != nil {
-			return c, err
-		}
-		if l == nil {
-			return c, errorsmod.Wrapf(types.ErrUnknownLink, "no measured link between %s and %s; their RTT cannot be checked", h[0], h[1])
-		}
-		c.Links = append(c.Links, *l)
-	}
-	return c, nil
+	links, err := v.ringLinks(regionOf, ring)
+	c.Links = links
+	return c, err
 }
 
 // proposalsOf returns the proposals kept for a lease, in id order.
@@ -272,7 +316,7 @@ func (k Keeper) ProposeAllocation(ctx context.Context, msg *types.MsgProposeAllo
 			"lease %d is %s; proposals are only accepted for PENDING leases", lease.Id, lease.State)
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	closes := lease.CreatedHeight + int64(params.ProposalWindowBlocks)
+	closes := lease.PendingSince() + int64(params.ProposalWindowBlocks)
 	if sdkCtx.BlockHeight() > closes {
 		return 0, types.ScoreBreakdown{}, errorsmod.Wrapf(types.ErrProposalWindow,
 			"the proposal window of lease %d closed at height %d (now %d); from then on the chain's fallback allocator places it (retried every block until placed or expired)", lease.Id, closes, sdkCtx.BlockHeight())

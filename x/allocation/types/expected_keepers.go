@@ -35,9 +35,14 @@ type LeaseKeeper interface {
 	ActivateLease(ctx context.Context, id uint64, nodes []leasetypes.LeaseNode, ringOrder []string, decisionID uint64) error
 }
 
-// AuditKeeper stores allocation decision records (x/audit).
+// AuditKeeper stores allocation decision records and aggregates measured links (x/audit).
 type AuditKeeper interface {
-	// RecordDecision stores the decision for a lease and returns its id.
+	// RecordDecision stores the decision for a lease and returns its id; moved is the placement the lease
+	// was moved off when the decision re-places it, nil for its first placement.
 	RecordDecision(ctx context.Context, leaseID uint64, spec leasetypes.LeaseSpec, blocksPerHour uint64,
-		weights ScoringWeights, candidates []Candidate, winner uint32) (uint64, error)
+		weights ScoringWeights, candidates []Candidate, winner uint32, moved *leasetypes.PastPlacement) (uint64, error)
+	// MeasuredLink returns the link between two nodes from the link matrix — the medians of both ends' recent
+	// probe reports, throughput in Mbit/s — and the epoch of its newest sample; found is false when the pair
+	// has no samples within link_report_window_epochs of the current epoch.
+	MeasuredLink(ctx context.Context, nodeA, nodeB string) (rttUs, bandwidthMbps, epoch uint64, found bool, err error)
 }

@@ -47,6 +47,9 @@ func (gs GenesisState) Validate(addrCodec address.Codec) error {
 		if l.RttUs == 0 {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "region_links[%d] (%s, %s): rtt_us must be positive", i, l.RegionA, l.RegionB)
 		}
+		if l.NodeA != "" || l.NodeB != "" || l.MeasuredEpoch != 0 {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "region_links[%d] (%s, %s): node_a, node_b and measured_epoch label measured links in decisions; the region table leaves them empty", i, l.RegionA, l.RegionB)
+		}
 	}
 	pending := make(map[uint64]bool, len(gs.Pending))
 	for i, p := range gs.Pending {

@@ -169,16 +169,27 @@ func ScoreCandidate(spec leasetypes.LeaseSpec, blocksPerHour uint64, w ScoringWe
 	return s, nil
 }
 
-// Better reports whether candidate a wins over b: lower total; on a tie proposals beat the fallback and the
-// lower proposal id wins.
+// Better reports whether candidate a wins over b: lower total; on a tie proposals beat partial re-placements,
+// which beat the fallback, and the lower proposal id wins.
 func Better(a, b Candidate) bool {
 	if c := a.Score.Total.BigIntMut().Cmp(b.Score.Total.BigIntMut()); c != 0 {
 		return c < 0
 	}
 	if a.Source != b.Source {
-		return a.Source == CANDIDATE_SOURCE_PROPOSAL
+		return sourceRank(a.Source) < sourceRank(b.Source)
 	}
 	return a.ProposalId < b.ProposalId
+}
+
+func sourceRank(s CandidateSource) int {
+	switch s {
+	case CANDIDATE_SOURCE_PROPOSAL:
+		return 0
+	case CANDIDATE_SOURCE_PARTIAL:
+		return 1
+	default:
+		return 2
+	}
 }
 
 // ChooseWinner returns the index of the best candidate that was not rejected, or false when every candidate

@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"cosmossdk.io/collections"
 
@@ -18,8 +19,10 @@ var _ allocationtypes.AuditKeeper = Keeper{}
 // RecordDecision stores the record of an allocation decision made at the current block height and returns
 // its id. x/allocation calls it from EndBlock with the lease's spec and price conversion, the scoring
 // weights, every candidate with its inputs and score (rejected ones with their reason), and the index of the
-// winner. The winner must be a scored candidate; node_ids are taken from it. A refused record changes no
-// state and consumes no id.
+// winner. The winner must be a scored candidate; node_ids are taken from it. moved is the placement the
+// lease was moved off when the decision re-places it (nil for a first placement); the record then holds the
+// move: its reason, the previous placement and how many GPUs the winner keeps and moves. A refused record
+// changes no state and consumes no id.
 func (k Keeper) RecordDecision(
 	ctx context.Context,
 	leaseID uint64,
@@ -28,6 +31,7 @@ func (k Keeper) RecordDecision(
 	weights allocationtypes.ScoringWeights,
 	candidates []allocationtypes.Candidate,
 	winner uint32,
+	moved *leasetypes.PastPlacement,
 ) (uint64, error) {
 	if err := types.ValidateWinner(candidates, winner); err != nil {
 		return 0, err
@@ -48,6 +52,23 @@ func (k Keeper) RecordDecision(
 		Winner:        winner,
 		NodeIds:       types.PlacementNodeIDs(candidates[winner]),
 	}
+	if moved != nil {
+		prev := make([]leasetypes.Placement, len(moved.Nodes))
+		for i, n := range moved.Nodes {
+			prev[i] = leasetypes.Placement{NodeId: n.NodeId, Gpus: n.Gpus}
+		}
+		kept, movedGPUs := types.KeptAndMoved(prev, candidates[winner])
+		d.Reallocation = &types.Reallocation{
+			Reason:             moved.Reason,
+			TriggerNodeIds:     slices.Clone(moved.TriggerNodeIds),
+			PreviousDecisionId: moved.DecisionId,
+			PreviousPlacement:  prev,
+			PreviousRingOrder:  slices.Clone(moved.RingOrder),
+			EndedHeight:        moved.EndedHeight,
+			KeptGpus:           kept,
+			MovedGpus:          movedGPUs,
+		}
+	}
 	// The same checks as genesis import, so that every stored record can be exported and imported again.
 	if err := d.Validate(); err != nil {
 		return 0, err
@@ -64,6 +85,31 @@ func (k Keeper) RecordDecision(
 		Height:     d.Height,
 		Candidates: uint32(len(candidates)),
 	})
+}
+
+// MeasuredLink returns the link matrix's medians between two nodes (throughput in Mbit/s) and the epoch of
+// the newest sample, when that sample is within link_report_window_epochs of the current epoch.
+func (k Keeper) MeasuredLink(ctx context.Context, x, y string) (rttUs, bandwidthMbps, epoch uint64, found bool, err error) {
+	a, b := types.LinkKey(x, y)
+	agg, err := k.Links.Get(ctx, collections.Join(a, b))
+	if errors.Is(err, collections.ErrNotFound) {
+		return 0, 0, 0, false, nil
+	}
+	if err != nil {
+		return 0, 0, 0, false, err
+	}
+	p, err := k.Params.Get(ctx)
+	if err != nil {
+		return 0, 0, 0, false, err
+	}
+	cur, err := k.Epoch.Get(ctx)
+	if err != nil {
+		return 0, 0, 0, false, err
+	}
+	if agg.Epoch+p.LinkReportWindowEpochs <= cur.Number || len(agg.Samples) == 0 {
+		return 0, 0, 0, false, nil
+	}
+	return agg.MedianRttUs, agg.MedianThroughputKbps / 1000, agg.Epoch, true, nil
 }
 
 // nextDecisionID is the id the next decision gets. Id 0 is never assigned: a sequence that genesis did not

@@ -16,7 +16,7 @@ func TestRecordDecision(t *testing.T) {
 	f.SetHeight(120)
 	want := audittestutil.SampleDecision(t, 1, 120)
 
-	id, err := f.Keeper.RecordDecision(f.Ctx, want.LeaseId, want.Spec, want.BlocksPerHour, want.Weights, want.Candidates, want.Winner)
+	id, err := f.Keeper.RecordDecision(f.Ctx, want.LeaseId, want.Spec, want.BlocksPerHour, want.Weights, want.Candidates, want.Winner, nil)
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), id)
 	got, err := f.Keeper.GetDecision(f.Ctx, id)
@@ -32,7 +32,7 @@ func TestRecordDecision(t *testing.T) {
 
 	// Ids follow each other; a decision records the height of its block.
 	f.SetHeight(121)
-	id, err = f.Keeper.RecordDecision(f.Ctx, 43, want.Spec, want.BlocksPerHour, want.Weights, want.Candidates, 3)
+	id, err = f.Keeper.RecordDecision(f.Ctx, 43, want.Spec, want.BlocksPerHour, want.Weights, want.Candidates, 3, nil)
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), id)
 	got, err = f.Keeper.GetDecision(f.Ctx, 2)
@@ -99,7 +99,7 @@ func TestRecordDecisionRefused(t *testing.T) {
 			f.SetHeight(50)
 			d := audittestutil.SampleDecision(t, 1, 50)
 			tc.edit(f, &d)
-			id, err := f.Keeper.RecordDecision(f.Ctx, d.LeaseId, d.Spec, d.BlocksPerHour, d.Weights, d.Candidates, d.Winner)
+			id, err := f.Keeper.RecordDecision(f.Ctx, d.LeaseId, d.Spec, d.BlocksPerHour, d.Weights, d.Candidates, d.Winner, nil)
 			require.ErrorIs(t, err, tc.err)
 			require.ErrorContains(t, err, tc.contains)
 			require.Zero(t, id)

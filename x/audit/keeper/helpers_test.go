@@ -18,7 +18,7 @@ func record(t *testing.T, f *audittestutil.Fixture, leaseID uint64, h int64, win
 	t.Helper()
 	f.SetHeight(h)
 	d := audittestutil.SampleDecision(t, 1, h)
-	id, err := f.Keeper.RecordDecision(f.Ctx, leaseID, d.Spec, d.BlocksPerHour, d.Weights, d.Candidates, winner)
+	id, err := f.Keeper.RecordDecision(f.Ctx, leaseID, d.Spec, d.BlocksPerHour, d.Weights, d.Candidates, winner, nil)
 	require.NoError(t, err)
 	f.RequireInvariant()
 	return id

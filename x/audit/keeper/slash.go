@@ -12,6 +12,7 @@ import (
 
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
 	"github.com/consensus-nro/nro/x/audit/types"
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
 // slash punishes nodeID for more than max_faults faults in the window (epoch is the fault that crossed it):
@@ -21,10 +22,12 @@ import (
 //     those three epochs);
 //  2. x/allocation takes slash_bps of its stake into x/audit's module account and jails it for jail_blocks:
 //     it gets no new allocations;
-//  3. each ACTIVE lease on the node closes with reason PROVIDER_FAULT: the other nodes are paid to this
-//     block, the faulty node to where its faults began, the submitter gets the rest of the deposit back;
+//  3. each ACTIVE lease on the node is moved off its placement (x/lease ReallocateLease, reason NODE_JAILED):
+//     no node of it is paid past where the faults began, since the job could not run; it is PENDING again
+//     with the rest of its deposit and x/allocation re-places it, keeping its healthy nodes where it can. A
+//     lease with no duration or deposit left closes with reason PROVIDER_FAULT and a refund instead;
 //  4. the slashed stake goes to slash_destination: burned, to the community pool, or to the submitters of
-//     the closed leases in proportion to the GPUs the node held for each (the rounding remainder to the
+//     the harmed leases in proportion to the GPUs the node held for each (the rounding remainder to the
 //     first lease; burned when there was no lease);
 //  5. the Slash record is stored and EventNodeSlashed emitted.
 //
@@ -83,23 +86,24 @@ func (k Keeper) slash(ctx context.Context, p types.Params, nodeID string, epoch 
 	}
 	var totalGPUs uint32
 	for _, l := range leases {
-		closed, err := k.leases.CloseForFault(ctx, l.Id, nodeID, unpaidFrom)
-		if err != nil {
-			return nil, errorsmod.Wrapf(err, "close lease %d of slashed node %s", l.Id, nodeID)
-		}
 		var gpus uint32
-		for _, n := range closed.Nodes {
+		for _, n := range l.Nodes {
 			if n.NodeId == nodeID {
 				gpus += n.Gpus
 			}
 		}
+		after, moved, err := k.leases.ReallocateLease(ctx, l.Id, leasetypes.REALLOCATION_REASON_NODE_JAILED, []string{nodeID}, unpaidFrom)
+		if err != nil {
+			return nil, errorsmod.Wrapf(err, "move lease %d off slashed node %s", l.Id, nodeID)
+		}
 		totalGPUs += gpus
 		rec.Leases = append(rec.Leases, types.SlashedLease{
-			LeaseId:      closed.Id,
-			Submitter:    closed.Submitter,
+			LeaseId:      after.Id,
+			Submitter:    after.Submitter,
 			Gpus:         gpus,
-			Refunded:     closed.Refunded,
+			Refunded:     after.Refunded,
 			Compensation: sdk.NewCoin(slashed.Denom, math.ZeroInt()),
+			Reallocated:  moved,
 		})
 	}
 	if err := k.payOutSlash(ctx, &rec, totalGPUs); err != nil {
@@ -123,7 +127,7 @@ func (k Keeper) slash(ctx context.Context, p types.Params, nodeID string, epoch 
 	}); err != nil {
 		return nil, err
 	}
-	k.logger.Info("node slashed", "node", nodeID, "slash", rec.Id, "amount", slashed.String(), "leases_closed", len(rec.Leases),
+	k.logger.Info("node slashed", "node", nodeID, "slash", rec.Id, "amount", slashed.String(), "leases_moved", len(rec.Leases),
 		"unpaid_from", unpaidFrom, "jailed_until", rec.JailedUntilHeight)
 	return &rec, sdkCtx.EventManager().EmitTypedEvent(&types.EventNodeSlashed{Slash: rec})
 }

@@ -58,8 +58,9 @@ func silentNode(t *testing.T, f *audittestutil.Fixture) int64 {
 }
 
 // TestSilentNodeIsSlashedAndLosesItsLeases: a node that stops reporting is slashed on its fourth missed
-// epoch, jailed, its leases close with reason PROVIDER_FAULT, it is not paid for the epochs it was silent,
-// the healthy nodes are paid to the close, and the slashed stake compensates the submitter.
+// epoch and jailed; its leases are moved off it (PENDING again with their deposits, for x/allocation to
+// re-place); no node is paid for the epochs it was silent, so the submitter pays nothing for the dead
+// period; and the slashed stake compensates the submitter.
 func TestSilentNodeIsSlashedAndLosesItsLeases(t *testing.T) {
 	f := telemetryFixture(t)
 	submitter := f.Addr("submitter")
@@ -71,20 +72,25 @@ func TestSilentNodeIsSlashedAndLosesItsLeases(t *testing.T) {
 	require.Equal(t, h+int64(types.DefaultJailBlocks), b.JailedUntilHeight)
 	require.Equal(t, int64(720_000_000), b.Stake.Amount.Int64(), "10% of 800,000,000 taken")
 	require.Zero(t, b.ReservedGpus, "its leases released their GPUs")
+	// Every node is paid up to the start of epoch 2, where B's run of missed epochs began: the job could not
+	// run after that, so the submitter pays for none of it.
+	unpaidFrom := epochStart(2)
+	silentPaid := unpaidFrom - audittestutil.StartHeight
 	for _, id := range []uint64{1, 2} {
 		l, err := f.LeaseKeeper.GetLease(f.Ctx, id)
 		require.NoError(t, err)
-		require.Equal(t, leasetypes.LEASE_STATE_CLOSED, l.State)
-		require.Equal(t, leasetypes.CLOSE_REASON_PROVIDER_FAULT, l.CloseReason)
+		require.Equal(t, leasetypes.LEASE_STATE_PENDING, l.State)
+		require.Empty(t, l.Nodes)
+		require.Len(t, l.PastPlacements, 1)
+		require.Equal(t, leasetypes.REALLOCATION_REASON_NODE_JAILED, l.PastPlacements[0].Reason)
+		require.Equal(t, []string{nodeB}, l.PastPlacements[0].TriggerNodeIds)
+		require.Equal(t, silentPaid, l.PastPlacements[0].ServedBlocks)
+		require.Equal(t, h, l.PendingSince())
+		require.True(t, l.Refunded.IsZero(), "the deposit stays for the next placement")
 	}
-
-	// B is paid up to the start of epoch 2, where its run of missed epochs began; A and C to the close.
-	unpaidFrom := epochStart(2)
-	served := h - audittestutil.StartHeight
-	silentPaid := unpaidFrom - audittestutil.StartHeight
 	require.Equal(t, owedNet(4, silentPaid)+owedNet(2, silentPaid), balance(t, f, f.Node(nodeB).Operator))
-	require.Equal(t, owedNet(4, served), balance(t, f, f.Node(nodeA).Operator))
-	require.Equal(t, owedNet(4, served), balance(t, f, f.Node(nodeC).Operator))
+	require.Equal(t, owedNet(4, silentPaid), balance(t, f, f.Node(nodeA).Operator))
+	require.Equal(t, owedNet(4, silentPaid), balance(t, f, f.Node(nodeC).Operator))
 
 	// 80,000,000 split by the GPUs B held: 4 of 6 on lease 1, 2 of 6 on lease 2; the rounding unit goes to
 	// the first lease. Nothing is burned.
@@ -103,19 +109,16 @@ func TestSilentNodeIsSlashedAndLosesItsLeases(t *testing.T) {
 	require.Equal(t, int64(53_333_334), slash.Leases[0].Compensation.Amount.Int64())
 	require.Equal(t, uint32(2), slash.Leases[1].Gpus)
 	require.Equal(t, int64(26_666_666), slash.Leases[1].Compensation.Amount.Int64())
-	var refunded int64
 	for _, sl := range slash.Leases {
-		l, err := f.LeaseKeeper.GetLease(f.Ctx, sl.LeaseId)
-		require.NoError(t, err)
-		require.Equal(t, l.Refunded, sl.Refunded)
+		require.True(t, sl.Reallocated)
+		require.True(t, sl.Refunded.IsZero())
 		require.Equal(t, submitter, sl.Submitter)
-		refunded += sl.Refunded.Amount.Int64()
 	}
-	require.Equal(t, refunded+80_000_000, balance(t, f, submitter))
-	// Each deposit = paid + refunded: nothing lost, nothing paid for B's silence.
+	require.Equal(t, int64(80_000_000), balance(t, f, submitter))
+	// Each deposit = paid for the served blocks + what is still escrowed.
 	for _, sl := range slash.Leases {
 		l, _ := f.LeaseKeeper.GetLease(f.Ctx, sl.LeaseId)
-		require.Equal(t, l.Deposit.Amount, l.Paid.Amount.Add(l.Refunded.Amount))
+		require.Equal(t, l.Deposit.Amount, l.Paid.Amount.Add(l.EscrowBalance()))
 	}
 	require.Equal(t, supply, f.Bank.GetSupply(f.Ctx, audittestutil.Denom).Amount, "harmed submitters: nothing burned")
 

@@ -185,6 +185,12 @@ func (k Keeper) SubmitTelemetry(ctx context.Context, msg *types.MsgSubmitTelemet
 			slashID = s.Id
 		}
 	}
+	if slashID == 0 {
+		// A slash has moved the node's leases already.
+		if err := k.moveDegradedLeases(ctx, p, cur, report, leases); err != nil {
+			return nil, err
+		}
+	}
 	after, err := k.alloc.GetNode(ctx, node.Id)
 	if err != nil {
 		return nil, err
@@ -343,6 +349,68 @@ func compareWithPeers(p types.Params, epoch uint64, links []types.LinkMeasuremen
 		}
 	}
 	return compared, deviations
+}
+
+// moveDegradedLeases moves, after a report's links are aggregated, each of the node's active leases on which
+// a ring link through the node has broken the lease's max_rtt_ms or min_bandwidth_mbps in each of the last
+// degraded_epochs epochs (ending with the report's): in each, the lower medians of that epoch's samples from
+// both ends are beyond the limit. Only epochs the lease ran through count: the first of them must have
+// started (at the current epoch length) at or after the lease's activation. The lease goes back to
+// x/allocation (x/lease ReallocateLease, reason LINK_DEGRADED, both ends as triggers) after
+// EventLinkDegraded. The work is bounded by the report's links.
+func (k Keeper) moveDegradedLeases(ctx context.Context, p types.Params, cur types.EpochInfo, r types.TelemetryReport, leases []leasetypes.Lease) error {
+	d := p.DegradedEpochs
+	if d == 0 || r.Epoch < d || r.Epoch > cur.Number {
+		return nil
+	}
+	first := r.Epoch - d + 1
+	firstStart := cur.StartHeight - int64((cur.Number-first)*p.EpochBlocks)
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	for _, l := range leases {
+		spec := l.Spec
+		if l.ActivatedHeight > firstStart || (spec.MaxRttMs == 0 && spec.MinBandwidthMbps == 0) {
+			continue
+		}
+		for _, peer := range ringNeighbours(l.RingOrder, r.NodeId) {
+			a, b := types.LinkKey(r.NodeId, peer)
+			agg, err := k.Links.Get(ctx, collections.Join(a, b))
+			if errors.Is(err, collections.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			rtt, tput, degraded := types.DegradedThrough(agg.Samples, first, r.Epoch, uint64(spec.MaxRttMs)*1000, spec.MinBandwidthMbps*1000)
+			if !degraded {
+				continue
+			}
+			if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventLinkDegraded{
+				LeaseId: l.Id, NodeA: a, NodeB: b, Epoch: r.Epoch, RttUs: rtt, ThroughputKbps: tput,
+				MaxRttMs: spec.MaxRttMs, MinBandwidthMbps: spec.MinBandwidthMbps, Epochs: d,
+			}); err != nil {
+				return err
+			}
+			if _, _, err := k.leases.ReallocateLease(ctx, l.Id, leasetypes.REALLOCATION_REASON_LINK_DEGRADED, []string{a, b}, sdkCtx.BlockHeight()); err != nil {
+				return errorsmod.Wrapf(err, "move lease %d off the degraded link %s-%s", l.Id, a, b)
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// ringNeighbours are the nodes next to id around a ring, sorted and without id.
+func ringNeighbours(ring []string, id string) []string {
+	i := slices.Index(ring, id)
+	if i < 0 || len(ring) < 2 {
+		return nil
+	}
+	out := []string{ring[(i+1)%len(ring)]}
+	if prev := ring[(i+len(ring)-1)%len(ring)]; prev != out[0] {
+		out = append(out, prev)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // aggregateLinks adds the report's probe links to the link matrix: each link keeps, from both ends, the

@@ -46,5 +46,6 @@ func RandomParams(intn func(int) int) types.Params {
 	p.JailBlocks = uint64(1 + intn(20))
 	p.SlashDestination = types.SlashDestination(1 + intn(3))
 	p.DisputeFaultMinLinks = uint32(intn(4))
+	p.DegradedEpochs = uint64(intn(int(p.LinkReportWindowEpochs) + 1))
 	return p
 }

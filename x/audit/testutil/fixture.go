@@ -230,7 +230,7 @@ func (f *Fixture) RequireInvariant() {
 // returns the stored record.
 func (f *Fixture) Record(d types.Decision) types.Decision {
 	f.T.Helper()
-	id, err := f.Keeper.RecordDecision(f.Ctx, d.LeaseId, d.Spec, d.BlocksPerHour, d.Weights, d.Candidates, d.Winner)
+	id, err := f.Keeper.RecordDecision(f.Ctx, d.LeaseId, d.Spec, d.BlocksPerHour, d.Weights, d.Candidates, d.Winner, nil)
 	require.NoError(f.T, err)
 	got, err := f.Keeper.GetDecision(f.Ctx, id)
 	require.NoError(f.T, err)

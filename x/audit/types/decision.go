@@ -6,6 +6,7 @@ import (
 	errorsmod "cosmossdk.io/errors"
 
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
 // PlacementNodeIDs returns the ids of a candidate's nodes, sorted, as a decision's node_ids holds them for
@@ -59,12 +60,23 @@ func (d Decision) Validate() error {
 			if c.ProposalId == 0 {
 				return errorsmod.Wrapf(ErrInvalidDecision, "decision %d: candidates[%d] is a proposal with proposal_id 0; proposal ids start at 1", d.Id, i)
 			}
-		case allocationtypes.CANDIDATE_SOURCE_FALLBACK:
+		case allocationtypes.CANDIDATE_SOURCE_FALLBACK, allocationtypes.CANDIDATE_SOURCE_PARTIAL:
 			if c.ProposalId != 0 {
-				return errorsmod.Wrapf(ErrInvalidDecision, "decision %d: candidates[%d] is the fallback with proposal_id %d; the fallback has none (0)", d.Id, i, c.ProposalId)
+				return errorsmod.Wrapf(ErrInvalidDecision, "decision %d: candidates[%d] is %s with proposal_id %d; only proposals have one (0)", d.Id, i, CandidateLabel(c), c.ProposalId)
+			}
+			if c.Source == allocationtypes.CANDIDATE_SOURCE_PARTIAL && d.Reallocation == nil {
+				return errorsmod.Wrapf(ErrInvalidDecision, "decision %d: candidates[%d] is a partial re-placement, but the decision moved no lease (no reallocation)", d.Id, i)
 			}
 		default:
-			return errorsmod.Wrapf(ErrInvalidDecision, "decision %d: candidates[%d] has source %s; want CANDIDATE_SOURCE_PROPOSAL or CANDIDATE_SOURCE_FALLBACK", d.Id, i, c.Source)
+			return errorsmod.Wrapf(ErrInvalidDecision, "decision %d: candidates[%d] has source %s; want CANDIDATE_SOURCE_PROPOSAL, CANDIDATE_SOURCE_PARTIAL or CANDIDATE_SOURCE_FALLBACK", d.Id, i, c.Source)
+		}
+	}
+	if r := d.Reallocation; r != nil {
+		if r.Reason == leasetypes.REALLOCATION_REASON_UNSPECIFIED || len(r.TriggerNodeIds) == 0 || len(r.PreviousPlacement) == 0 || r.EndedHeight > d.Height {
+			return errorsmod.Wrapf(ErrInvalidDecision, "decision %d: a reallocation needs a reason, trigger nodes, the previous placement and an end height at or before the decision (%d)", d.Id, d.Height)
+		}
+		if kept, moved := KeptAndMoved(r.PreviousPlacement, d.Candidates[min(int(d.Winner), len(d.Candidates)-1)]); kept != r.KeptGpus || moved != r.MovedGpus {
+			return errorsmod.Wrapf(ErrInvalidDecision, "decision %d: kept_gpus %d and moved_gpus %d; the winner keeps %d and moves %d", d.Id, r.KeptGpus, r.MovedGpus, kept, moved)
 		}
 	}
 	if err := ValidateWinner(d.Candidates, d.Winner); err != nil {
@@ -79,6 +91,22 @@ func (d Decision) Validate() error {
 		return errorsmod.Wrapf(ErrInvalidDecision, "decision %d: node_ids %v differ from the winner's nodes %v", d.Id, d.NodeIds, want)
 	}
 	return nil
+}
+
+// KeptAndMoved counts a candidate's GPUs on nodes of a previous placement (at most what each node held
+// there) and the rest.
+func KeptAndMoved(previous []leasetypes.Placement, c allocationtypes.Candidate) (kept, moved uint32) {
+	held := map[string]uint32{}
+	for _, p := range previous {
+		held[p.NodeId] += p.Gpus
+	}
+	for _, n := range c.Nodes {
+		k := min(n.Gpus, held[n.NodeId])
+		held[n.NodeId] -= k
+		kept += k
+		moved += n.Gpus - k
+	}
+	return kept, moved
 }
 
 // HasNode reports whether the decision's winning placement uses node id.

@@ -43,8 +43,9 @@ type DistributionKeeper interface {
 type LeaseKeeper interface {
 	// ActiveLeasesOfNode returns the ACTIVE leases with the node in their placement, in lease id order.
 	ActiveLeasesOfNode(ctx context.Context, nodeID string) ([]leasetypes.Lease, error)
-	// CloseForFault closes an ACTIVE lease with reason PROVIDER_FAULT, paying nodeID only up to unpaidFrom.
-	CloseForFault(ctx context.Context, leaseID uint64, nodeID string, unpaidFrom int64) (leasetypes.Lease, error)
+	// ReallocateLease moves an ACTIVE lease off its placement because of triggers (nodes of it), settling its
+	// nodes up to settleUntil; it returns the lease and whether it was moved (false: closed, nothing left).
+	ReallocateLease(ctx context.Context, leaseID uint64, reason leasetypes.ReallocationReason, triggers []string, settleUntil int64) (leasetypes.Lease, bool, error)
 	// WalkActiveLeases calls fn for every ACTIVE lease with id >= fromLeaseID, in id order, until fn stops.
 	WalkActiveLeases(ctx context.Context, fromLeaseID uint64, fn func(lease leasetypes.Lease) (stop bool, err error)) error
 }

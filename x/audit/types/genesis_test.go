@@ -95,7 +95,7 @@ func TestGenesisValidate(t *testing.T) {
 		},
 		{
 			name: "fallback with a proposal id", edit: func(gs *types.GenesisState) { gs.Decisions[0].Candidates[3].ProposalId = 2 },
-			err: types.ErrInvalidDecision, contains: "candidates[3] is the fallback with proposal_id 2",
+			err: types.ErrInvalidDecision, contains: "candidates[3] is fallback with proposal_id 2",
 		},
 		{
 			name: "node ids unsorted", edit: func(gs *types.GenesisState) { gs.Decisions[0].NodeIds = []string{"n-a2", "n-a1"} },

@@ -47,6 +47,9 @@ const (
 	// DefaultDisputeFaultMinLinks: a dispute over at least 2 comparable links is a fault (over one link, one
 	// disagreement cannot tell which end lies).
 	DefaultDisputeFaultMinLinks uint32 = 2
+	// DefaultDegradedEpochs: a ring link that breaks its lease's limits for 3 epochs in a row (30 minutes at
+	// the default epoch) moves the lease.
+	DefaultDegradedEpochs uint64 = 3
 
 	// BpsDenominator is 100% in basis points; reputation is bounded by it.
 	BpsDenominator uint32 = 10_000
@@ -87,6 +90,7 @@ func DefaultParams() Params {
 		JailBlocks:                  DefaultJailBlocks,
 		SlashDestination:            DefaultSlashDestination,
 		DisputeFaultMinLinks:        DefaultDisputeFaultMinLinks,
+		DegradedEpochs:              DefaultDegradedEpochs,
 	}
 }
 
@@ -155,6 +159,10 @@ func (p Params) Validate() error {
 		return errorsmod.Wrapf(ErrInvalidParams, "dispute_fault_min_links %d: want 0 (disputes are never faults) or 1..%d comparable links, e.g. %d",
 			p.DisputeFaultMinLinks, MaxReportEntries, DefaultDisputeFaultMinLinks)
 	}
+	if p.DegradedEpochs > p.LinkReportWindowEpochs {
+		return errorsmod.Wrapf(ErrInvalidParams, "degraded_epochs %d: want 0 (links never move leases) or 1..link_report_window_epochs (%d): the link matrix keeps no older samples",
+			p.DegradedEpochs, p.LinkReportWindowEpochs)
+	}
 	return nil
 }
 
@@ -163,9 +171,9 @@ func (p Params) LogString() string {
 	return fmt.Sprintf("epoch_blocks=%d grace_blocks=%d tolerance_bps=%d max_faults=%d fault_window_epochs=%d "+
 		"reputation(+%d clean, -%d fault, -%d dispute) link_window=%d max_nodes_checked_per_block=%d "+
 		"max_gpus=%d max_links=%d gas_per_entry=%d retention=%d max_pruned_per_block=%d "+
-		"slash_bps=%d jail_blocks=%d slash_destination=%s dispute_fault_min_links=%d",
+		"slash_bps=%d jail_blocks=%d slash_destination=%s dispute_fault_min_links=%d degraded_epochs=%d",
 		p.EpochBlocks, p.GraceBlocks, p.ToleranceBps, p.MaxFaults, p.FaultWindowEpochs,
 		p.ReputationCleanGainBps, p.ReputationFaultPenaltyBps, p.ReputationDisputePenaltyBps, p.LinkReportWindowEpochs,
 		p.MaxNodesCheckedPerBlock, p.MaxGpusPerReport, p.MaxLinksPerReport, p.GasPerReportEntry,
-		p.ReportRetentionEpochs, p.MaxPrunedPerBlock, p.SlashBps, p.JailBlocks, p.SlashDestination, p.DisputeFaultMinLinks)
+		p.ReportRetentionEpochs, p.MaxPrunedPerBlock, p.SlashBps, p.JailBlocks, p.SlashDestination, p.DisputeFaultMinLinks, p.DegradedEpochs)
 }

@@ -232,6 +232,33 @@ func Medians(samples []LinkSample) (rttUs, throughputKbps uint64) {
 	return LowerMedian(rtts), LowerMedian(tputs)
 }
 
+// DegradedThrough reports whether a link's samples show it beyond a lease's limits in every epoch from first
+// to last: each epoch has samples, and the lower medians of its samples break maxRttUs (when not 0) or fall
+// below minKbps (when not 0). It returns the last epoch's medians.
+func DegradedThrough(samples []LinkSample, first, last, maxRttUs, minKbps uint64) (rttUs, throughputKbps uint64, degraded bool) {
+	if first > last || (maxRttUs == 0 && minKbps == 0) {
+		return 0, 0, false
+	}
+	for e := first; e <= last; e++ {
+		var in []LinkSample
+		for _, s := range samples {
+			if s.Epoch == e {
+				in = append(in, s)
+			}
+		}
+		if len(in) == 0 {
+			return 0, 0, false
+		}
+		rttUs, throughputKbps = Medians(in)
+		slow := maxRttUs > 0 && rttUs > maxRttUs
+		thin := minKbps > 0 && throughputKbps < minKbps
+		if !slow && !thin {
+			return 0, 0, false
+		}
+	}
+	return rttUs, throughputKbps, true
+}
+
 // Validate checks a stored link aggregate (genesis import, invariant): the pair in order, samples from its two
 // ends in stored order with unique (reporter, epoch), valid values, and medians that match the samples.
 func (a LinkAggregate) Validate() error {

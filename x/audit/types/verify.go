@@ -240,6 +240,8 @@ func sourceName(s allocationtypes.CandidateSource) string {
 		return "proposal"
 	case allocationtypes.CANDIDATE_SOURCE_FALLBACK:
 		return "fallback"
+	case allocationtypes.CANDIDATE_SOURCE_PARTIAL:
+		return "partial re-placement"
 	default:
 		return strings.ToLower(strings.TrimPrefix(s.String(), "CANDIDATE_SOURCE_"))
 	}

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"slices"
 
 	"cosmossdk.io/collections"
 
@@ -12,7 +13,7 @@ import (
 // They read through the leases_by_node and leases_by_state indexes and never write.
 
 // ActiveLeasesOfNode returns the ACTIVE leases that have nodeID in their placement, in lease id order. It
-// walks the node's entries of the leases_by_node index, which keeps every lease ever placed on the node, and
+// walks the node's entries of the leases_by_node index, which keeps every lease ever placed on the node (past placements too), and
 // reads each lease; the work grows with the node's lease history, and x/audit calls it only from gas-metered
 // transactions.
 func (k Keeper) ActiveLeasesOfNode(ctx context.Context, nodeID string) ([]types.Lease, error) {
@@ -23,7 +24,7 @@ func (k Keeper) ActiveLeasesOfNode(ctx context.Context, nodeID string) ([]types.
 			if err != nil {
 				return true, err
 			}
-			if l.State == types.LEASE_STATE_ACTIVE {
+			if l.State == types.LEASE_STATE_ACTIVE && slices.Contains(l.NodeIDs(), nodeID) {
 				out = append(out, l)
 			}
 			return false, nil

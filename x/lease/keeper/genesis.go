@@ -82,7 +82,7 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 // CheckEscrowInvariant returns an error unless the module account's balance, in every denom, equals the sum
 // over all leases of deposit − paid − refunded (no lease's being negative); every PENDING and ACTIVE lease
 // has its deadline queue entry and the queue holds nothing else; and every placed lease's paid and fees are
-// the sums over its nodes. Tests and simulations run it after every change.
+// the sums over its nodes, past placements included. Tests and simulations run it after every change.
 func (k Keeper) CheckEscrowInvariant(ctx context.Context) error {
 	escrow := sdk.NewCoins()
 	open := 0
@@ -105,9 +105,9 @@ func (k Keeper) CheckEscrowInvariant(ctx context.Context) error {
 				return true, fmt.Errorf("lease %d is %s but has no deadline queue entry at height %d", id, l.State, l.DeadlineHeight)
 			}
 		}
-		if len(l.Nodes) > 0 {
+		if all := l.AllNodes(); len(all) > 0 {
 			paid, fees := math.ZeroInt(), math.ZeroInt()
-			for _, n := range l.Nodes {
+			for _, n := range all {
 				paid = paid.Add(n.Paid)
 				fees = fees.Add(types.Fee(n.Paid, l.TakeBps))
 			}

@@ -46,7 +46,7 @@ func newLeaseIndexes(sb *collections.SchemaBuilder, addrCodec address.Codec) Lea
 			func(_ uint64, l types.Lease) (int32, error) { return int32(l.State), nil }),
 		Node: collx.NewMultiIndex(sb, types.LeasesByNodeKey, "leases_by_node",
 			collections.StringKey, collections.Uint64Key,
-			func(_ uint64, l types.Lease) ([]string, error) { return l.NodeIDs(), nil }),
+			func(_ uint64, l types.Lease) ([]string, error) { return l.EverNodeIDs(), nil }),
 	}
 }
 

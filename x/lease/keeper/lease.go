@@ -195,27 +195,90 @@ func (k Keeper) CloseLease(ctx context.Context, msg *types.MsgCloseLease) (types
 	return k.closeActive(ctx, lease, types.CLOSE_REASON_SUBMITTER_CLOSED)
 }
 
-// CloseForFault ends an ACTIVE lease because nodeID, a node of its placement, was slashed for faults
-// (x/audit). The other nodes are paid up to this block; nodeID only up to unpaidFrom, the height its faults
-// began (it keeps what it was paid before: a payment is never taken back). The rest of the deposit is
-// refunded, and the lease closes with reason PROVIDER_FAULT. It returns the closed lease.
-func (k Keeper) CloseForFault(ctx context.Context, leaseID uint64, nodeID string, unpaidFrom int64) (types.Lease, error) {
+// ReallocateLease moves an ACTIVE lease off its placement because of triggers, nodes of the placement
+// (x/audit: a node jailed, or both ends of a degraded link). It settles every node up to settleUntil — for a
+// jailed node the start of its faults, so that the submitter pays no node for the blocks the job could not
+// run; never less than already settled, as a payment is never taken back — and counts the settled blocks as
+// served. It frees the GPUs, writes the nodes' settlement records, keeps the placement in past_placements and
+// makes the lease PENDING again with the rest of its deposit: x/allocation places it for the remaining
+// duration (proposals accepted again for proposal_window_blocks, then the fallback), or it expires with a
+// refund after max_pending_blocks. A lease with no duration or deposit left closes instead, with reason
+// PROVIDER_FAULT. It returns the lease and whether it was moved (false: closed).
+func (k Keeper) ReallocateLease(ctx context.Context, leaseID uint64, reason types.ReallocationReason, triggers []string, settleUntil int64) (types.Lease, bool, error) {
 	lease, err := k.GetLease(ctx, leaseID)
 	if err != nil {
-		return types.Lease{}, err
+		return types.Lease{}, false, err
 	}
 	if lease.State != types.LEASE_STATE_ACTIVE {
-		return types.Lease{}, errorsmod.Wrapf(types.ErrLeaseNotActive, "lease %d is %s; only an ACTIVE lease can be closed for a provider fault", lease.Id, lease.State)
+		return types.Lease{}, false, errorsmod.Wrapf(types.ErrLeaseNotActive, "lease %d is %s; only an ACTIVE lease can be moved", lease.Id, lease.State)
 	}
-	if !slices.Contains(lease.NodeIDs(), nodeID) {
-		return types.Lease{}, errorsmod.Wrapf(types.ErrInvalidLeaseID, "lease %d is not placed on node %s (its nodes: %s)", lease.Id, nodeID, strings.Join(lease.NodeIDs(), ", "))
+	if reason == types.REALLOCATION_REASON_UNSPECIFIED || len(triggers) == 0 {
+		return types.Lease{}, false, errorsmod.Wrapf(types.ErrInvalidPlacement, "moving lease %d needs a reason and the nodes that caused it", lease.Id)
 	}
-	return k.closeActiveWithCut(ctx, lease, types.CLOSE_REASON_PROVIDER_FAULT, unpaidNode{nodeID: nodeID, from: unpaidFrom})
+	for _, id := range triggers {
+		if !slices.Contains(lease.NodeIDs(), id) {
+			return types.Lease{}, false, errorsmod.Wrapf(types.ErrInvalidLeaseID, "lease %d is not placed on node %s (its nodes: %s)", lease.Id, id, strings.Join(lease.NodeIDs(), ", "))
+		}
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return types.Lease{}, false, err
+	}
+	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	if err := k.settle(ctx, &lease, max(min(settleUntil, height), lease.ActivatedHeight)); err != nil {
+		return types.Lease{}, false, err
+	}
+	served := lease.SettledHeight - lease.ActivatedHeight
+	if lease.ServedBlocks()+served >= int64(lease.Spec.DurationBlocks) || !lease.EscrowBalance().IsPositive() {
+		closed, err := k.closeSettled(ctx, lease, types.CLOSE_REASON_PROVIDER_FAULT)
+		return closed, false, err
+	}
+	if err := k.Allocation().ReleaseLease(ctx, lease); err != nil {
+		return types.Lease{}, false, errorsmod.Wrapf(err, "release the GPUs of lease %d", lease.Id)
+	}
+	if err := k.recordSettlements(ctx, lease, lease.Nodes, height); err != nil {
+		return types.Lease{}, false, err
+	}
+	previous := lease.NodeIDs()
+	lease.PastPlacements = append(lease.PastPlacements, types.PastPlacement{
+		Nodes:           lease.Nodes,
+		RingOrder:       lease.RingOrder,
+		DecisionId:      lease.DecisionId,
+		ActivatedHeight: lease.ActivatedHeight,
+		EndedHeight:     height,
+		ServedBlocks:    served,
+		Reason:          reason,
+		TriggerNodeIds:  slices.Clone(triggers),
+	})
+	lease.Nodes, lease.RingOrder, lease.DecisionId = nil, nil, 0
+	lease.ActivatedHeight, lease.EndHeight, lease.SettledHeight = 0, 0, 0
+	lease.State = types.LEASE_STATE_PENDING
+	if err := k.moveDeadline(ctx, &lease, height+int64(params.MaxPendingBlocks)); err != nil {
+		return types.Lease{}, false, err
+	}
+	if err := k.Leases.Set(ctx, lease.Id, lease); err != nil {
+		return types.Lease{}, false, err
+	}
+	if err := k.Allocation().EnqueueLease(ctx, lease.Id); err != nil {
+		return types.Lease{}, false, errorsmod.Wrapf(err, "queue lease %d for a new placement", lease.Id)
+	}
+	k.logger.Info("lease moved off its placement", "lease", lease.Id, "reason", reason.String(), "triggers", strings.Join(triggers, ","))
+	return lease, true, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseReallocating{
+		LeaseId:         lease.Id,
+		Reason:          reason,
+		TriggerNodeIds:  slices.Clone(triggers),
+		PreviousNodeIds: previous,
+		SettledUntil:    lease.PastPlacements[len(lease.PastPlacements)-1].ActivatedHeight + served,
+		ServedBlocks:    lease.ServedBlocks(),
+		RemainingBlocks: lease.RemainingBlocks(),
+		DeadlineHeight:  lease.DeadlineHeight,
+	})
 }
 
 // ActivateLease turns a PENDING lease ACTIVE on a placement decided by x/allocation, which has already
-// reserved the GPUs. The terms (nodes, prices, operators) are locked; payment runs from this block; the
-// deadline becomes the end height, or earlier when the deposit runs out first.
+// reserved the GPUs. The terms (nodes, prices, operators) are locked; payment runs from this block; the end
+// height is this block plus the duration not yet served (all of it, unless the lease was moved), and the
+// deadline is the end height, or earlier when the deposit runs out first.
 func (k Keeper) ActivateLease(ctx context.Context, id uint64, nodes []types.LeaseNode, ringOrder []string, decisionID uint64) error {
 	lease, err := k.GetLease(ctx, id)
 	if err != nil {
@@ -240,7 +303,7 @@ func (k Keeper) ActivateLease(ctx context.Context, id uint64, nodes []types.Leas
 	lease.RingOrder = slices.Clone(ringOrder)
 	lease.DecisionId = decisionID
 	lease.ActivatedHeight = height
-	lease.EndHeight = height + int64(lease.Spec.DurationBlocks)
+	lease.EndHeight = height + lease.RemainingBlocks()
 	lease.SettledHeight = height
 	lease.State = types.LEASE_STATE_ACTIVE
 	if err := k.moveDeadline(ctx, &lease, lease.ComputeDeadline()); err != nil {

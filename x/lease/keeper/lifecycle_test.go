@@ -170,18 +170,20 @@ func TestSubmitterMessagesRejected(t *testing.T) {
 			contains: func(setup) []string { return []string{"no lease with id 42"} },
 		},
 		{
-			name: "fault close of a pending lease",
+			name: "move of a pending lease",
 			call: func(s setup) error {
-				_, err := s.f.Keeper.CloseForFault(s.f.Ctx, s.pending.Id, "gpu-node-1", s.f.Ctx.BlockHeight())
+				_, _, err := s.f.Keeper.ReallocateLease(s.f.Ctx, s.pending.Id, types.REALLOCATION_REASON_NODE_JAILED, []string{"gpu-node-1"}, s.f.Ctx.BlockHeight())
 				return err
 			},
-			err:      types.ErrLeaseNotActive,
-			contains: func(setup) []string { return []string{"lease 1 is LEASE_STATE_PENDING", "provider fault"} },
+			err: types.ErrLeaseNotActive,
+			contains: func(setup) []string {
+				return []string{"lease 1 is LEASE_STATE_PENDING", "only an ACTIVE lease can be moved"}
+			},
 		},
 		{
-			name: "fault close of an unknown lease",
+			name: "move of an unknown lease",
 			call: func(s setup) error {
-				_, err := s.f.Keeper.CloseForFault(s.f.Ctx, 9, "gpu-node-1", s.f.Ctx.BlockHeight())
+				_, _, err := s.f.Keeper.ReallocateLease(s.f.Ctx, 9, types.REALLOCATION_REASON_NODE_JAILED, []string{"gpu-node-1"}, s.f.Ctx.BlockHeight())
 				return err
 			},
 			err:      types.ErrLeaseNotFound,
@@ -268,37 +270,83 @@ func TestCloseInActivationBlock(t *testing.T) {
 	f.RequireInvariant()
 }
 
-func TestCloseForFault(t *testing.T) {
+// TestReallocateLease: a node jailed 30 blocks into a lease whose faults began 10 blocks ago. The node is
+// paid for 20 blocks, the submitter is charged for no more, and the lease is PENDING again with the rest of
+// its deposit, owed duration − 20 blocks by its next placement, which x/allocation is asked for.
+func TestReallocateLease(t *testing.T) {
 	f := testutil.NewFixture(t)
 	l, sub, op := activeLease(t, f)
 	f.NextBlock(30)
-	// The node's faults began 10 blocks ago: it is paid for the first 20 blocks only.
-	res, err := f.Keeper.CloseForFault(f.Ctx, l.Id, "gpu-node-1", f.Ctx.BlockHeight()-10)
+	now := f.Ctx.BlockHeight()
+	res, moved, err := f.Keeper.ReallocateLease(f.Ctx, l.Id, types.REALLOCATION_REASON_NODE_JAILED, []string{"gpu-node-1"}, now-10)
 	require.NoError(t, err)
+	require.True(t, moved)
 	got := f.Lease(l.Id)
 	require.Equal(t, res, got)
-	require.Equal(t, types.LEASE_STATE_CLOSED, got.State)
-	require.Equal(t, types.CLOSE_REASON_PROVIDER_FAULT, got.CloseReason)
-	// 20 blocks × 40000 = 800000, fee 2% = 16000.
-	require.Equal(t, int64(48_000_000-800_000), bal(f, sub))
+	require.Equal(t, types.LEASE_STATE_PENDING, got.State)
+	require.Empty(t, got.Nodes)
+	require.Len(t, got.PastPlacements, 1)
+	past := got.PastPlacements[0]
+	require.Equal(t, int64(20), past.ServedBlocks)
+	require.Equal(t, l.ActivatedHeight, past.ActivatedHeight)
+	require.Equal(t, now, past.EndedHeight)
+	require.Equal(t, l.DecisionId, past.DecisionId)
+	require.Equal(t, []string{"gpu-node-1"}, past.TriggerNodeIds)
+	require.Equal(t, now, got.PendingSince())
+	require.Equal(t, int64(l.Spec.DurationBlocks)-20, got.RemainingBlocks())
+	// 20 blocks × 40000 = 800000, fee 2% = 16000; nothing is refunded: the deposit stays for the next placement.
 	require.Equal(t, int64(784_000), bal(f, op))
 	require.Equal(t, int64(16_000), f.FeeCollectorBalance().Int64())
-	require.Equal(t, unro(48_000_000-800_000), got.Refunded)
-	closed := eventsOf[*types.EventLeaseClosed](f)
-	require.Len(t, closed, 1)
-	require.Equal(t, types.CLOSE_REASON_PROVIDER_FAULT, closed[0].Reason)
+	require.Equal(t, int64(0), bal(f, sub))
+	require.True(t, got.Refunded.IsZero())
+	require.Equal(t, unro(800_000), got.Paid)
+	require.Equal(t, now+int64(f.Params().MaxPendingBlocks), got.DeadlineHeight)
+	require.Equal(t, deadlines(t, f)[:1], deadlines(t, f))
+	require.Equal(t, dl(got.DeadlineHeight, l.Id), deadlines(t, f)[0])
+	require.Equal(t, []testutil.AllocationCall{{Method: "ReleaseLease", LeaseID: l.Id}, {Method: "EnqueueLease", LeaseID: l.Id}}, f.Alloc.Calls)
+	recs := records(t, f)
+	require.Len(t, recs, 1)
+	require.Equal(t, unro(784_000), recs[0].Amount)
+	ev := eventsOf[*types.EventLeaseReallocating](f)
+	require.Len(t, ev, 1)
+	require.Equal(t, types.EventLeaseReallocating{
+		LeaseId: l.Id, Reason: types.REALLOCATION_REASON_NODE_JAILED, TriggerNodeIds: []string{"gpu-node-1"},
+		PreviousNodeIds: []string{"gpu-node-1"}, SettledUntil: now - 10, ServedBlocks: 20,
+		RemainingBlocks: int64(l.Spec.DurationBlocks) - 20, DeadlineHeight: got.DeadlineHeight,
+	}, *ev[0])
 	f.RequireInvariant()
+	require.NoError(t, got.Validate(f.AddressCodec))
+
+	// The next placement runs for the remaining duration and is funded by what is left of the deposit.
+	f.NextBlock(5)
+	_, op2Str := f.Addr("operator-2")
+	again := f.Activate(l.Id, f.LeaseNode("gpu-node-2", op2Str, 8, 3_000_000))
+	require.Equal(t, f.Ctx.BlockHeight()+int64(l.Spec.DurationBlocks)-20, again.EndHeight)
+	require.Equal(t, again.ComputeDeadline(), again.DeadlineHeight)
+	f.RequireInvariant()
+	require.NoError(t, again.Validate(f.AddressCodec))
+	f.NextBlock(10)
+	_, err = f.MsgServer.CloseLease(f.Ctx, &types.MsgCloseLease{Submitter: again.Submitter, LeaseId: l.Id})
+	require.NoError(t, err)
+	closed := f.Lease(l.Id)
+	require.Equal(t, unro(800_000+400_000), closed.Paid, "20 blocks on the first placement, 10 on the second")
+	require.Equal(t, unro(48_000_000-1_200_000), closed.Refunded)
+	require.Len(t, records(t, f), 2)
+	f.RequireInvariant()
+	// A lease is indexed under every node it ran on.
+	page, err := f.QueryServer.Leases(f.Ctx, &types.QueryLeasesRequest{NodeId: "gpu-node-1"})
+	require.NoError(t, err)
+	require.Len(t, page.Leases, 1)
 }
 
-// TestCloseForFaultCutsOnlyTheFaultyNode: on a two-node lease the healthy node is paid to the close, the
-// faulty one to where its faults began, and a faulty node already paid beyond that keeps what it has.
-func TestCloseForFaultCutsOnlyTheFaultyNode(t *testing.T) {
+// TestReallocateLeaseCutsEveryNode: on a two-node lease neither node is paid past the start of the faults —
+// the job could not run — except what was settled before, which is kept and counts as served.
+func TestReallocateLeaseCutsEveryNode(t *testing.T) {
 	f := testutil.NewFixture(t)
 	sub, subStr := f.Addr("submitter")
 	good, goodStr := f.Addr("good-operator")
 	bad, badStr := f.Addr("bad-operator")
-	msg := f.ValidCreateMsg(subStr)
-	l := f.CreateLease(msg)
+	l := f.CreateLease(f.ValidCreateMsg(subStr))
 	l = f.Activate(l.Id, f.LeaseNode("gpu-node-good", goodStr, 4, 3_000_000), f.LeaseNode("gpu-node-bad", badStr, 4, 3_000_000))
 	start := f.Ctx.BlockHeight()
 	f.NextBlock(10)
@@ -308,27 +356,63 @@ func TestCloseForFaultCutsOnlyTheFaultyNode(t *testing.T) {
 	require.NoError(t, err)
 	f.NextBlock(20)
 
-	// Faults began at block 5, before the top-up's settlement: the bad node keeps its 10 blocks, gets no more.
-	_, err = f.Keeper.CloseForFault(f.Ctx, l.Id, "gpu-node-bad", start+5)
+	// Faults began at block 5, before the top-up's settlement: both nodes keep their 10 blocks and get no more.
+	got, moved, err := f.Keeper.ReallocateLease(f.Ctx, l.Id, types.REALLOCATION_REASON_NODE_JAILED, []string{"gpu-node-bad"}, start+5)
 	require.NoError(t, err)
-	got := f.Lease(l.Id)
+	require.True(t, moved)
 	// Each node: 4 GPUs × 3,000,000 / 600 blocks per hour = 20,000 per block, fee 2%.
-	require.Equal(t, int64((30*20_000)*98/100), bal(f, good), "the healthy node is paid for all 30 blocks")
-	require.Equal(t, int64((10*20_000)*98/100), bal(f, bad), "the faulty node keeps the 10 blocks paid before")
-	require.Equal(t, int64(48_000_005-40*20_000), got.Refunded.Amount.Int64())
+	require.Equal(t, int64((10*20_000)*98/100), bal(f, good))
+	require.Equal(t, int64((10*20_000)*98/100), bal(f, bad))
+	require.Equal(t, int64(10), got.PastPlacements[0].ServedBlocks, "what was paid for counts as served")
+	require.Equal(t, unro(400_000), got.Paid)
 	f.RequireInvariant()
 
-	_, err = f.Keeper.CloseForFault(f.Ctx, l.Id, "gpu-node-bad", start)
+	_, _, err = f.Keeper.ReallocateLease(f.Ctx, l.Id, types.REALLOCATION_REASON_NODE_JAILED, []string{"gpu-node-bad"}, start)
 	require.ErrorIs(t, err, types.ErrLeaseNotActive)
 }
 
-func TestCloseForFaultRefusesANodeOffThePlacement(t *testing.T) {
+// TestReallocateLeaseForALink: a degraded link settles every node to the block (the job ran, slowly).
+func TestReallocateLeaseForALink(t *testing.T) {
+	f := testutil.NewFixture(t)
+	_, subStr := f.Addr("submitter")
+	_, aStr := f.Addr("operator-a")
+	_, bStr := f.Addr("operator-b")
+	l := f.CreateLease(f.ValidCreateMsg(subStr))
+	l = f.Activate(l.Id, f.LeaseNode("gpu-node-a", aStr, 4, 3_000_000), f.LeaseNode("gpu-node-b", bStr, 4, 3_000_000))
+	f.NextBlock(12)
+	got, moved, err := f.Keeper.ReallocateLease(f.Ctx, l.Id, types.REALLOCATION_REASON_LINK_DEGRADED, []string{"gpu-node-a", "gpu-node-b"}, f.Ctx.BlockHeight())
+	require.NoError(t, err)
+	require.True(t, moved)
+	require.Equal(t, int64(12), got.PastPlacements[0].ServedBlocks)
+	require.Equal(t, unro(12*40_000), got.Paid)
+	f.RequireInvariant()
+}
+
+// TestReallocateLeaseClosesWhatIsServed: a lease whose duration is used up by the time it would move closes
+// with reason PROVIDER_FAULT and refunds what is left.
+func TestReallocateLeaseClosesWhatIsServed(t *testing.T) {
+	f := testutil.NewFixture(t)
+	l, sub, _ := activeLease(t, f)
+	f.SetHeight(l.EndHeight)
+	got, moved, err := f.Keeper.ReallocateLease(f.Ctx, l.Id, types.REALLOCATION_REASON_NODE_JAILED, []string{"gpu-node-1"}, l.EndHeight)
+	require.NoError(t, err)
+	require.False(t, moved)
+	require.Equal(t, types.LEASE_STATE_CLOSED, got.State)
+	require.Equal(t, types.CLOSE_REASON_PROVIDER_FAULT, got.CloseReason)
+	require.Equal(t, got.Refunded.Amount.Int64(), bal(f, sub))
+	f.RequireInvariant()
+}
+
+func TestReallocateLeaseRefusesBadInput(t *testing.T) {
 	f := testutil.NewFixture(t)
 	l, _, _ := activeLease(t, f)
-	_, err := f.Keeper.CloseForFault(f.Ctx, l.Id, "gpu-node-9", f.Ctx.BlockHeight())
+	_, _, err := f.Keeper.ReallocateLease(f.Ctx, l.Id, types.REALLOCATION_REASON_NODE_JAILED, []string{"gpu-node-9"}, f.Ctx.BlockHeight())
 	require.ErrorIs(t, err, types.ErrInvalidLeaseID)
 	require.ErrorContains(t, err, "lease 1 is not placed on node gpu-node-9 (its nodes: gpu-node-1)")
+	_, _, err = f.Keeper.ReallocateLease(f.Ctx, l.Id, types.REALLOCATION_REASON_UNSPECIFIED, []string{"gpu-node-1"}, f.Ctx.BlockHeight())
+	require.ErrorContains(t, err, "needs a reason")
 	require.Equal(t, types.LEASE_STATE_ACTIVE, f.Lease(l.Id).State)
+	require.Empty(t, f.Alloc.Calls)
 }
 
 func TestTopUpPendingLease(t *testing.T) {

@@ -18,19 +18,6 @@ import (
 // each operator its net share, the fee collector the fee. It updates the lease in memory; the caller stores
 // it. Nothing happens for a lease in another state or already settled to that height.
 func (k Keeper) settle(ctx context.Context, lease *types.Lease, height int64) error {
-	return k.settleWithCut(ctx, lease, height, unpaidNode{})
-}
-
-// unpaidNode is a node of a lease that is not paid for its blocks from a height on (a provider fault); the
-// zero value cuts nothing.
-type unpaidNode struct {
-	nodeID string
-	from   int64
-}
-
-// settleWithCut is settle, except that cut.nodeID's entries are paid only up to cut.from (never less than
-// they have been paid already).
-func (k Keeper) settleWithCut(ctx context.Context, lease *types.Lease, height int64, cut unpaidNode) error {
 	if lease.State != types.LEASE_STATE_ACTIVE {
 		return nil
 	}
@@ -38,20 +25,7 @@ func (k Keeper) settleWithCut(ctx context.Context, lease *types.Lease, height in
 	if target <= lease.SettledHeight {
 		return nil
 	}
-	var payments []types.NodePayment
-	var err error
-	if cut.nodeID == "" {
-		payments, err = types.SettleNodes(lease.Nodes, target-lease.ActivatedHeight, lease.BlocksPerHour, lease.TakeBps)
-	} else {
-		blocks := make([]int64, len(lease.Nodes))
-		for i, n := range lease.Nodes {
-			blocks[i] = target - lease.ActivatedHeight
-			if n.NodeId == cut.nodeID {
-				blocks[i] = min(target, cut.from) - lease.ActivatedHeight
-			}
-		}
-		payments, err = types.SettleNodesUntil(lease.Nodes, blocks, lease.BlocksPerHour, lease.TakeBps)
-	}
+	payments, err := types.SettleNodes(lease.Nodes, target-lease.ActivatedHeight, lease.BlocksPerHour, lease.TakeBps)
 	if err != nil {
 		return errorsmod.Wrapf(err, "settle lease %d", lease.Id)
 	}
@@ -128,16 +102,17 @@ func (k Keeper) Accrued(lease types.Lease, height int64) (sdk.Coin, error) {
 // the deposit to the submitter, frees the GPUs in x/allocation, writes one settlement record per node and
 // stores the lease CLOSED with the reason.
 func (k Keeper) closeActive(ctx context.Context, lease types.Lease, reason types.CloseReason) (types.Lease, error) {
-	return k.closeActiveWithCut(ctx, lease, reason, unpaidNode{})
-}
-
-// closeActiveWithCut is closeActive with the last settlement cut for one node (see settleWithCut).
-func (k Keeper) closeActiveWithCut(ctx context.Context, lease types.Lease, reason types.CloseReason, cut unpaidNode) (types.Lease, error) {
-	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	height := sdkCtx.BlockHeight()
-	if err := k.settleWithCut(ctx, &lease, height, cut); err != nil {
+	if err := k.settle(ctx, &lease, sdk.UnwrapSDKContext(ctx).BlockHeight()); err != nil {
 		return types.Lease{}, err
 	}
+	return k.closeSettled(ctx, lease, reason)
+}
+
+// closeSettled ends an ACTIVE lease its caller has settled: it refunds the rest of the deposit, frees the
+// GPUs, writes the settlement records and stores the lease CLOSED with the reason.
+func (k Keeper) closeSettled(ctx context.Context, lease types.Lease, reason types.CloseReason) (types.Lease, error) {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	height := sdkCtx.BlockHeight()
 	if err := k.refund(ctx, &lease); err != nil {
 		return types.Lease{}, err
 	}
@@ -154,11 +129,29 @@ func (k Keeper) closeActiveWithCut(ctx context.Context, lease types.Lease, reaso
 	if err := k.Leases.Set(ctx, lease.Id, lease); err != nil {
 		return types.Lease{}, err
 	}
+	if err := k.recordSettlements(ctx, lease, lease.Nodes, height); err != nil {
+		return types.Lease{}, err
+	}
+	k.logger.Info("lease closed", "lease", lease.Id, "reason", reason.String(), "paid", lease.Paid.String(), "refunded", lease.Refunded.String())
+	return lease, sdkCtx.EventManager().EmitTypedEvent(&types.EventLeaseClosed{
+		LeaseId:  lease.Id,
+		State:    lease.State,
+		Reason:   reason,
+		Paid:     lease.Paid,
+		Fees:     lease.Fees,
+		Refunded: lease.Refunded,
+	})
+}
+
+// recordSettlements writes one settlement record per node of a placement the lease leaves (it closes or
+// moves): what the node was paid, less the fee.
+func (k Keeper) recordSettlements(ctx context.Context, lease types.Lease, nodes []types.LeaseNode, height int64) error {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	denom := lease.Deposit.Denom
-	for _, n := range lease.Nodes {
+	for _, n := range nodes {
 		id, err := nextID(ctx, k.RecordSeq)
 		if err != nil {
-			return types.Lease{}, err
+			return err
 		}
 		fee := types.Fee(n.Paid, lease.TakeBps)
 		rec := types.SettlementRecord{
@@ -172,21 +165,13 @@ func (k Keeper) closeActiveWithCut(ctx context.Context, lease types.Lease, reaso
 			Height:     height,
 		}
 		if err := k.SettlementRecords.Set(ctx, id, rec); err != nil {
-			return types.Lease{}, err
+			return err
 		}
 		if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventSettlementRecorded{Record: rec}); err != nil {
-			return types.Lease{}, err
+			return err
 		}
 	}
-	k.logger.Info("lease closed", "lease", lease.Id, "reason", reason.String(), "paid", lease.Paid.String(), "refunded", lease.Refunded.String())
-	return lease, sdkCtx.EventManager().EmitTypedEvent(&types.EventLeaseClosed{
-		LeaseId:  lease.Id,
-		State:    lease.State,
-		Reason:   reason,
-		Paid:     lease.Paid,
-		Fees:     lease.Fees,
-		Refunded: lease.Refunded,
-	})
+	return nil
 }
 
 // endPending ends a PENDING lease (cancelled or expired) with a full refund and takes it out of the

@@ -42,8 +42,8 @@ func (gs GenesisState) Validate(addrCodec address.Codec) error {
 		}
 		records[r.Id] = true
 		l, ok := leases[r.LeaseId]
-		if !ok || l.State != LEASE_STATE_CLOSED {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "settlement_records[%d]: lease %d is not a CLOSED lease of this genesis", i, r.LeaseId)
+		if !ok || (l.State != LEASE_STATE_CLOSED && len(l.PastPlacements) == 0) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "settlement_records[%d]: lease %d is not a lease of this genesis that closed or was moved", i, r.LeaseId)
 		}
 		if err := r.validate(addrCodec, l); err != nil {
 			return errorsmod.Wrapf(err, "settlement_records[%d]", i)
@@ -55,7 +55,7 @@ func (gs GenesisState) Validate(addrCodec address.Codec) error {
 // validate checks a record against the lease it settles.
 func (r SettlementRecord) validate(addrCodec address.Codec, l Lease) error {
 	found := false
-	for _, n := range l.Nodes {
+	for _, n := range l.AllNodes() {
 		if n.NodeId == r.NodeId {
 			found = true
 			break

@@ -46,15 +46,25 @@ func validGenesis(t *testing.T) types.GenesisState {
 	closed.SettledHeight, closed.ClosedHeight = 620, 620
 	closed.Paid, closed.Fees = coin(48_000_000), coin(960_000)
 
+	// Lease 4 ran on n1 + n2 from 20 to 50, was moved off n2 (jailed) and waits for a new placement.
+	moved := base
+	moved.Id, moved.State, moved.Deposit, moved.DeadlineHeight = 4, types.LEASE_STATE_PENDING, coin(100_000_000), 650
+	moved.PastPlacements = []types.PastPlacement{{
+		Nodes: nodes(600_000), RingOrder: []string{"n1", "n2"}, DecisionId: 5, ActivatedHeight: 20, EndedHeight: 50,
+		ServedBlocks: 30, Reason: types.REALLOCATION_REASON_NODE_JAILED, TriggerNodeIds: []string{"n2"},
+	}}
+	moved.Paid, moved.Fees = coin(1_200_000), coin(24_000)
+
 	return types.GenesisState{
 		Params: types.DefaultParams(),
-		Leases: []types.Lease{pending, active, closed},
+		Leases: []types.Lease{pending, active, closed, moved},
 		SettlementRecords: []types.SettlementRecord{
 			{Id: 1, LeaseId: 3, NodeId: "n1", Operator: opA, Amount: coin(23_520_000), Fee: coin(480_000), Height: 620},
 			{Id: 2, LeaseId: 3, NodeId: "n2", Operator: opB, Amount: coin(23_520_000), Fee: coin(480_000), Height: 620},
+			{Id: 3, LeaseId: 4, NodeId: "n2", Operator: opB, Amount: coin(588_000), Fee: coin(12_000), Height: 50},
 		},
-		NextLeaseId:  4,
-		NextRecordId: 3,
+		NextLeaseId:  5,
+		NextRecordId: 4,
 	}
 }
 
@@ -94,10 +104,18 @@ func TestGenesisValidate(t *testing.T) {
 		{"record id 0", func(gs *types.GenesisState) { gs.SettlementRecords[0].Id = 0 }, "id 0 must be in 1..next_record_id-1"},
 		{"record id not below next", func(gs *types.GenesisState) { gs.NextRecordId = 2 }, "id 2 must be in 1..next_record_id-1 (1)"},
 		{"duplicate record", func(gs *types.GenesisState) { gs.SettlementRecords[1].Id = 1 }, "duplicate record id 1"},
-		{"record of an open lease", func(gs *types.GenesisState) { gs.SettlementRecords[0].LeaseId = 2 }, "lease 2 is not a CLOSED lease"},
+		{"record of an open lease", func(gs *types.GenesisState) { gs.SettlementRecords[0].LeaseId = 2 }, "lease 2 is not a lease of this genesis that closed or was moved"},
 		{"record of another node", func(gs *types.GenesisState) { gs.SettlementRecords[0].NodeId = "n9" }, `node "n9" is not a node of lease 3`},
 		{"record in another denom", func(gs *types.GenesisState) { gs.SettlementRecords[0].Fee = sdk.NewCoin("uatom", math.NewInt(1)) }, `fee denom "uatom"`},
 		{"record without height", func(gs *types.GenesisState) { gs.SettlementRecords[0].Height = 0 }, "height must be positive"},
+		{"past placement without reason", func(gs *types.GenesisState) { gs.Leases[3].PastPlacements[0].Reason = 0 }, "want a reallocation reason"},
+		{"past placement without triggers", func(gs *types.GenesisState) { gs.Leases[3].PastPlacements[0].TriggerNodeIds = nil }, "want a reallocation reason"},
+		{"past placement served beyond its span", func(gs *types.GenesisState) { gs.Leases[3].PastPlacements[0].ServedBlocks = 31 }, "served_blocks (31)"},
+		{"past placement before creation", func(gs *types.GenesisState) { gs.Leases[3].PastPlacements[0].ActivatedHeight = 5 }, "want 10 <= activated (5)"},
+		{"moved lease paid differs", func(gs *types.GenesisState) { gs.Leases[3].Paid = coin(1_200_001) }, "has paid only its past placements"},
+		{"moved lease served it all", func(gs *types.GenesisState) {
+			gs.Leases[3].Spec.DurationBlocks = 30
+		}, "served 30 blocks of a 30-block duration"},
 	}
 	for _, tc := range cases {
 		gs := validGenesis(t)

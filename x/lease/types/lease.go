@@ -98,9 +98,52 @@ func (l Lease) SettlementBlocks(height int64) int64 {
 // TotalRate is what the active lease pays per hour across its nodes, fee included.
 func (l Lease) TotalRate() math.Int { return TotalRate(l.Nodes) }
 
-// ComputeDeadline is the deadline of an active lease from its deposit and rate.
+// ComputeDeadline is the deadline of an active lease from its deposit and rate: the current placement is
+// funded by the deposit less what past placements were paid.
 func (l Lease) ComputeDeadline() int64 {
-	return DeadlineHeight(l.ActivatedHeight, l.EndHeight, l.Deposit.Amount, l.TotalRate(), l.BlocksPerHour)
+	return DeadlineHeight(l.ActivatedHeight, l.EndHeight, l.Deposit.Amount.Sub(l.PastPaid()), l.TotalRate(), l.BlocksPerHour)
+}
+
+// PastPaid is what the lease's past placements were paid, fee included.
+func (l Lease) PastPaid() math.Int {
+	sum := math.ZeroInt()
+	for _, p := range l.PastPlacements {
+		for _, n := range p.Nodes {
+			sum = sum.Add(n.Paid)
+		}
+	}
+	return sum
+}
+
+// ServedBlocks is the part of the duration past placements served.
+func (l Lease) ServedBlocks() int64 {
+	var sum int64
+	for _, p := range l.PastPlacements {
+		sum += p.ServedBlocks
+	}
+	return sum
+}
+
+// RemainingBlocks is the part of the duration a new placement owes the lease.
+func (l Lease) RemainingBlocks() int64 { return int64(l.Spec.DurationBlocks) - l.ServedBlocks() }
+
+// PendingSince is the height the lease last became PENDING: its creation, or the end of its last placement.
+// Proposals for it are accepted for proposal_window_blocks from then.
+func (l Lease) PendingSince() int64 {
+	if n := len(l.PastPlacements); n > 0 {
+		return l.PastPlacements[n-1].EndedHeight
+	}
+	return l.CreatedHeight
+}
+
+// AllNodes are the nodes of the current placement followed by those of the past placements (newest first):
+// every node that was ever paid by the lease.
+func (l Lease) AllNodes() []LeaseNode {
+	out := slices.Clone(l.Nodes)
+	for i := len(l.PastPlacements) - 1; i >= 0; i-- {
+		out = append(out, l.PastPlacements[i].Nodes...)
+	}
+	return out
 }
 
 // NodeIDs are the distinct node ids of the placement, in placement order.
@@ -108,6 +151,19 @@ func (l Lease) NodeIDs() []string {
 	out := make([]string, 0, len(l.Nodes))
 	seen := make(map[string]bool, len(l.Nodes))
 	for _, n := range l.Nodes {
+		if !seen[n.NodeId] {
+			seen[n.NodeId] = true
+			out = append(out, n.NodeId)
+		}
+	}
+	return out
+}
+
+// EverNodeIDs are the distinct node ids of the current and past placements, current first.
+func (l Lease) EverNodeIDs() []string {
+	out := make([]string, 0, len(l.Nodes))
+	seen := map[string]bool{}
+	for _, n := range l.AllNodes() {
 		if !seen[n.NodeId] {
 			seen[n.NodeId] = true
 			out = append(out, n.NodeId)
@@ -184,9 +240,12 @@ func (l Lease) Validate(addrCodec address.Codec) error {
 		}
 		return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: a %s lease was never placed and has no nodes", l.Id, l.State)
 	}
+	if err := l.validatePastPlacements(addrCodec, denom); err != nil {
+		return err
+	}
 	if !placed {
-		if !l.Paid.IsZero() {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: a %s lease never paid anything, not %s", l.Id, l.State, l.Paid)
+		if !l.Paid.Equal(sdk.NewCoin(denom, l.PastPaid())) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: a %s lease has paid only its past placements (%s), not %s", l.Id, l.State, l.PastPaid(), l.Paid)
 		}
 		return nil
 	}
@@ -194,7 +253,7 @@ func (l Lease) Validate(addrCodec address.Codec) error {
 		return errorsmod.Wrapf(err, "lease %d", l.Id)
 	}
 	paid, fees := math.ZeroInt(), math.ZeroInt()
-	for _, n := range l.Nodes {
+	for _, n := range l.AllNodes() {
 		if n.Paid.IsNil() || n.Paid.IsNegative() {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: node %s: paid must be set and not negative", l.Id, n.NodeId)
 		}
@@ -205,12 +264,43 @@ func (l Lease) Validate(addrCodec address.Codec) error {
 		return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: paid %s and fees %s differ from the nodes' sums %s and %s",
 			l.Id, l.Paid, l.Fees, paid, fees)
 	}
-	if l.ActivatedHeight <= 0 || l.EndHeight != l.ActivatedHeight+int64(l.Spec.DurationBlocks) ||
+	if l.ActivatedHeight <= 0 || l.EndHeight != l.ActivatedHeight+l.RemainingBlocks() ||
 		l.DeadlineHeight < l.ActivatedHeight || l.DeadlineHeight > l.EndHeight ||
 		l.SettledHeight < l.ActivatedHeight || l.SettledHeight > l.DeadlineHeight {
 		return errorsmod.Wrapf(ErrInvalidGenesis,
-			"lease %d: heights must satisfy 0 < activated (%d) <= settled (%d) <= deadline (%d) <= end (%d) = activated + duration_blocks",
+			"lease %d: heights must satisfy 0 < activated (%d) <= settled (%d) <= deadline (%d) <= end (%d) = activated + duration_blocks - served by past placements",
 			l.Id, l.ActivatedHeight, l.SettledHeight, l.DeadlineHeight, l.EndHeight)
+	}
+	return nil
+}
+
+// validatePastPlacements checks each past placement: its nodes as a placement of the lease, heights in order
+// after creation, a reason and trigger nodes, and served blocks within the duration.
+func (l Lease) validatePastPlacements(addrCodec address.Codec, denom string) error {
+	prevEnd := l.CreatedHeight
+	var served int64
+	for i, p := range l.PastPlacements {
+		if err := ValidateNodes(addrCodec, l.Spec, denom, p.Nodes, p.RingOrder); err != nil {
+			return errorsmod.Wrapf(err, "lease %d: past_placements[%d]", l.Id, i)
+		}
+		for _, n := range p.Nodes {
+			if n.Paid.IsNil() || n.Paid.IsNegative() {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: past_placements[%d]: node %s: paid must be set and not negative", l.Id, i, n.NodeId)
+			}
+		}
+		if p.ActivatedHeight < prevEnd || p.EndedHeight < p.ActivatedHeight || p.ServedBlocks < 0 || p.ServedBlocks > p.EndedHeight-p.ActivatedHeight {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: past_placements[%d]: want %d <= activated (%d) <= ended (%d) and 0 <= served_blocks (%d) <= ended - activated",
+				l.Id, i, prevEnd, p.ActivatedHeight, p.EndedHeight, p.ServedBlocks)
+		}
+		if _, ok := ReallocationReason_name[int32(p.Reason)]; !ok || p.Reason == REALLOCATION_REASON_UNSPECIFIED || len(p.TriggerNodeIds) == 0 {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: past_placements[%d]: want a reallocation reason and the nodes that triggered it", l.Id, i)
+		}
+		prevEnd = p.EndedHeight
+		served += p.ServedBlocks
+	}
+	if served >= int64(l.Spec.DurationBlocks) && len(l.PastPlacements) > 0 {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: past placements served %d blocks of a %d-block duration; a lease is moved only with blocks left",
+			l.Id, served, l.Spec.DurationBlocks)
 	}
 	return nil
 }

@@ -97,24 +97,6 @@ func SettleNodes(nodes []LeaseNode, blocks int64, blocksPerHour uint64, takeBps 
 	return out, nil
 }
 
-// SettleNodesUntil is SettleNodes with each node's own number of blocks after activation (blocks[i] for
-// nodes[i]), for a settlement that stops paying one node earlier than the others (a provider fault). A node
-// whose blocks are owed less than it has already been paid gets nothing: a payment is never taken back.
-func SettleNodesUntil(nodes []LeaseNode, blocks []int64, blocksPerHour uint64, takeBps uint32) ([]NodePayment, error) {
-	if len(blocks) != len(nodes) {
-		return nil, fmt.Errorf("%d block counts for %d nodes", len(blocks), len(nodes))
-	}
-	out := make([]NodePayment, len(nodes))
-	for i, n := range nodes {
-		p, ok := settleNode(n, max(blocks[i], 0), blocksPerHour, takeBps)
-		if !ok {
-			p = NodePayment{Gross: math.ZeroInt(), Fee: math.ZeroInt()}
-		}
-		out[i] = p
-	}
-	return out, nil
-}
-
 // settleNode is one node's payment for blocks after activation: owed(blocks) − paid and its fee; ok is false
 // when the node has been paid more than it is owed.
 func settleNode(n LeaseNode, blocks int64, blocksPerHour uint64, takeBps uint32) (NodePayment, bool) {
