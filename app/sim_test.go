@@ -144,6 +144,10 @@ func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ [
 		telemetry["slashes"] += int(st.Slashes)
 		return false, nil
 	}))
+	require.NoError(tb, app.AuditKeeper.Challenges.Walk(ctx, nil, func(_ uint64, c audittypes.Challenge) (bool, error) {
+		telemetry["challenges_"+strings.ToLower(strings.TrimPrefix(c.Status.String(), "CHALLENGE_STATUS_"))]++
+		return false, nil
+	}))
 	epoch, err := app.AuditKeeper.CurrentEpoch(ctx)
 	require.NoError(tb, err)
 	tb.Logf("seed %d: height %d, %d nodes registered %v, %s staked; leases %v (%d moves), %d allocation decisions; telemetry %v by epoch %d",

@@ -93,6 +93,19 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:     "List slashes, oldest first, optionally of one node (--node-id)",
 					Example:   "nrod q audit slashes --node-id gpu-node-1 -o json",
 				},
+				{
+					RpcMethod:      "Challenge",
+					Use:            "challenge CHALLENGE_ID",
+					Short:          "Show a challenge: the disputed link, the committee, its answers and the verdict",
+					Example:        "nrod q audit challenge 1 -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "challenge_id"}},
+				},
+				{
+					RpcMethod: "Challenges",
+					Use:       "challenges",
+					Short:     "List challenges in id order, optionally against one node (--node-id) or in one status (--status)",
+					Example:   "nrod q audit challenges --node-id gpu-node-1 --status CHALLENGE_STATUS_OPEN -o json",
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -101,6 +114,28 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "SubmitTelemetry", Skip: true}, // hand-written: nrod tx audit submit-telemetry
 				{RpcMethod: "UpdateParams", Skip: true},    // governance only
+				{
+					RpcMethod: "ChallengeTelemetry",
+					Use:       "challenge NODE_ID EPOCH PEER_NODE_ID RTT_US THROUGHPUT_KBPS BOND",
+					Short:     "Challenge the link NODE_ID-PEER_NODE_ID of NODE_ID's report for EPOCH with your own measurement and a bond",
+					Long: "Bonds BOND (at least min_challenge_bond) on the claim that the link measures RTT_US and THROUGHPUT_KBPS, not " +
+						"what the report says. A committee of agents in the peer's region is drawn from the block hash and must answer " +
+						"within challenge_blocks; the lower medians of their answers decide. The response lists the committee.",
+					Example: "nrod tx audit challenge gpu-node-1 12 gpu-node-2 1500 9000000 10000000unro --from alice",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{
+						{ProtoField: "node_id"}, {ProtoField: "epoch"}, {ProtoField: "peer_node_id"},
+						{ProtoField: "rtt_us"}, {ProtoField: "throughput_kbps"}, {ProtoField: "bond"},
+					},
+				},
+				{
+					RpcMethod: "AnswerChallenge",
+					Use:       "answer-challenge CHALLENGE_ID NODE_ID RTT_US THROUGHPUT_KBPS",
+					Short:     "Answer a challenge as committee member NODE_ID (its agent signs) with your probe of the challenged node",
+					Example:   "nrod tx audit answer-challenge 1 gpu-node-7 1480 9100000 --from agent-7",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{
+						{ProtoField: "challenge_id"}, {ProtoField: "node_id"}, {ProtoField: "rtt_us"}, {ProtoField: "throughput_kbps"},
+					},
+				},
 			},
 		},
 	}

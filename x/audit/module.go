@@ -138,6 +138,8 @@ func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedO
 // WeightedOperationsX registers the module's simulation messages.
 func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
 	reg.Add(weights.Get("msg_submit_telemetry", 100), simulation.MsgSubmitTelemetryFactory(am.keeper))
+	reg.Add(weights.Get("msg_challenge_telemetry", 10), simulation.MsgChallengeTelemetryFactory(am.keeper))
+	reg.Add(weights.Get("msg_answer_challenge", 40), simulation.MsgAnswerChallengeFactory(am.keeper))
 }
 
 // ProposalMsgsX registers the governance proposals of the module.

@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 
+	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -65,6 +66,46 @@ func (k Keeper) SlashAndJail(ctx context.Context, nodeID string, bps uint32, jai
 	k.logger.Info("node slashed and jailed", "node", n.Id, "slashed", slashed.String(), "stake", n.Stake.String(), "jailed_until", jailedUntil)
 	return slashed, n.Stake, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventNodeJailed{
 		NodeId: n.Id, Operator: n.Operator, Slashed: slashed, Stake: n.Stake, JailedUntilHeight: jailedUntil,
+	})
+}
+
+// SlashStake takes bps basis points of a node's stake (rounded down) into recipientModule without jailing it:
+// x/audit's penalty for telemetry a challenge proved false. A node in any status with stake is slashed (an
+// unbonding node's stake is still held). It returns the stake taken and the stake left.
+func (k Keeper) SlashStake(ctx context.Context, nodeID string, bps uint32, recipientModule string) (sdk.Coin, sdk.Coin, error) {
+	if bps > types.MaxReputationBps {
+		return sdk.Coin{}, sdk.Coin{}, errorsmod.Wrapf(types.ErrInvalidParams, "slash of %d bps: want 0..10000", bps)
+	}
+	n, err := k.GetNode(ctx, nodeID)
+	if err != nil {
+		return sdk.Coin{}, sdk.Coin{}, err
+	}
+	slashed := sdk.NewCoin(n.Stake.Denom, n.Stake.Amount.MulRaw(int64(bps)).QuoRaw(int64(types.MaxReputationBps)))
+	if !slashed.IsPositive() {
+		return slashed, n.Stake, nil
+	}
+	if err := k.bk.SendCoinsFromModuleToModule(ctx, types.ModuleName, recipientModule, sdk.NewCoins(slashed)); err != nil {
+		return sdk.Coin{}, sdk.Coin{}, errorsmod.Wrapf(err, "slash %s of node %s", slashed, n.Id)
+	}
+	n.Stake = n.Stake.Sub(slashed)
+	if err := k.Nodes.Set(ctx, n.Id, n); err != nil {
+		return sdk.Coin{}, sdk.Coin{}, err
+	}
+	return slashed, n.Stake, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStakeSlashed{
+		NodeId: n.Id, Operator: n.Operator, Slashed: slashed, Stake: n.Stake,
+	})
+}
+
+// WalkRegionNodes calls fn for the nodes of a region in id order, starting at the first id >= from, until fn
+// stops; it reads the region index and each node it visits.
+func (k Keeper) WalkRegionNodes(ctx context.Context, region, from string, fn func(types.Node) (stop bool, err error)) error {
+	rng := collections.NewPrefixedPairRange[string, string](region).StartInclusive(from)
+	return k.Nodes.Indexes.Region.Walk(ctx, rng, func(_ string, id string) (bool, error) {
+		n, err := k.Nodes.Get(ctx, id)
+		if err != nil {
+			return true, err
+		}
+		return fn(n)
 	})
 }
 

@@ -56,6 +56,9 @@ func (k Keeper) EndBlock(ctx context.Context) error {
 	if err := k.sweep(ctx, p); err != nil {
 		return err
 	}
+	if err := k.resolveTimedOut(ctx, p); err != nil {
+		return err
+	}
 	return k.prune(ctx, p, cur)
 }
 

@@ -69,7 +69,23 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
-	return k.SlashSeq.Set(ctx, gs.NextSlashId)
+	if err := k.SlashSeq.Set(ctx, gs.NextSlashId); err != nil {
+		return err
+	}
+	for _, c := range gs.Challenges {
+		if err := k.Challenges.Set(ctx, c.Id, c); err != nil {
+			return err
+		}
+		if err := k.ChallengedLinks.Set(ctx, collections.Join3(c.NodeId, c.Epoch, c.PeerNodeId), c.Id); err != nil {
+			return err
+		}
+		if c.Status == types.CHALLENGE_STATUS_OPEN {
+			if err := k.ChallengeDeadlines.Set(ctx, collections.Join(c.DeadlineHeight, c.Id)); err != nil {
+				return err
+			}
+		}
+	}
+	return k.ChallengeSeq.Set(ctx, max(gs.NextChallengeId, 1))
 }
 
 // ExportGenesis exports the params, every record in key order, the current epoch, the unfinished sweeps and
@@ -140,8 +156,19 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}); err != nil {
 		return nil, err
 	}
-	err = k.Slashes.Walk(ctx, nil, func(_ uint64, s types.Slash) (bool, error) {
+	if err := k.Slashes.Walk(ctx, nil, func(_ uint64, s types.Slash) (bool, error) {
 		gs.Slashes = append(gs.Slashes, s)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	nextChallenge, err := k.ChallengeSeq.Peek(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gs.NextChallengeId = max(nextChallenge, 1)
+	err = k.Challenges.Walk(ctx, nil, func(_ uint64, c types.Challenge) (bool, error) {
+		gs.Challenges = append(gs.Challenges, c)
 		return false, nil
 	})
 	return gs, err

@@ -41,11 +41,12 @@ func TestGenesisRoundTrip(t *testing.T) {
 func TestInitGenesisKeepsNextID(t *testing.T) {
 	f := audittestutil.NewFixtureWithoutGenesis(t)
 	require.NoError(t, f.Keeper.InitGenesis(f.Ctx, types.GenesisState{
-		Decisions:      []types.Decision{audittestutil.SampleDecision(t, 2, 10), audittestutil.SampleDecision(t, 5, 11)},
-		NextDecisionId: 10,
-		Params:         types.DefaultParams(),
-		NextFaultId:    1,
-		NextSlashId:    1,
+		Decisions:       []types.Decision{audittestutil.SampleDecision(t, 2, 10), audittestutil.SampleDecision(t, 5, 11)},
+		NextDecisionId:  10,
+		Params:          types.DefaultParams(),
+		NextFaultId:     1,
+		NextSlashId:     1,
+		NextChallengeId: 1,
 	}))
 	f.RequireInvariant()
 	require.Equal(t, uint64(10), record(t, f, 1, 20, 0))
@@ -54,11 +55,12 @@ func TestInitGenesisKeepsNextID(t *testing.T) {
 func TestInitGenesisInvalid(t *testing.T) {
 	f := audittestutil.NewFixtureWithoutGenesis(t)
 	err := f.Keeper.InitGenesis(f.Ctx, types.GenesisState{
-		Decisions:      []types.Decision{audittestutil.SampleDecision(t, 2, 10)},
-		NextDecisionId: 2,
-		Params:         types.DefaultParams(),
-		NextFaultId:    1,
-		NextSlashId:    1,
+		Decisions:       []types.Decision{audittestutil.SampleDecision(t, 2, 10)},
+		NextDecisionId:  2,
+		Params:          types.DefaultParams(),
+		NextFaultId:     1,
+		NextSlashId:     1,
+		NextChallengeId: 1,
 	})
 	require.ErrorIs(t, err, types.ErrInvalidGenesis)
 	require.Empty(t, allDecisions(t, f))

@@ -131,6 +131,23 @@ type Keeper struct {
 	// Slashes maps slash id to the slash; SlashSeq is the next slash id.
 	Slashes  *collections.IndexedMap[uint64, types.Slash, SlashIndexes]
 	SlashSeq collections.Sequence
+	// Challenges maps challenge id to the challenge; ChallengeSeq is the next challenge id.
+	Challenges   *collections.IndexedMap[uint64, types.Challenge, ChallengeIndexes]
+	ChallengeSeq collections.Sequence
+	// ChallengeDeadlines queues the OPEN challenges by (deadline height, id) for EndBlock's timeouts.
+	ChallengeDeadlines collections.KeySet[collections.Pair[int64, uint64]]
+	// ChallengedLinks maps (node, epoch, peer) to the challenge of that link of the node's report.
+	ChallengedLinks collections.Map[collections.Triple[string, uint64, string], uint64]
+}
+
+// ChallengeIndexes index the challenges by challenged node.
+type ChallengeIndexes struct {
+	Node *indexes.Multi[string, uint64, types.Challenge]
+}
+
+// IndexesList implements collections.Indexes.
+func (i ChallengeIndexes) IndexesList() []collections.Index[uint64, types.Challenge] {
+	return []collections.Index[uint64, types.Challenge]{i.Node}
 }
 
 // SlashIndexes index the slashes by node.
@@ -196,6 +213,16 @@ func NewKeeper(
 					func(_ uint64, s types.Slash) (string, error) { return s.NodeId, nil }),
 			}),
 		SlashSeq: collections.NewSequence(sb, types.SlashSeqKey, "slash_seq"),
+		Challenges: collections.NewIndexedMap(sb, types.ChallengesKey, "challenges", collections.Uint64Key,
+			codec.CollValue[types.Challenge](cdc), ChallengeIndexes{
+				Node: indexes.NewMulti(sb, types.ChallengesByNodeKey, "challenges_by_node", collections.StringKey, collections.Uint64Key,
+					func(_ uint64, c types.Challenge) (string, error) { return c.NodeId, nil }),
+			}),
+		ChallengeSeq: collections.NewSequence(sb, types.ChallengeSeqKey, "challenge_seq"),
+		ChallengeDeadlines: collections.NewKeySet(sb, types.ChallengeDeadlinesKey, "challenge_deadlines",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		ChallengedLinks: collections.NewMap(sb, types.ChallengedLinksKey, "challenged_links",
+			collections.TripleKeyCodec(collections.StringKey, collections.Uint64Key, collections.StringKey), collections.Uint64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -17,6 +17,14 @@ func (s msgServer) SubmitTelemetry(ctx context.Context, msg *types.MsgSubmitTele
 	return s.k.SubmitTelemetry(ctx, msg)
 }
 
+func (s msgServer) ChallengeTelemetry(ctx context.Context, msg *types.MsgChallengeTelemetry) (*types.MsgChallengeTelemetryResponse, error) {
+	return s.k.ChallengeTelemetry(ctx, msg)
+}
+
+func (s msgServer) AnswerChallenge(ctx context.Context, msg *types.MsgAnswerChallenge) (*types.MsgAnswerChallengeResponse, error) {
+	return s.k.AnswerChallenge(ctx, msg)
+}
+
 func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
 	if err := s.k.UpdateParams(ctx, msg); err != nil {
 		return nil, err

@@ -394,3 +394,55 @@ func (q queryServer) Slashes(ctx context.Context, req *types.QuerySlashesRequest
 	}
 	return &types.QuerySlashesResponse{Slashes: slashes, Pagination: page}, nil
 }
+
+func (q queryServer) Challenge(ctx context.Context, req *types.QueryChallengeRequest) (*types.QueryChallengeResponse, error) {
+	if req == nil || req.ChallengeId == 0 {
+		return nil, status.Error(codes.InvalidArgument, "challenge_id must be set; ids start at 1")
+	}
+	c, err := q.k.GetChallenge(ctx, req.ChallengeId)
+	if err != nil {
+		if errors.Is(err, types.ErrChallengeNotFound) {
+			return nil, status.Error(codes.NotFound, err.Error())
+		}
+		return nil, err
+	}
+	return &types.QueryChallengeResponse{Challenge: c}, nil
+}
+
+func (q queryServer) Challenges(ctx context.Context, req *types.QueryChallengesRequest) (*types.QueryChallengesResponse, error) {
+	if req == nil {
+		req = &types.QueryChallengesRequest{}
+	}
+	if _, ok := types.ChallengeStatus_name[int32(req.Status)]; !ok {
+		return nil, status.Errorf(codes.InvalidArgument, "status %d: want CHALLENGE_STATUS_OPEN, _UPHELD, _REJECTED, _VOID or unset", req.Status)
+	}
+	keep := func(c types.Challenge) bool {
+		return req.Status == types.CHALLENGE_STATUS_UNSPECIFIED || c.Status == req.Status
+	}
+	var (
+		out  []types.Challenge
+		page *query.PageResponse
+		err  error
+	)
+	if req.NodeId != "" {
+		if err := types.ValidateNodeID("node_id", req.NodeId); err != nil {
+			return nil, status.Error(codes.InvalidArgument, err.Error())
+		}
+		out, page, err = query.CollectionFilteredPaginate(ctx, q.k.Challenges.Indexes.Node, req.Pagination,
+			func(key collections.Pair[string, uint64], _ collections.NoValue) (bool, error) {
+				c, err := q.k.Challenges.Get(ctx, key.K2())
+				return err == nil && keep(c), err
+			},
+			func(key collections.Pair[string, uint64], _ collections.NoValue) (types.Challenge, error) {
+				return q.k.Challenges.Get(ctx, key.K2())
+			}, query.WithCollectionPaginationPairPrefix[string, uint64](req.NodeId))
+	} else {
+		out, page, err = query.CollectionFilteredPaginate(ctx, q.k.Challenges, req.Pagination,
+			func(_ uint64, c types.Challenge) (bool, error) { return keep(c), nil },
+			func(_ uint64, c types.Challenge) (types.Challenge, error) { return c, nil })
+	}
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryChallengesResponse{Challenges: out, Pagination: page}, nil
+}

@@ -131,9 +131,10 @@ func snapshotAudit(t *testing.T, f *audittestutil.Fixture) auditState {
 	bz, err := proto.Marshal(gs)
 	require.NoError(t, err)
 	s := auditState{genesis: bz, reputations: map[string]uint32{}}
-	for _, n := range []string{nodeA, nodeB, nodeC, nodeD} {
-		s.reputations[n] = f.Reputation(n)
-	}
+	require.NoError(t, f.AllocationKeeper.Nodes.Walk(f.Ctx, nil, func(id string, n allocationtypes.Node) (bool, error) {
+		s.reputations[id] = n.ReputationBps
+		return false, nil
+	}))
 	return s
 }
 

@@ -1,9 +1,13 @@
 // Package simulation holds x/audit's randomized genesis and simsx message factories. Decisions are recorded
 // by x/allocation's EndBlock, which the simulation drives through x/allocation's operations; telemetry comes
-// from MsgSubmitTelemetryFactory.
+// from MsgSubmitTelemetryFactory, challenges and their answers from MsgChallengeTelemetryFactory and
+// MsgAnswerChallengeFactory.
 package simulation
 
 import (
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
 	"github.com/consensus-nro/nro/x/audit/types"
@@ -47,5 +51,13 @@ func RandomParams(intn func(int) int) types.Params {
 	p.SlashDestination = types.SlashDestination(1 + intn(3))
 	p.DisputeFaultMinLinks = uint32(intn(4))
 	p.DegradedEpochs = uint64(intn(int(p.LinkReportWindowEpochs) + 1))
+	p.ChallengeWindowEpochs = uint64(intn(4))
+	p.MinChallengeBond = sdk.NewCoin(sdk.DefaultBondDenom, math.NewInt(int64(1_000+intn(1_000_000))))
+	p.CommitteeSize = uint32(1 + intn(7))
+	p.CommitteeScanLimit = p.CommitteeSize + uint32(intn(64))
+	p.ChallengeBlocks = uint64(1 + intn(15))
+	p.ChallengeSlashBps = uint32(intn(3_000))
+	p.ChallengeRewardBps = uint32(intn(10_001))
+	p.MaxChallengesResolvedPerBlock = uint32(1 + intn(5))
 	return p
 }

@@ -8,6 +8,7 @@ import (
 	"cosmossdk.io/collections"
 
 	"github.com/cosmos/cosmos-sdk/testutil/simsx"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/consensus-nro/nro/x/audit/keeper"
 	"github.com/consensus-nro/nro/x/audit/types"
@@ -136,6 +137,116 @@ func trueLink(a, b string) (rttUs, throughputKbps uint64) {
 	_, _ = h.Write([]byte(a + "|" + b))
 	sum := h.Sum64()
 	return 100 + sum%100_000, 100_000 + (sum>>20)%100_000_000
+}
+
+// MsgChallengeTelemetryFactory challenges a probe link of a recent report with the pair's true values (see
+// trueLink) as counter-evidence, bonding min_challenge_bond from a random account: a challenge of an inflated
+// link is upheld, one of an honest link rejected (unless the committee falls short and it goes void). It is
+// tried on a cache of the state first, so that only challenges the chain accepts are sent.
+func MsgChallengeTelemetryFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgChallengeTelemetry] {
+	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgChallengeTelemetry) {
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil
+		}
+		cur, err := k.Epoch.Get(ctx)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil
+		}
+		var reports []types.TelemetryReport
+		err = k.Reports.Indexes.Epoch.Walk(ctx, collections.NewPrefixedPairRange[uint64, string](cur.Number), func(_ uint64, node string) (bool, error) {
+			rep, err := k.Reports.Get(ctx, collections.Join(node, cur.Number))
+			if err != nil {
+				return true, err
+			}
+			if slices.ContainsFunc(rep.Links, func(l types.LinkMeasurement) bool { return l.Source == types.SOURCE_PROBE }) {
+				reports = append(reports, rep)
+			}
+			return len(reports) >= maxLeasesScanned, nil
+		})
+		if err != nil || len(reports) == 0 {
+			reporter.Skip("no report with a probe link in the current epoch")
+			return nil, nil
+		}
+		r := testData.Rand()
+		rep := reports[r.Intn(len(reports))]
+		var probes []types.LinkMeasurement
+		for _, l := range rep.Links {
+			if l.Source == types.SOURCE_PROBE {
+				probes = append(probes, l)
+			}
+		}
+		link := probes[r.Intn(len(probes))]
+		challenger := testData.AnyAccount(reporter, simsx.WithLiquidBalanceGTE(params.MinChallengeBond))
+		if reporter.IsSkipped() {
+			return nil, nil
+		}
+		if !challenger.LiquidBalance().BlockAmount(params.MinChallengeBond) { // the fee comes from the rest
+			reporter.Skip("challenger cannot bond min_challenge_bond")
+			return nil, nil
+		}
+		rtt, tput := trueLink(rep.NodeId, link.PeerNodeId)
+		msg := &types.MsgChallengeTelemetry{
+			Challenger: challenger.AddressBech32, NodeId: rep.NodeId, Epoch: rep.Epoch, PeerNodeId: link.PeerNodeId,
+			RttUs: rtt, ThroughputKbps: tput, Bond: params.MinChallengeBond,
+		}
+		cache, _ := sdk.UnwrapSDKContext(ctx).CacheContext()
+		if _, err := k.ChallengeTelemetry(cache, msg); err != nil {
+			reporter.Skip("challenge refused: " + err.Error())
+			return nil, nil
+		}
+		return []simsx.SimAccount{challenger}, msg
+	}
+}
+
+// MsgAnswerChallengeFactory answers an open challenge for a committee member that has not answered, signed by
+// its agent, with the challenged pair's true values within ±5%: the committee measures from the peer's side.
+func MsgAnswerChallengeFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgAnswerChallenge] {
+	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgAnswerChallenge) {
+		var open []types.Challenge
+		err := k.ChallengeDeadlines.Walk(ctx, nil, func(key collections.Pair[int64, uint64]) (bool, error) {
+			c, err := k.Challenges.Get(ctx, key.K2())
+			if err != nil {
+				return true, err
+			}
+			open = append(open, c)
+			return len(open) >= maxLeasesScanned, nil
+		})
+		if err != nil || len(open) == 0 {
+			reporter.Skip("no open challenge")
+			return nil, nil
+		}
+		r := testData.Rand()
+		c := open[r.Intn(len(open))]
+		var waiting []string
+		for _, m := range c.Committee {
+			if !slices.ContainsFunc(c.Answers, func(a types.ChallengeAnswer) bool { return a.NodeId == m }) {
+				waiting = append(waiting, m)
+			}
+		}
+		if len(waiting) == 0 {
+			reporter.Skip("every member answered")
+			return nil, nil
+		}
+		member := waiting[r.Intn(len(waiting))]
+		node, err := k.AllocationKeeper().GetNode(ctx, member)
+		if err != nil || !testData.HasAccount(node.Agent) {
+			reporter.Skip("member's agent is not a simulation account")
+			return nil, nil
+		}
+		agent := testData.GetAccount(reporter, node.Agent)
+		rtt, tput := trueLink(c.NodeId, c.PeerNodeId)
+		noise := func(v uint64) uint64 { return max(1, v*uint64(95+r.Intn(11))/100) }
+		msg := &types.MsgAnswerChallenge{Agent: agent.AddressBech32, ChallengeId: c.Id, NodeId: member, RttUs: noise(rtt), ThroughputKbps: noise(tput)}
+		cache, _ := sdk.UnwrapSDKContext(ctx).CacheContext()
+		if _, err := k.AnswerChallenge(cache, msg); err != nil {
+			reporter.Skip("answer refused: " + err.Error())
+			return nil, nil
+		}
+		return []simsx.SimAccount{agent}, msg
+	}
 }
 
 // MsgUpdateParamsFactory proposes new random params through governance.

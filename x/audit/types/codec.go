@@ -11,6 +11,8 @@ import (
 // RegisterLegacyAminoCodec registers the messages for amino JSON signing (Ledger).
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgSubmitTelemetry{}, "nro/audit/MsgSubmitTelemetry")
+	legacy.RegisterAminoMsg(cdc, &MsgChallengeTelemetry{}, "nro/audit/MsgChallengeTelemetry")
+	legacy.RegisterAminoMsg(cdc, &MsgAnswerChallenge{}, "nro/audit/MsgAnswerChallenge")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "nro/x/audit/MsgUpdateParams")
 	cdc.RegisterConcrete(&Params{}, "nro/x/audit/Params", nil)
 }
@@ -19,6 +21,8 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
 		&MsgSubmitTelemetry{},
+		&MsgChallengeTelemetry{},
+		&MsgAnswerChallenge{},
 		&MsgUpdateParams{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)

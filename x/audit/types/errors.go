@@ -23,4 +23,13 @@ var (
 	ErrLinkNotLeased     = errorsmod.Register(ModuleName, 17, "link to a node that shares no active lease")
 	ErrReportTooLarge    = errorsmod.Register(ModuleName, 18, "report has too many entries")
 	ErrReportNotFound    = errorsmod.Register(ModuleName, 19, "telemetry report not found")
+
+	ErrInvalidChallenge   = errorsmod.Register(ModuleName, 20, "invalid challenge")
+	ErrChallengeBond      = errorsmod.Register(ModuleName, 21, "challenge bond too small")
+	ErrChallengeNotFound  = errorsmod.Register(ModuleName, 22, "challenge not found")
+	ErrChallengeClosed    = errorsmod.Register(ModuleName, 23, "challenge is not open")
+	ErrNotCommitteeMember = errorsmod.Register(ModuleName, 24, "not a member of the challenge committee")
+	ErrAlreadyAnswered    = errorsmod.Register(ModuleName, 25, "committee member already answered")
+	ErrNoCommittee        = errorsmod.Register(ModuleName, 26, "no committee can be drawn")
+	ErrDuplicateChallenge = errorsmod.Register(ModuleName, 27, "link already challenged")
 )

@@ -23,12 +23,19 @@ type AllocationKeeper interface {
 	// SlashAndJail takes bps of an ACTIVE node's stake into recipientModule and jails the node until
 	// jailedUntil; it returns the stake taken and the stake left.
 	SlashAndJail(ctx context.Context, nodeID string, bps uint32, jailedUntil int64, recipientModule string) (sdk.Coin, sdk.Coin, error)
+	// SlashStake takes bps of a node's stake into recipientModule without jailing it; it returns the stake
+	// taken and the stake left.
+	SlashStake(ctx context.Context, nodeID string, bps uint32, recipientModule string) (sdk.Coin, sdk.Coin, error)
+	// WalkRegionNodes calls fn for the nodes of a region in id order from the first id >= from, until fn stops.
+	WalkRegionNodes(ctx context.Context, region, from string, fn func(allocationtypes.Node) (stop bool, err error)) error
 }
 
 // BankKeeper is what x/audit needs from x/bank: slashed stake passes through x/audit's module account, which
 // burns it or pays it to harmed submitters within the same block.
 type BankKeeper interface {
 	BurnCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
+	// SendCoinsFromAccountToModule escrows a challenger's bond.
+	SendCoinsFromAccountToModule(ctx context.Context, senderAddr sdk.AccAddress, recipientModule string, amt sdk.Coins) error
 	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
 	GetAllBalances(ctx context.Context, addr sdk.AccAddress) sdk.Coins
 }

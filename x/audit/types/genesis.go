@@ -1,13 +1,15 @@
 package types
 
 import (
+	"fmt"
+
 	errorsmod "cosmossdk.io/errors"
 )
 
 // DefaultGenesis is the genesis state with the default params, no decisions and no telemetry; the first
 // decision and the first fault get id 1, and epoch 1 starts at the genesis block.
 func DefaultGenesis() *GenesisState {
-	return &GenesisState{NextDecisionId: 1, Params: DefaultParams(), NextFaultId: 1, NextSlashId: 1}
+	return &GenesisState{NextDecisionId: 1, Params: DefaultParams(), NextFaultId: 1, NextSlashId: 1, NextChallengeId: 1}
 }
 
 // Validate checks the params, every decision (Decision.Validate) and telemetry record, that ids and keys are
@@ -175,6 +177,32 @@ func (gs GenesisState) Validate() error {
 			if f >= gs.NextFaultId {
 				return errorsmod.Wrapf(ErrInvalidGenesis, "slashes[%d]: fault %d is not below next_fault_id %d", i, f, gs.NextFaultId)
 			}
+		}
+	}
+	return gs.validateChallenges()
+}
+
+func (gs GenesisState) validateChallenges() error {
+	if gs.NextChallengeId == 0 {
+		return errorsmod.Wrap(ErrInvalidGenesis, "next_challenge_id is 0; it must be at least 1 (challenge ids start at 1)")
+	}
+	seen := make(map[uint64]bool, len(gs.Challenges))
+	links := map[string]bool{}
+	for i, c := range gs.Challenges {
+		if err := c.Validate(); err != nil {
+			return errorsmod.Wrapf(err, "genesis challenges[%d]", i)
+		}
+		if seen[c.Id] || c.Id >= gs.NextChallengeId {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "challenges[%d]: id %d is a duplicate or not below next_challenge_id %d", i, c.Id, gs.NextChallengeId)
+		}
+		seen[c.Id] = true
+		link := fmt.Sprintf("%s/%d/%s", c.NodeId, c.Epoch, c.PeerNodeId)
+		if links[link] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "challenges[%d]: the link %s of epoch %d is challenged twice; one challenge per link", i, c.NodeId+"-"+c.PeerNodeId, c.Epoch)
+		}
+		links[link] = true
+		if c.FaultId >= gs.NextFaultId {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "challenges[%d]: fault %d is not below next_fault_id %d", i, c.FaultId, gs.NextFaultId)
 		}
 	}
 	return nil

@@ -20,11 +20,12 @@ func TestDefaultGenesis(t *testing.T) {
 func TestGenesisValidate(t *testing.T) {
 	valid := func(t *testing.T) types.GenesisState {
 		return types.GenesisState{
-			Decisions:      []types.Decision{audittestutil.SampleDecision(t, 1, 10), audittestutil.SampleDecision(t, 3, 12)},
-			NextDecisionId: 4,
-			Params:         types.DefaultParams(),
-			NextFaultId:    1,
-			NextSlashId:    1,
+			Decisions:       []types.Decision{audittestutil.SampleDecision(t, 1, 10), audittestutil.SampleDecision(t, 3, 12)},
+			NextDecisionId:  4,
+			Params:          types.DefaultParams(),
+			NextFaultId:     1,
+			NextSlashId:     1,
+			NextChallengeId: 1,
 		}
 	}
 	tests := []struct {

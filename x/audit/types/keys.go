@@ -55,4 +55,14 @@ var (
 	SlashesByNodeKey = collections.NewPrefix(19)
 	// SlashSeqKey is the next slash id; ids start at 1.
 	SlashSeqKey = collections.NewPrefix(20)
+	// ChallengesKey holds challenges by id.
+	ChallengesKey = collections.NewPrefix(21)
+	// ChallengesByNodeKey indexes challenges by the challenged node.
+	ChallengesByNodeKey = collections.NewPrefix(22)
+	// ChallengeSeqKey is the next challenge id.
+	ChallengeSeqKey = collections.NewPrefix(23)
+	// ChallengeDeadlinesKey queues OPEN challenges by (deadline height, id).
+	ChallengeDeadlinesKey = collections.NewPrefix(24)
+	// ChallengedLinksKey marks (node, epoch, peer) links with a challenge, one per link.
+	ChallengedLinksKey = collections.NewPrefix(25)
 )

@@ -4,6 +4,9 @@ import (
 	"fmt"
 
 	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 )
 
 // Default params, for 6-second blocks. See README.md (Params) for why each value.
@@ -50,6 +53,24 @@ const (
 	// DefaultDegradedEpochs: a ring link that breaks its lease's limits for 3 epochs in a row (30 minutes at
 	// the default epoch) moves the lease.
 	DefaultDegradedEpochs uint64 = 3
+	// DefaultChallengeWindowEpochs: a report may be challenged during its epoch and the two after.
+	DefaultChallengeWindowEpochs uint64 = 2
+	// DefaultCommitteeSize: five measurements; the median is safe with two liars among them.
+	DefaultCommitteeSize uint32 = 5
+	// DefaultCommitteeScanLimit: a committee is drawn from at most 64 nodes read.
+	DefaultCommitteeScanLimit uint32 = 64
+	// DefaultChallengeBlocks: the committee has 50 blocks (5 minutes) to probe and answer.
+	DefaultChallengeBlocks uint64 = 50
+	// DefaultChallengeSlashBps: a proven lie costs 5% of the node's stake, on top of the fault.
+	DefaultChallengeSlashBps uint32 = 500
+	// DefaultChallengeRewardBps: half of what the loser forfeits goes to the winner, the rest is burned.
+	DefaultChallengeRewardBps uint32 = 5_000
+	// DefaultMaxChallengesResolvedPerBlock bounds the timed-out challenges EndBlock decides per block.
+	DefaultMaxChallengesResolvedPerBlock uint32 = 20
+	// MaxCommitteeSize bounds committee_size and committee_scan_limit's relation to it.
+	MaxCommitteeSize uint32 = 64
+	// MaxCommitteeScanLimit bounds the nodes read to draw one committee.
+	MaxCommitteeScanLimit uint32 = 1_024
 
 	// BpsDenominator is 100% in basis points; reputation is bounded by it.
 	BpsDenominator uint32 = 10_000
@@ -91,6 +112,15 @@ func DefaultParams() Params {
 		SlashDestination:            DefaultSlashDestination,
 		DisputeFaultMinLinks:        DefaultDisputeFaultMinLinks,
 		DegradedEpochs:              DefaultDegradedEpochs,
+		ChallengeWindowEpochs:       DefaultChallengeWindowEpochs,
+		MinChallengeBond:            DefaultMinChallengeBond(),
+		CommitteeSize:               DefaultCommitteeSize,
+		CommitteeScanLimit:          DefaultCommitteeScanLimit,
+		ChallengeBlocks:             DefaultChallengeBlocks,
+		ChallengeSlashBps:           DefaultChallengeSlashBps,
+		ChallengeRewardBps:          DefaultChallengeRewardBps,
+
+		MaxChallengesResolvedPerBlock: DefaultMaxChallengesResolvedPerBlock,
 	}
 }
 
@@ -159,9 +189,40 @@ func (p Params) Validate() error {
 		return errorsmod.Wrapf(ErrInvalidParams, "dispute_fault_min_links %d: want 0 (disputes are never faults) or 1..%d comparable links, e.g. %d",
 			p.DisputeFaultMinLinks, MaxReportEntries, DefaultDisputeFaultMinLinks)
 	}
+	if err := p.validateChallenges(); err != nil {
+		return err
+	}
 	if p.DegradedEpochs > p.LinkReportWindowEpochs {
 		return errorsmod.Wrapf(ErrInvalidParams, "degraded_epochs %d: want 0 (links never move leases) or 1..link_report_window_epochs (%d): the link matrix keeps no older samples",
 			p.DegradedEpochs, p.LinkReportWindowEpochs)
+	}
+	return nil
+}
+
+// DefaultMinChallengeBond is 10 NRO: enough that spamming committees costs more than a committee's work.
+func DefaultMinChallengeBond() sdk.Coin { return sdk.NewCoin("unro", math.NewInt(10_000_000)) }
+
+func (p Params) validateChallenges() error {
+	if p.ChallengeWindowEpochs > MaxEpochsParam {
+		return errorsmod.Wrapf(ErrInvalidParams, "challenge_window_epochs %d: want at most %d", p.ChallengeWindowEpochs, MaxEpochsParam)
+	}
+	if err := p.MinChallengeBond.Validate(); err != nil || !p.MinChallengeBond.IsPositive() {
+		return errorsmod.Wrapf(ErrInvalidParams, "min_challenge_bond %s: want a positive amount with denom, e.g. 10000000unro", p.MinChallengeBond)
+	}
+	if p.CommitteeSize == 0 || p.CommitteeSize > MaxCommitteeSize {
+		return errorsmod.Wrapf(ErrInvalidParams, "committee_size %d: want 1..%d, e.g. %d", p.CommitteeSize, MaxCommitteeSize, DefaultCommitteeSize)
+	}
+	if p.CommitteeScanLimit < p.CommitteeSize || p.CommitteeScanLimit > MaxCommitteeScanLimit {
+		return errorsmod.Wrapf(ErrInvalidParams, "committee_scan_limit %d: want committee_size (%d)..%d", p.CommitteeScanLimit, p.CommitteeSize, MaxCommitteeScanLimit)
+	}
+	if p.ChallengeBlocks == 0 || p.ChallengeBlocks > MaxBlocksParam {
+		return errorsmod.Wrapf(ErrInvalidParams, "challenge_blocks %d: want 1..%d, e.g. %d", p.ChallengeBlocks, MaxBlocksParam, DefaultChallengeBlocks)
+	}
+	if p.ChallengeSlashBps > BpsDenominator || p.ChallengeRewardBps > BpsDenominator {
+		return errorsmod.Wrapf(ErrInvalidParams, "challenge_slash_bps %d and challenge_reward_bps %d: want 0..%d each", p.ChallengeSlashBps, p.ChallengeRewardBps, BpsDenominator)
+	}
+	if p.MaxChallengesResolvedPerBlock == 0 {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_challenges_resolved_per_block 0: want at least 1, e.g. %d", DefaultMaxChallengesResolvedPerBlock)
 	}
 	return nil
 }
@@ -171,9 +232,12 @@ func (p Params) LogString() string {
 	return fmt.Sprintf("epoch_blocks=%d grace_blocks=%d tolerance_bps=%d max_faults=%d fault_window_epochs=%d "+
 		"reputation(+%d clean, -%d fault, -%d dispute) link_window=%d max_nodes_checked_per_block=%d "+
 		"max_gpus=%d max_links=%d gas_per_entry=%d retention=%d max_pruned_per_block=%d "+
-		"slash_bps=%d jail_blocks=%d slash_destination=%s dispute_fault_min_links=%d degraded_epochs=%d",
+		"slash_bps=%d jail_blocks=%d slash_destination=%s dispute_fault_min_links=%d degraded_epochs=%d "+
+		"challenges(window=%d bond=%s committee=%d scan=%d blocks=%d slash_bps=%d reward_bps=%d max_resolved=%d)",
 		p.EpochBlocks, p.GraceBlocks, p.ToleranceBps, p.MaxFaults, p.FaultWindowEpochs,
 		p.ReputationCleanGainBps, p.ReputationFaultPenaltyBps, p.ReputationDisputePenaltyBps, p.LinkReportWindowEpochs,
 		p.MaxNodesCheckedPerBlock, p.MaxGpusPerReport, p.MaxLinksPerReport, p.GasPerReportEntry,
-		p.ReportRetentionEpochs, p.MaxPrunedPerBlock, p.SlashBps, p.JailBlocks, p.SlashDestination, p.DisputeFaultMinLinks, p.DegradedEpochs)
+		p.ReportRetentionEpochs, p.MaxPrunedPerBlock, p.SlashBps, p.JailBlocks, p.SlashDestination, p.DisputeFaultMinLinks, p.DegradedEpochs,
+		p.ChallengeWindowEpochs, p.MinChallengeBond, p.CommitteeSize, p.CommitteeScanLimit, p.ChallengeBlocks, p.ChallengeSlashBps,
+		p.ChallengeRewardBps, p.MaxChallengesResolvedPerBlock)
 }

@@ -317,7 +317,7 @@ func (f Fault) Validate() error {
 		return errorsmod.Wrapf(ErrInvalidGenesis, "fault %d: epoch 0; epochs are numbered from 1", f.Id)
 	}
 	if _, ok := FaultKind_name[int32(f.Kind)]; !ok || f.Kind == FAULT_KIND_UNSPECIFIED {
-		return errorsmod.Wrapf(ErrInvalidGenesis, "fault %d: kind %s: want FAULT_KIND_MISSED_EPOCH or FAULT_KIND_GPU_ABSENT", f.Id, f.Kind)
+		return errorsmod.Wrapf(ErrInvalidGenesis, "fault %d: kind %s: want FAULT_KIND_MISSED_EPOCH, _GPU_ABSENT, _DISPUTED or _CHALLENGE_LOST", f.Id, f.Kind)
 	}
 	if f.Height <= 0 {
 		return errorsmod.Wrapf(ErrInvalidGenesis, "fault %d: height %d must be positive", f.Id, f.Height)

@@ -7,6 +7,7 @@ import (
 	context "context"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
@@ -192,6 +193,294 @@ func (m *MsgSubmitTelemetryResponse) GetSlashId() uint64 {
 }
 
 // MsgUpdateParams replaces the module parameters; the signer must be the governance authority.
+// MsgChallengeTelemetry challenges the link (node_id, peer_node_id) of node_id's report for epoch: the
+// challenger says the link measures rtt_us and throughput_kbps, not what the report claims, and bonds bond
+// on it (at least min_challenge_bond). Anyone but the node's own operator and agent may challenge, within
+// challenge_window_epochs of the report's epoch.
+type MsgChallengeTelemetry struct {
+	Challenger string `protobuf:"bytes,1,opt,name=challenger,proto3" json:"challenger,omitempty"`
+	NodeId     string `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Epoch      uint64 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	PeerNodeId string `protobuf:"bytes,4,opt,name=peer_node_id,json=peerNodeId,proto3" json:"peer_node_id,omitempty"`
+	// rtt_us and throughput_kbps are the counter-evidence: the challenger's measurement of the link.
+	RttUs          uint64     `protobuf:"varint,5,opt,name=rtt_us,json=rttUs,proto3" json:"rtt_us,omitempty"`
+	ThroughputKbps uint64     `protobuf:"varint,6,opt,name=throughput_kbps,json=throughputKbps,proto3" json:"throughput_kbps,omitempty"`
+	Bond           types.Coin `protobuf:"bytes,7,opt,name=bond,proto3" json:"bond"`
+}
+
+func (m *MsgChallengeTelemetry) Reset()         { *m = MsgChallengeTelemetry{} }
+func (m *MsgChallengeTelemetry) String() string { return proto.CompactTextString(m) }
+func (*MsgChallengeTelemetry) ProtoMessage()    {}
+func (*MsgChallengeTelemetry) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{2}
+}
+func (m *MsgChallengeTelemetry) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgChallengeTelemetry) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgChallengeTelemetry.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgChallengeTelemetry) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgChallengeTelemetry.Merge(m, src)
+}
+func (m *MsgChallengeTelemetry) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgChallengeTelemetry) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgChallengeTelemetry.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgChallengeTelemetry proto.InternalMessageInfo
+
+func (m *MsgChallengeTelemetry) GetChallenger() string {
+	if m != nil {
+		return m.Challenger
+	}
+	return ""
+}
+
+func (m *MsgChallengeTelemetry) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *MsgChallengeTelemetry) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *MsgChallengeTelemetry) GetPeerNodeId() string {
+	if m != nil {
+		return m.PeerNodeId
+	}
+	return ""
+}
+
+func (m *MsgChallengeTelemetry) GetRttUs() uint64 {
+	if m != nil {
+		return m.RttUs
+	}
+	return 0
+}
+
+func (m *MsgChallengeTelemetry) GetThroughputKbps() uint64 {
+	if m != nil {
+		return m.ThroughputKbps
+	}
+	return 0
+}
+
+func (m *MsgChallengeTelemetry) GetBond() types.Coin {
+	if m != nil {
+		return m.Bond
+	}
+	return types.Coin{}
+}
+
+type MsgChallengeTelemetryResponse struct {
+	ChallengeId uint64 `protobuf:"varint,1,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	// committee are the nodes whose agents must answer, by deadline_height.
+	Committee      []string `protobuf:"bytes,2,rep,name=committee,proto3" json:"committee,omitempty"`
+	DeadlineHeight int64    `protobuf:"varint,3,opt,name=deadline_height,json=deadlineHeight,proto3" json:"deadline_height,omitempty"`
+}
+
+func (m *MsgChallengeTelemetryResponse) Reset()         { *m = MsgChallengeTelemetryResponse{} }
+func (m *MsgChallengeTelemetryResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgChallengeTelemetryResponse) ProtoMessage()    {}
+func (*MsgChallengeTelemetryResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{3}
+}
+func (m *MsgChallengeTelemetryResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgChallengeTelemetryResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgChallengeTelemetryResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgChallengeTelemetryResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgChallengeTelemetryResponse.Merge(m, src)
+}
+func (m *MsgChallengeTelemetryResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgChallengeTelemetryResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgChallengeTelemetryResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgChallengeTelemetryResponse proto.InternalMessageInfo
+
+func (m *MsgChallengeTelemetryResponse) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *MsgChallengeTelemetryResponse) GetCommittee() []string {
+	if m != nil {
+		return m.Committee
+	}
+	return nil
+}
+
+func (m *MsgChallengeTelemetryResponse) GetDeadlineHeight() int64 {
+	if m != nil {
+		return m.DeadlineHeight
+	}
+	return 0
+}
+
+// MsgAnswerChallenge is committee member node_id's own measurement of its link to the challenged node.
+type MsgAnswerChallenge struct {
+	Agent          string `protobuf:"bytes,1,opt,name=agent,proto3" json:"agent,omitempty"`
+	ChallengeId    uint64 `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	NodeId         string `protobuf:"bytes,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	RttUs          uint64 `protobuf:"varint,4,opt,name=rtt_us,json=rttUs,proto3" json:"rtt_us,omitempty"`
+	ThroughputKbps uint64 `protobuf:"varint,5,opt,name=throughput_kbps,json=throughputKbps,proto3" json:"throughput_kbps,omitempty"`
+}
+
+func (m *MsgAnswerChallenge) Reset()         { *m = MsgAnswerChallenge{} }
+func (m *MsgAnswerChallenge) String() string { return proto.CompactTextString(m) }
+func (*MsgAnswerChallenge) ProtoMessage()    {}
+func (*MsgAnswerChallenge) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{4}
+}
+func (m *MsgAnswerChallenge) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAnswerChallenge) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAnswerChallenge.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAnswerChallenge) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAnswerChallenge.Merge(m, src)
+}
+func (m *MsgAnswerChallenge) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAnswerChallenge) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAnswerChallenge.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAnswerChallenge proto.InternalMessageInfo
+
+func (m *MsgAnswerChallenge) GetAgent() string {
+	if m != nil {
+		return m.Agent
+	}
+	return ""
+}
+
+func (m *MsgAnswerChallenge) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *MsgAnswerChallenge) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *MsgAnswerChallenge) GetRttUs() uint64 {
+	if m != nil {
+		return m.RttUs
+	}
+	return 0
+}
+
+func (m *MsgAnswerChallenge) GetThroughputKbps() uint64 {
+	if m != nil {
+		return m.ThroughputKbps
+	}
+	return 0
+}
+
+type MsgAnswerChallengeResponse struct {
+	// resolved is set when this was the last answer and the challenge was decided in this transaction.
+	Resolved bool            `protobuf:"varint,1,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	Status   ChallengeStatus `protobuf:"varint,2,opt,name=status,proto3,enum=nro.audit.v1.ChallengeStatus" json:"status,omitempty"`
+}
+
+func (m *MsgAnswerChallengeResponse) Reset()         { *m = MsgAnswerChallengeResponse{} }
+func (m *MsgAnswerChallengeResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgAnswerChallengeResponse) ProtoMessage()    {}
+func (*MsgAnswerChallengeResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{5}
+}
+func (m *MsgAnswerChallengeResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAnswerChallengeResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAnswerChallengeResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAnswerChallengeResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAnswerChallengeResponse.Merge(m, src)
+}
+func (m *MsgAnswerChallengeResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAnswerChallengeResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAnswerChallengeResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAnswerChallengeResponse proto.InternalMessageInfo
+
+func (m *MsgAnswerChallengeResponse) GetResolved() bool {
+	if m != nil {
+		return m.Resolved
+	}
+	return false
+}
+
+func (m *MsgAnswerChallengeResponse) GetStatus() ChallengeStatus {
+	if m != nil {
+		return m.Status
+	}
+	return CHALLENGE_STATUS_UNSPECIFIED
+}
+
 type MsgUpdateParams struct {
 	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
 	Params    Params `protobuf:"bytes,2,opt,name=params,proto3" json:"params"`
@@ -201,7 +490,7 @@ func (m *MsgUpdateParams) Reset()         { *m = MsgUpdateParams{} }
 func (m *MsgUpdateParams) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParams) ProtoMessage()    {}
 func (*MsgUpdateParams) Descriptor() ([]byte, []int) {
-	return fileDescriptor_e79d61762c495d3c, []int{2}
+	return fileDescriptor_e79d61762c495d3c, []int{6}
 }
 func (m *MsgUpdateParams) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -251,7 +540,7 @@ func (m *MsgUpdateParamsResponse) Reset()         { *m = MsgUpdateParamsResponse
 func (m *MsgUpdateParamsResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParamsResponse) ProtoMessage()    {}
 func (*MsgUpdateParamsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_e79d61762c495d3c, []int{3}
+	return fileDescriptor_e79d61762c495d3c, []int{7}
 }
 func (m *MsgUpdateParamsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -283,6 +572,10 @@ var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 func init() {
 	proto.RegisterType((*MsgSubmitTelemetry)(nil), "nro.audit.v1.MsgSubmitTelemetry")
 	proto.RegisterType((*MsgSubmitTelemetryResponse)(nil), "nro.audit.v1.MsgSubmitTelemetryResponse")
+	proto.RegisterType((*MsgChallengeTelemetry)(nil), "nro.audit.v1.MsgChallengeTelemetry")
+	proto.RegisterType((*MsgChallengeTelemetryResponse)(nil), "nro.audit.v1.MsgChallengeTelemetryResponse")
+	proto.RegisterType((*MsgAnswerChallenge)(nil), "nro.audit.v1.MsgAnswerChallenge")
+	proto.RegisterType((*MsgAnswerChallengeResponse)(nil), "nro.audit.v1.MsgAnswerChallengeResponse")
 	proto.RegisterType((*MsgUpdateParams)(nil), "nro.audit.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "nro.audit.v1.MsgUpdateParamsResponse")
 }
@@ -290,45 +583,65 @@ func init() {
 func init() { proto.RegisterFile("nro/audit/v1/tx.proto", fileDescriptor_e79d61762c495d3c) }
 
 var fileDescriptor_e79d61762c495d3c = []byte{
-	// 597 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x84, 0x93, 0x4f, 0x6b, 0x13, 0x41,
-	0x18, 0xc6, 0xb3, 0x4d, 0x36, 0x4d, 0xa6, 0xff, 0x74, 0x88, 0x64, 0xb3, 0xda, 0x35, 0x04, 0x0a,
-	0x21, 0xd2, 0x5d, 0x1a, 0xc1, 0x42, 0x0f, 0x82, 0x41, 0x94, 0x80, 0x01, 0xd9, 0xd6, 0x8b, 0x20,
-	0x61, 0x93, 0x1d, 0x37, 0x43, 0xb3, 0x33, 0xc3, 0xce, 0x6c, 0x69, 0x6e, 0xe2, 0xd1, 0x93, 0x57,
-	0xbf, 0x81, 0xc7, 0x20, 0xde, 0xc5, 0x5b, 0x8f, 0xc5, 0x93, 0x27, 0x91, 0xe4, 0x90, 0xaf, 0x21,
-	0x3b, 0xbb, 0x49, 0x36, 0x0d, 0xd8, 0x4b, 0xc8, 0xfb, 0xbe, 0xcf, 0xf3, 0xcc, 0x9b, 0xdf, 0x64,
-	0xc0, 0x3d, 0x12, 0x50, 0xcb, 0x09, 0x5d, 0x2c, 0xac, 0x8b, 0x23, 0x4b, 0x5c, 0x9a, 0x2c, 0xa0,
-	0x82, 0xc2, 0x6d, 0x12, 0x50, 0x53, 0xb6, 0xcd, 0x8b, 0x23, 0xfd, 0xae, 0xe3, 0x63, 0x42, 0x2d,
-	0xf9, 0x19, 0x0b, 0xf4, 0x72, 0x9f, 0x72, 0x9f, 0x72, 0xcb, 0xe7, 0x5e, 0x64, 0xf4, 0xb9, 0x97,
-	0x0c, 0x2a, 0xf1, 0xa0, 0x2b, 0x2b, 0x2b, 0x2e, 0x92, 0x51, 0xc9, 0xa3, 0x1e, 0x8d, 0xfb, 0xd1,
-	0xb7, 0xa4, 0xab, 0xad, 0x6e, 0x30, 0x62, 0x28, 0xd1, 0xd7, 0xbe, 0x6c, 0x00, 0xd8, 0xe1, 0xde,
-	0x69, 0xd8, 0xf3, 0xb1, 0x38, 0x43, 0x43, 0xe4, 0x23, 0x11, 0x8c, 0xa0, 0x09, 0x54, 0xc7, 0x43,
-	0x44, 0x68, 0x4a, 0x55, 0xa9, 0x17, 0x5b, 0xda, 0xaf, 0xef, 0x87, 0xa5, 0xe4, 0x9c, 0x67, 0xae,
-	0x1b, 0x20, 0xce, 0x4f, 0x45, 0x80, 0x89, 0x67, 0xc7, 0x32, 0x58, 0x06, 0x9b, 0x84, 0xba, 0xa8,
-	0x8b, 0x5d, 0x6d, 0x23, 0x72, 0xd8, 0xf9, 0xa8, 0x6c, 0xbb, 0xb0, 0x04, 0x54, 0xc4, 0x68, 0x7f,
-	0xa0, 0x65, 0xab, 0x4a, 0x3d, 0x67, 0xc7, 0x05, 0x3c, 0x06, 0x39, 0x8f, 0x85, 0x5c, 0xcb, 0x55,
-	0xb3, 0xf5, 0xad, 0xa6, 0x66, 0xa6, 0x49, 0x98, 0x2f, 0x59, 0xd8, 0x41, 0x22, 0xc0, 0x7d, 0xde,
-	0x2a, 0x5e, 0xfd, 0x79, 0x98, 0xf9, 0x3a, 0x1b, 0x37, 0x14, 0x5b, 0x1a, 0xe0, 0x53, 0xa0, 0x0e,
-	0x31, 0x39, 0xe7, 0x9a, 0x2a, 0x9d, 0xfb, 0xab, 0xce, 0x57, 0x98, 0x9c, 0x77, 0x90, 0xc3, 0xc3,
-	0x00, 0xf9, 0x88, 0x88, 0xb4, 0x3d, 0xb6, 0x9d, 0x3c, 0xfa, 0x38, 0x1b, 0x37, 0xe2, 0x9d, 0x3f,
-	0xcd, 0xc6, 0x8d, 0x07, 0x4b, 0x2e, 0xeb, 0x10, 0x6a, 0x3f, 0x14, 0xa0, 0xaf, 0xb7, 0x6d, 0xc4,
-	0x19, 0x25, 0x1c, 0x41, 0x1d, 0x14, 0x5c, 0xcc, 0x59, 0x28, 0x90, 0x2b, 0x31, 0x15, 0xec, 0x45,
-	0x0d, 0x2b, 0xa0, 0xf0, 0xde, 0x09, 0x87, 0x62, 0x0e, 0x24, 0x67, 0x6f, 0xca, 0xba, 0xed, 0xc2,
-	0x03, 0xb0, 0x1b, 0x20, 0x16, 0x0a, 0x47, 0x60, 0x4a, 0xba, 0x3d, 0xc6, 0x25, 0x9a, 0x1d, 0x7b,
-	0x67, 0xd9, 0x6d, 0x31, 0x0e, 0xeb, 0xe0, 0x4e, 0x92, 0xd6, 0x5d, 0x24, 0xe5, 0x64, 0xd2, 0x6e,
-	0xd2, 0x7f, 0x91, 0x04, 0x56, 0x40, 0x81, 0x0f, 0x1d, 0x3e, 0x88, 0x14, 0x6a, 0x7c, 0x96, 0xac,
-	0xdb, 0x6e, 0xed, 0x9b, 0x02, 0xf6, 0x3a, 0xdc, 0x7b, 0xc3, 0x5c, 0x47, 0xa0, 0xd7, 0x4e, 0xe0,
-	0xf8, 0x1c, 0x3e, 0x01, 0x45, 0x27, 0x14, 0x03, 0x1a, 0x60, 0x31, 0xba, 0xf5, 0x7a, 0x97, 0x52,
-	0x78, 0x0c, 0xf2, 0x4c, 0x26, 0xc8, 0x1f, 0xb4, 0xd5, 0x2c, 0xad, 0xb2, 0x8f, 0xd3, 0xd3, 0xc8,
-	0x13, 0xf9, 0x89, 0x19, 0x31, 0x5f, 0x06, 0x45, 0xdc, 0xef, 0x47, 0xdc, 0x2f, 0x97, 0xe4, 0xd3,
-	0x0b, 0xd6, 0x2a, 0xa0, 0x7c, 0xa3, 0x35, 0x47, 0xde, 0xfc, 0xa9, 0x80, 0x6c, 0x87, 0x7b, 0xf0,
-	0x1d, 0xd8, 0xbb, 0xf9, 0x8f, 0xad, 0xae, 0xae, 0xb3, 0x7e, 0x6f, 0x7a, 0xfd, 0x36, 0xc5, 0xe2,
-	0x66, 0xcf, 0xc0, 0xf6, 0x0a, 0xb2, 0xfd, 0x35, 0x67, 0x7a, 0xac, 0x1f, 0xfc, 0x77, 0x3c, 0x4f,
-	0xd5, 0xd5, 0x0f, 0x11, 0x96, 0xd6, 0xf3, 0xab, 0x89, 0xa1, 0x5c, 0x4f, 0x0c, 0xe5, 0xef, 0xc4,
-	0x50, 0x3e, 0x4f, 0x8d, 0xcc, 0xf5, 0xd4, 0xc8, 0xfc, 0x9e, 0x1a, 0x99, 0xb7, 0x0d, 0x0f, 0x8b,
-	0x41, 0xd8, 0x33, 0xfb, 0xd4, 0xb7, 0xfa, 0x91, 0x85, 0xf0, 0x90, 0x1f, 0x46, 0xa8, 0xd2, 0xb8,
-	0xe4, 0xeb, 0xed, 0xe5, 0xe5, 0xf3, 0x7d, 0xfc, 0x2f, 0x00, 0x00, 0xff, 0xff, 0xb3, 0xca, 0x24,
-	0x80, 0x5c, 0x04, 0x00, 0x00,
+	// 922 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x55, 0xcf, 0x6f, 0xdc, 0x44,
+	0x14, 0x8e, 0xf7, 0x57, 0xb2, 0x2f, 0x69, 0x02, 0xa3, 0x44, 0xf1, 0x2e, 0xcd, 0x76, 0x59, 0x54,
+	0xb1, 0x4a, 0x55, 0x5b, 0x49, 0x05, 0xad, 0x72, 0x40, 0x6a, 0x8a, 0x80, 0x08, 0x16, 0x21, 0xa7,
+	0xbd, 0x20, 0x55, 0x2b, 0xef, 0x7a, 0x6a, 0x8f, 0xb2, 0x9e, 0xb1, 0x66, 0xc6, 0xa1, 0xb9, 0x21,
+	0x4e, 0xc0, 0x89, 0x2b, 0xff, 0x01, 0xc7, 0x08, 0x71, 0xe7, 0xda, 0x63, 0xe1, 0xc4, 0x09, 0xa1,
+	0xe4, 0x90, 0x13, 0xff, 0x03, 0x9a, 0xb1, 0xd7, 0xf6, 0xae, 0x43, 0xb7, 0xbd, 0x44, 0x79, 0xdf,
+	0x7b, 0xdf, 0xdb, 0xf7, 0xbe, 0xf7, 0xde, 0x18, 0xb6, 0x28, 0x67, 0xb6, 0x1b, 0x7b, 0x44, 0xda,
+	0xa7, 0x7b, 0xb6, 0x7c, 0x6e, 0x45, 0x9c, 0x49, 0x86, 0xd6, 0x28, 0x67, 0x96, 0x86, 0xad, 0xd3,
+	0xbd, 0xf6, 0xdb, 0x6e, 0x48, 0x28, 0xb3, 0xf5, 0xdf, 0x24, 0xa0, 0xbd, 0x3d, 0x66, 0x22, 0x64,
+	0xc2, 0x0e, 0x85, 0xaf, 0x88, 0xa1, 0xf0, 0x53, 0x47, 0x2b, 0x71, 0x0c, 0xb5, 0x65, 0x27, 0x46,
+	0xea, 0xea, 0xa4, 0x9c, 0x91, 0x2b, 0xb0, 0x7d, 0xba, 0x37, 0xc2, 0xd2, 0xdd, 0xb3, 0xc7, 0x8c,
+	0xd0, 0xd4, 0xbf, 0xe9, 0x33, 0x9f, 0x25, 0x3c, 0xf5, 0x5f, 0x8a, 0x9a, 0xb3, 0x15, 0x9e, 0x45,
+	0x38, 0xcd, 0xd7, 0xfb, 0xb9, 0x02, 0x68, 0x20, 0xfc, 0xe3, 0x78, 0x14, 0x12, 0xf9, 0x18, 0x4f,
+	0x70, 0x88, 0x25, 0x3f, 0x43, 0x16, 0xd4, 0x5d, 0x1f, 0x53, 0x69, 0x1a, 0x5d, 0xa3, 0xdf, 0x3c,
+	0x34, 0xff, 0xfc, 0xed, 0xee, 0x66, 0x5a, 0xc7, 0x43, 0xcf, 0xe3, 0x58, 0x88, 0x63, 0xc9, 0x09,
+	0xf5, 0x9d, 0x24, 0x0c, 0x6d, 0xc3, 0x32, 0x65, 0x1e, 0x1e, 0x12, 0xcf, 0xac, 0x28, 0x86, 0xd3,
+	0x50, 0xe6, 0x91, 0x87, 0x36, 0xa1, 0x8e, 0x23, 0x36, 0x0e, 0xcc, 0x6a, 0xd7, 0xe8, 0xd7, 0x9c,
+	0xc4, 0x40, 0xf7, 0xa1, 0xe6, 0x47, 0xb1, 0x30, 0x6b, 0xdd, 0x6a, 0x7f, 0x75, 0xdf, 0xb4, 0x8a,
+	0x4a, 0x59, 0x9f, 0x46, 0xf1, 0x00, 0x4b, 0x4e, 0xc6, 0xe2, 0xb0, 0xf9, 0xe2, 0xef, 0x5b, 0x4b,
+	0xbf, 0x5c, 0x9d, 0xef, 0x1a, 0x8e, 0x26, 0xa0, 0x8f, 0xa0, 0x3e, 0x21, 0xf4, 0x44, 0x98, 0x75,
+	0xcd, 0xdc, 0x99, 0x65, 0x7e, 0x41, 0xe8, 0xc9, 0x00, 0xbb, 0x22, 0xe6, 0x38, 0xc4, 0x54, 0x16,
+	0xe9, 0x09, 0xed, 0xe0, 0xce, 0x77, 0x57, 0xe7, 0xbb, 0x49, 0xcd, 0x3f, 0x5e, 0x9d, 0xef, 0xde,
+	0xcc, 0x75, 0x29, 0x8b, 0xd0, 0xfb, 0xdd, 0x80, 0x76, 0x19, 0x76, 0xb0, 0x88, 0x18, 0x15, 0x18,
+	0xb5, 0x61, 0xc5, 0x23, 0x22, 0x8a, 0x25, 0xf6, 0xb4, 0x4c, 0x2b, 0x4e, 0x66, 0xa3, 0x16, 0xac,
+	0x3c, 0x73, 0xe3, 0x89, 0x9c, 0x0a, 0x52, 0x73, 0x96, 0xb5, 0x7d, 0xe4, 0xa1, 0xdb, 0xb0, 0xce,
+	0x71, 0x14, 0x4b, 0x57, 0x12, 0x46, 0x87, 0xa3, 0x48, 0x68, 0x69, 0x6e, 0x38, 0x37, 0x72, 0xf4,
+	0x30, 0x12, 0xa8, 0x0f, 0x6f, 0xa5, 0xd9, 0x86, 0x59, 0xa6, 0x9a, 0xce, 0xb4, 0x9e, 0xe2, 0x9f,
+	0xa4, 0x09, 0x5b, 0xb0, 0x22, 0x26, 0xae, 0x08, 0x54, 0x44, 0x3d, 0xf9, 0x2d, 0x6d, 0x1f, 0x79,
+	0xbd, 0x3f, 0x2a, 0xb0, 0x35, 0x10, 0xfe, 0xa3, 0xc0, 0x9d, 0x4c, 0x30, 0xf5, 0x71, 0x3e, 0xe0,
+	0x07, 0x00, 0xe3, 0x29, 0xca, 0x17, 0x4e, 0xb9, 0x10, 0xfb, 0xa6, 0xa3, 0xee, 0xc2, 0x5a, 0x84,
+	0x31, 0x1f, 0x4e, 0x39, 0x35, 0xcd, 0x01, 0x85, 0x7d, 0x99, 0xf0, 0xb6, 0xa0, 0xc1, 0xa5, 0x1c,
+	0xc6, 0x22, 0xad, 0xbe, 0xce, 0xa5, 0x7c, 0x22, 0xd0, 0xfb, 0xb0, 0x21, 0x03, 0xce, 0x62, 0x3f,
+	0x88, 0x62, 0x39, 0x3c, 0x51, 0x42, 0x35, 0x92, 0xfe, 0x73, 0xf8, 0xf3, 0x51, 0x24, 0xd0, 0x03,
+	0xa8, 0x8d, 0x18, 0xf5, 0xcc, 0xe5, 0xae, 0xd1, 0x5f, 0xdd, 0x6f, 0x59, 0x69, 0x07, 0xea, 0x42,
+	0xac, 0xf4, 0x42, 0xac, 0x47, 0x8c, 0xd0, 0x99, 0x6d, 0x52, 0x8c, 0x83, 0x7b, 0x6a, 0x1b, 0x0a,
+	0xbd, 0xa9, 0x95, 0xb8, 0x35, 0xb3, 0x12, 0x65, 0xe5, 0x7a, 0x3f, 0x18, 0xb0, 0x73, 0xad, 0x27,
+	0x5b, 0x8c, 0x77, 0x61, 0x2d, 0xcb, 0xa9, 0x5a, 0x36, 0x74, 0xd9, 0xab, 0x19, 0x76, 0xe4, 0xa1,
+	0x9b, 0xd0, 0x1c, 0xb3, 0x30, 0x24, 0x52, 0x62, 0x6c, 0x56, 0xba, 0xd5, 0x7e, 0xd3, 0xc9, 0x01,
+	0xd5, 0xba, 0x87, 0x5d, 0x6f, 0x42, 0x28, 0x1e, 0x06, 0x98, 0xf8, 0x81, 0xd4, 0x9a, 0x56, 0x9d,
+	0xf5, 0x29, 0xfc, 0x99, 0x46, 0x7b, 0xff, 0x1a, 0xfa, 0x7a, 0x1f, 0x52, 0xf1, 0x0d, 0xe6, 0x59,
+	0x45, 0x6f, 0x7c, 0xbd, 0xf3, 0x05, 0x57, 0xca, 0x05, 0x17, 0xa6, 0x5e, 0x9d, 0x99, 0x7a, 0x3e,
+	0xbd, 0xda, 0x82, 0xe9, 0xd5, 0xaf, 0x9b, 0xde, 0xab, 0x2f, 0x72, 0xae, 0xb1, 0x1e, 0xd3, 0x07,
+	0x39, 0x87, 0x16, 0x0f, 0x92, 0x63, 0xc1, 0x26, 0xa7, 0xf9, 0x41, 0x4e, 0x6d, 0xf4, 0x01, 0x34,
+	0x84, 0x74, 0x65, 0x2c, 0x74, 0x73, 0xeb, 0xf3, 0x2f, 0x47, 0x96, 0xec, 0x58, 0x07, 0x39, 0x69,
+	0x70, 0xef, 0x57, 0x03, 0x36, 0x06, 0xc2, 0x7f, 0x12, 0x79, 0xae, 0xc4, 0x5f, 0xb9, 0xdc, 0x0d,
+	0x05, 0xfa, 0x10, 0x9a, 0x6e, 0x2c, 0x03, 0xc6, 0x89, 0x3c, 0x5b, 0xa8, 0x70, 0x1e, 0x8a, 0xee,
+	0x43, 0x23, 0xd2, 0x19, 0x74, 0x09, 0xab, 0xfb, 0x9b, 0xb3, 0x25, 0x24, 0xd9, 0x8b, 0x4b, 0x9a,
+	0x86, 0x1f, 0x58, 0x4a, 0xa2, 0x3c, 0x91, 0x92, 0xe9, 0x1d, 0x25, 0xd3, 0xf3, 0x5c, 0xa8, 0x62,
+	0x81, 0xbd, 0x16, 0x6c, 0xcf, 0x41, 0x53, 0x89, 0xf6, 0xbf, 0xaf, 0x42, 0x75, 0x20, 0x7c, 0xf4,
+	0x14, 0x36, 0xe6, 0x9f, 0xfc, 0xee, 0x6c, 0x39, 0xe5, 0x87, 0xaf, 0xdd, 0x5f, 0x14, 0x91, 0x4d,
+	0xe2, 0x19, 0xa0, 0x6b, 0xde, 0x9c, 0xf7, 0x4a, 0xfc, 0x72, 0x50, 0xfb, 0xce, 0x6b, 0x04, 0x65,
+	0xbf, 0xf3, 0x14, 0x36, 0xe6, 0x77, 0xbf, 0xdc, 0xc6, 0x5c, 0xc4, 0x35, 0x6d, 0xfc, 0xdf, 0x42,
+	0x3d, 0x86, 0xb5, 0x99, 0xc9, 0xef, 0x94, 0x98, 0x45, 0x77, 0xfb, 0xf6, 0x2b, 0xdd, 0xd3, 0xac,
+	0xed, 0xfa, 0xb7, 0x6a, 0xba, 0x87, 0x1f, 0xbf, 0xb8, 0xe8, 0x18, 0x2f, 0x2f, 0x3a, 0xc6, 0x3f,
+	0x17, 0x1d, 0xe3, 0xa7, 0xcb, 0xce, 0xd2, 0xcb, 0xcb, 0xce, 0xd2, 0x5f, 0x97, 0x9d, 0xa5, 0xaf,
+	0x77, 0x7d, 0x22, 0x83, 0x78, 0x64, 0x8d, 0x59, 0x68, 0x8f, 0x15, 0x85, 0x8a, 0x58, 0xdc, 0x55,
+	0x13, 0x2f, 0x4e, 0x5d, 0x7f, 0xc5, 0x47, 0x0d, 0xfd, 0x19, 0xbf, 0xf7, 0x5f, 0x00, 0x00, 0x00,
+	0xff, 0xff, 0xbf, 0x8b, 0x8a, 0xe4, 0x84, 0x08, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -345,6 +658,11 @@ const _ = grpc.SupportPackageIsVersion4
 type MsgClient interface {
 	// SubmitTelemetry records a node's telemetry attestation for an epoch; its agent signs it.
 	SubmitTelemetry(ctx context.Context, in *MsgSubmitTelemetry, opts ...grpc.CallOption) (*MsgSubmitTelemetryResponse, error)
+	// ChallengeTelemetry disputes one link of a node's report with the challenger's own measurement and a
+	// bond; a committee drawn from the block hash measures, and the median decides.
+	ChallengeTelemetry(ctx context.Context, in *MsgChallengeTelemetry, opts ...grpc.CallOption) (*MsgChallengeTelemetryResponse, error)
+	// AnswerChallenge is a committee member's measurement for a challenge; its node's agent signs it.
+	AnswerChallenge(ctx context.Context, in *MsgAnswerChallenge, opts ...grpc.CallOption) (*MsgAnswerChallengeResponse, error)
 	// UpdateParams changes the module parameters; governance only.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
 }
@@ -366,6 +684,24 @@ func (c *msgClient) SubmitTelemetry(ctx context.Context, in *MsgSubmitTelemetry,
 	return out, nil
 }
 
+func (c *msgClient) ChallengeTelemetry(ctx context.Context, in *MsgChallengeTelemetry, opts ...grpc.CallOption) (*MsgChallengeTelemetryResponse, error) {
+	out := new(MsgChallengeTelemetryResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Msg/ChallengeTelemetry", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) AnswerChallenge(ctx context.Context, in *MsgAnswerChallenge, opts ...grpc.CallOption) (*MsgAnswerChallengeResponse, error) {
+	out := new(MsgAnswerChallengeResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Msg/AnswerChallenge", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error) {
 	out := new(MsgUpdateParamsResponse)
 	err := c.cc.Invoke(ctx, "/nro.audit.v1.Msg/UpdateParams", in, out, opts...)
@@ -379,6 +715,11 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 type MsgServer interface {
 	// SubmitTelemetry records a node's telemetry attestation for an epoch; its agent signs it.
 	SubmitTelemetry(context.Context, *MsgSubmitTelemetry) (*MsgSubmitTelemetryResponse, error)
+	// ChallengeTelemetry disputes one link of a node's report with the challenger's own measurement and a
+	// bond; a committee drawn from the block hash measures, and the median decides.
+	ChallengeTelemetry(context.Context, *MsgChallengeTelemetry) (*MsgChallengeTelemetryResponse, error)
+	// AnswerChallenge is a committee member's measurement for a challenge; its node's agent signs it.
+	AnswerChallenge(context.Context, *MsgAnswerChallenge) (*MsgAnswerChallengeResponse, error)
 	// UpdateParams changes the module parameters; governance only.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
 }
@@ -389,6 +730,12 @@ type UnimplementedMsgServer struct {
 
 func (*UnimplementedMsgServer) SubmitTelemetry(ctx context.Context, req *MsgSubmitTelemetry) (*MsgSubmitTelemetryResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SubmitTelemetry not implemented")
+}
+func (*UnimplementedMsgServer) ChallengeTelemetry(ctx context.Context, req *MsgChallengeTelemetry) (*MsgChallengeTelemetryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ChallengeTelemetry not implemented")
+}
+func (*UnimplementedMsgServer) AnswerChallenge(ctx context.Context, req *MsgAnswerChallenge) (*MsgAnswerChallengeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AnswerChallenge not implemented")
 }
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
@@ -412,6 +759,42 @@ func _Msg_SubmitTelemetry_Handler(srv interface{}, ctx context.Context, dec func
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(MsgServer).SubmitTelemetry(ctx, req.(*MsgSubmitTelemetry))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_ChallengeTelemetry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgChallengeTelemetry)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).ChallengeTelemetry(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Msg/ChallengeTelemetry",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).ChallengeTelemetry(ctx, req.(*MsgChallengeTelemetry))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_AnswerChallenge_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgAnswerChallenge)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).AnswerChallenge(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Msg/AnswerChallenge",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).AnswerChallenge(ctx, req.(*MsgAnswerChallenge))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -442,6 +825,14 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SubmitTelemetry",
 			Handler:    _Msg_SubmitTelemetry_Handler,
+		},
+		{
+			MethodName: "ChallengeTelemetry",
+			Handler:    _Msg_ChallengeTelemetry_Handler,
+		},
+		{
+			MethodName: "AnswerChallenge",
+			Handler:    _Msg_AnswerChallenge_Handler,
 		},
 		{
 			MethodName: "UpdateParams",
@@ -565,6 +956,207 @@ func (m *MsgSubmitTelemetryResponse) MarshalToSizedBuffer(dAtA []byte) (int, err
 	if m.Disputed {
 		i--
 		if m.Disputed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgChallengeTelemetry) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgChallengeTelemetry) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgChallengeTelemetry) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Bond.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.ThroughputKbps != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ThroughputKbps))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.RttUs != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RttUs))
+		i--
+		dAtA[i] = 0x28
+	}
+	if len(m.PeerNodeId) > 0 {
+		i -= len(m.PeerNodeId)
+		copy(dAtA[i:], m.PeerNodeId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.PeerNodeId)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Challenger) > 0 {
+		i -= len(m.Challenger)
+		copy(dAtA[i:], m.Challenger)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Challenger)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgChallengeTelemetryResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgChallengeTelemetryResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgChallengeTelemetryResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DeadlineHeight != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DeadlineHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Committee) > 0 {
+		for iNdEx := len(m.Committee) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Committee[iNdEx])
+			copy(dAtA[i:], m.Committee[iNdEx])
+			i = encodeVarintTx(dAtA, i, uint64(len(m.Committee[iNdEx])))
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAnswerChallenge) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAnswerChallenge) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAnswerChallenge) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ThroughputKbps != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ThroughputKbps))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.RttUs != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RttUs))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Agent) > 0 {
+		i -= len(m.Agent)
+		copy(dAtA[i:], m.Agent)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Agent)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAnswerChallengeResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAnswerChallengeResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAnswerChallengeResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Status != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Status))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Resolved {
+		i--
+		if m.Resolved {
 			dAtA[i] = 1
 		} else {
 			dAtA[i] = 0
@@ -701,6 +1293,100 @@ func (m *MsgSubmitTelemetryResponse) Size() (n int) {
 	}
 	if m.SlashId != 0 {
 		n += 1 + sovTx(uint64(m.SlashId))
+	}
+	return n
+}
+
+func (m *MsgChallengeTelemetry) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Challenger)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovTx(uint64(m.Epoch))
+	}
+	l = len(m.PeerNodeId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RttUs != 0 {
+		n += 1 + sovTx(uint64(m.RttUs))
+	}
+	if m.ThroughputKbps != 0 {
+		n += 1 + sovTx(uint64(m.ThroughputKbps))
+	}
+	l = m.Bond.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgChallengeTelemetryResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ChallengeId != 0 {
+		n += 1 + sovTx(uint64(m.ChallengeId))
+	}
+	if len(m.Committee) > 0 {
+		for _, s := range m.Committee {
+			l = len(s)
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	if m.DeadlineHeight != 0 {
+		n += 1 + sovTx(uint64(m.DeadlineHeight))
+	}
+	return n
+}
+
+func (m *MsgAnswerChallenge) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Agent)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.ChallengeId != 0 {
+		n += 1 + sovTx(uint64(m.ChallengeId))
+	}
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RttUs != 0 {
+		n += 1 + sovTx(uint64(m.RttUs))
+	}
+	if m.ThroughputKbps != 0 {
+		n += 1 + sovTx(uint64(m.ThroughputKbps))
+	}
+	return n
+}
+
+func (m *MsgAnswerChallengeResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Resolved {
+		n += 2
+	}
+	if m.Status != 0 {
+		n += 1 + sovTx(uint64(m.Status))
 	}
 	return n
 }
@@ -1057,6 +1743,622 @@ func (m *MsgSubmitTelemetryResponse) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.SlashId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgChallengeTelemetry) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgChallengeTelemetry: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgChallengeTelemetry: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Challenger", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Challenger = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeerNodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PeerNodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RttUs", wireType)
+			}
+			m.RttUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RttUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ThroughputKbps", wireType)
+			}
+			m.ThroughputKbps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ThroughputKbps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bond", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Bond.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgChallengeTelemetryResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgChallengeTelemetryResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgChallengeTelemetryResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Committee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Committee = append(m.Committee, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeadlineHeight", wireType)
+			}
+			m.DeadlineHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeadlineHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAnswerChallenge) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAnswerChallenge: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAnswerChallenge: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Agent", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Agent = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RttUs", wireType)
+			}
+			m.RttUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RttUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ThroughputKbps", wireType)
+			}
+			m.ThroughputKbps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ThroughputKbps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAnswerChallengeResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAnswerChallengeResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAnswerChallengeResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Resolved", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Resolved = bool(v != 0)
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			m.Status = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Status |= ChallengeStatus(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
