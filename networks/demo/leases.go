@@ -150,8 +150,11 @@ func printDecision(ctx context.Context, node *localnet.Node, id string) error {
 			mark = "*"
 		}
 		name := "fallback"
-		if c.Source == "CANDIDATE_SOURCE_PROPOSAL" {
+		switch c.Source {
+		case "CANDIDATE_SOURCE_PROPOSAL":
 			name = "proposal " + c.ProposalID
+		case "CANDIDATE_SOURCE_PARTIAL":
+			name = "partial (keeps)"
 		}
 		gpus := map[string]uint32{}
 		for _, n := range c.Nodes {
@@ -166,7 +169,10 @@ func printDecision(ctx context.Context, node *localnet.Node, id string) error {
 			continue
 		}
 		rep := c.Score.Reputation
-		if rep != "0" {
+		switch {
+		case strings.HasPrefix(rep, "-"):
+			rep = "+" + rep[1:] // below-neutral reputation: the total adds it
+		case rep != "0":
 			rep = "-" + rep // a credit: the total subtracts it
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", mark, name, strings.Join(ring, " > "),
@@ -175,7 +181,8 @@ func printDecision(ctx context.Context, node *localnet.Node, id string) error {
 	tw.Flush()
 	w := d.Decision.Candidates[d.Decision.Winner]
 	rtt, _ := strconv.ParseFloat(w.Score.RTT, 64)
-	fmt.Printf("  * winner; its ring's bottleneck RTT is %.1f ms (region link table from the Skyplane pings)\n", rtt/1000)
+	fmt.Printf("  * winner; its ring's bottleneck RTT is %.1f ms (region link table from the Skyplane pings, or\n"+
+		"    x/audit's measured link between two nodes where it has fresh probe reports)\n", rtt/1000)
 	return nil
 }
 
@@ -262,8 +269,14 @@ func runLeases(ctx context.Context, st *stepper, node *localnet.Node, dataDir st
 	if err := node.Query(ctx, &props, "allocation", "proposals", "1"); err != nil {
 		return err
 	}
-	fmt.Printf("  provider-1 (agent of %s) proposes %s:8,%s:8 -> kept as proposal %s, cost %s unro (gas %d)\n",
-		offers[0].NodeID, offers[0].NodeID, offers[1].NodeID, props.Proposals[0].ID, props.Proposals[0].Total, res.GasUsed)
+	if len(props.Proposals) > 0 {
+		fmt.Printf("  provider-1 (operator of %s, bonded) proposes %s:8,%s:8 -> kept as proposal %s, cost %s unro (gas %d)\n",
+			offers[0].NodeID, offers[0].NodeID, offers[1].NodeID, props.Proposals[0].ID, props.Proposals[0].Total, res.GasUsed)
+	} else {
+		// The window closed between the transaction and the query: the decision below holds the proposal.
+		fmt.Printf("  provider-1 (operator of %s, bonded) proposes %s:8,%s:8 -> accepted in block %d (gas %d); the window has closed since\n",
+			offers[0].NodeID, offers[0].NodeID, offers[1].NodeID, res.Height, res.GasUsed)
+	}
 
 	st.step("The chain decides in EndBlock when the window closes: every candidate scored, cheapest wins")
 	l1, err = waitLease(ctx, node, "1", 60*time.Second, "LEASE_STATE_ACTIVE")

@@ -4,8 +4,11 @@
 // shows the queried registry and a rejected registration, creates two leases sized from real jobs of the
 // Philly trace, has an agent propose a placement (and another be refused), shows the chain's allocation
 // decision with every candidate's score and verifies it with `nrod audit verify-decision`, closes one lease
-// early and lets the other complete, prints every balance that moved, deregisters a node and watches its
-// stake come back after unbonding, and stops the chain. `make demo` runs it.
+// early and lets the other complete, prints every balance that moved. Meanwhile each node's agent attests
+// its GPUs (NVML, or the labelled fallback) and its probed links to its lease peers every epoch; then one
+// provider goes silent, and the demo watches the chain fault, slash and jail it, move its lease to a healthy
+// node and record the move, and prints the evidence trail. Finally it deregisters a node, watches its stake
+// come back after unbonding, and stops the chain. `make demo` runs it.
 package main
 
 import (
@@ -47,7 +50,7 @@ func (s *stepper) step(format string, args ...any) {
 }
 
 func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
-	st := &stepper{total: 13}
+	st := &stepper{total: 17}
 	start := time.Now()
 
 	st.step("Loading provider offers from the real datasets in %s/", dataDir)
@@ -83,6 +86,10 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	cfg := localnet.DefaultConfig(binary, home)
 	cfg.Ports = ports
 	cfg.UnbondingBlocks = 5
+	cfg.Params = map[string]map[string]any{"audit": demoAuditParams}
+	for i := range offers {
+		cfg.Accounts = append(cfg.Accounts, localnet.Account{Name: fmt.Sprintf("agent-%d", i+1), Balance: "1000000unro"})
+	}
 	logFile, err := os.Create(filepath.Join(home, "nrod.log"))
 	if err != nil {
 		return err
@@ -125,7 +132,7 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	st.step("Registering three provider nodes (stake = min_stake_per_gpu x GPUs = %d unro per GPU)", minPerGPU)
 	for i, o := range offers {
 		key := fmt.Sprintf("provider-%d", i+1)
-		addr, err := node.Address(ctx, key)
+		agentAddr, err := node.Address(ctx, fmt.Sprintf("agent-%d", i+1))
 		if err != nil {
 			return err
 		}
@@ -136,15 +143,26 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 			"--bandwidth-mbps", strconv.FormatUint(o.BandwidthMbps, 10),
 			"--price", fmt.Sprintf("%dunro", price),
 			"--stake", fmt.Sprintf("%dunro", minPerGPU*int64(o.GPUs)),
-			"--agent", addr)
+			"--agent", agentAddr)
 		if err != nil {
 			return err
 		}
 		if res.Code != 0 {
 			return fmt.Errorf("register %s: code %d: %s", o.NodeID, res.Code, res.Log)
 		}
-		fmt.Printf("  %-20s by %s  tx %s… in block %d, gas %d\n", o.NodeID, key, res.Hash[:12], res.Height, res.GasUsed)
+		fmt.Printf("  %-20s by %s (agent agent-%d)  tx %s… in block %d, gas %d\n", o.NodeID, key, i+1, res.Hash[:12], res.Height, res.GasUsed)
 	}
+	// The nodes' agents attest every epoch from now on, in the background (x/audit faults a node with an
+	// active lease that misses an epoch).
+	ag, err := startAgents(ctx, node, offers, home)
+	if err != nil {
+		return err
+	}
+	agentCtx, stopAgents := context.WithCancel(ctx)
+	defer stopAgents()
+	defer ag.close()
+	go ag.run(agentCtx)
+	fmt.Printf("  agents started: each serves TCP probes on 127.0.0.1 and reports every %s blocks (x/audit epoch_blocks)\n", demoAuditParams["epoch_blocks"])
 
 	st.step("Querying the registry: nrod q allocation nodes -o json")
 	var nodes struct {
@@ -212,6 +230,10 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	if err := runLeases(ctx, st, node, dataDir, offers); err != nil {
 		return err
 	}
+	if err := runMisbehaviour(ctx, st, node, ag); err != nil {
+		return err
+	}
+	stopAgents()
 
 	st.step("Deregistering %s and waiting %s blocks of unbonding for its stake to come back", offers[2].NodeID, params.Params.UnbondingBlocks)
 	before, err := balance(ctx, node, "provider-3")
@@ -255,9 +277,11 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 
 	st.step("Summary")
 	h, _ := node.Height(ctx)
-	fmt.Printf("  %d blocks in %s; %d nodes registered, 1 bad registration refused, 2 leases placed (1 by an\n"+
-		"  agent's proposal, 1 by the fallback), 1 decision verified, both leases settled to the unro, 1 node\n"+
-		"  unbonded and paid back\n", h, time.Since(start).Round(time.Second), len(offers))
+	_, _, reports := ag.drain()
+	fmt.Printf("  %d blocks in %s; %d nodes registered, 1 bad registration refused, 3 leases placed (1 by an\n"+
+		"  agent's proposal, 2 by the fallback), %d telemetry reports attested, 1 silent provider slashed and\n"+
+		"  jailed, its lease moved and re-placed, 2 decisions verified, every lease settled to the unro, 1 node\n"+
+		"  unbonded and paid back\n", h, time.Since(start).Round(time.Second), len(offers), reports)
 	fmt.Printf("  nrod resident memory after the demo's transactions: %s\n", rss(node.PID()))
 	if keep {
 		fmt.Printf("  home kept at %s\n", home)

@@ -75,6 +75,9 @@ type Config struct {
 	// UnbondingBlocks overrides x/allocation's unbonding_blocks (0 keeps the default), so that stake
 	// release can be watched on a localnet.
 	UnbondingBlocks uint64
+	// Params overrides module params in genesis: module name → param (JSON name) → value (as genesis
+	// JSON holds it: numbers of 64 bits as strings).
+	Params map[string]map[string]any
 	// BlockTime is CometBFT's timeout_commit (0 keeps what `nrod init` writes, 5 s).
 	BlockTime time.Duration
 	// Log receives nrod's output; nil discards it.
@@ -169,6 +172,22 @@ func (n *Node) patchGenesis() error {
 		if lease, ok := appState["lease"].(map[string]any); ok {
 			params := lease["params"].(map[string]any)
 			params["blocks_per_hour"] = strconv.FormatInt(int64(time.Hour/n.BlockTime), 10)
+		}
+	}
+	for module, overrides := range n.Params {
+		m, ok := appState[module].(map[string]any)
+		if !ok {
+			return fmt.Errorf("localnet: genesis has no %s module to set params of", module)
+		}
+		params, ok := m["params"].(map[string]any)
+		if !ok {
+			return fmt.Errorf("localnet: genesis of %s has no params", module)
+		}
+		for k, v := range overrides {
+			if _, ok := params[k]; !ok {
+				return fmt.Errorf("localnet: %s has no param %q", module, k)
+			}
+			params[k] = v
 		}
 	}
 	// Short governance periods so that parameter proposals can be tried on a localnet.

@@ -33,8 +33,8 @@ type CandidateCheck struct {
 // Label names the candidate for people, as CandidateLabel does.
 func (c CandidateCheck) Label() string {
 	switch c.Source {
-	case "fallback":
-		return "fallback"
+	case "fallback", "partial re-placement":
+		return c.Source
 	case "proposal":
 		if c.Proposer != "" {
 			return fmt.Sprintf("proposal %d by %s", c.ProposalID, c.Proposer)
