@@ -12,13 +12,13 @@ import (
 // Read-only views of the leases for x/audit, which checks telemetry against where active leases are placed.
 // They read through the leases_by_node and leases_by_state indexes and never write.
 
-// ActiveLeasesOfNode returns the ACTIVE leases that have nodeID in their placement, in lease id order. It
-// walks the node's entries of the leases_by_node index, which keeps every lease ever placed on the node (past placements too), and
-// reads each lease; the work grows with the node's lease history, and x/audit calls it only from gas-metered
-// transactions.
+// ActiveLeasesOfNode returns the ACTIVE leases that have nodeID in their current placement, in lease id order.
+// It walks the node's entries of the leases_by_active_node index, which holds only running leases, so the work
+// is bounded by the node's GPUs (each lease holds at least one) whatever its history; x/audit calls it from
+// transactions and from the EndBlock that slashes a node.
 func (k Keeper) ActiveLeasesOfNode(ctx context.Context, nodeID string) ([]types.Lease, error) {
 	var out []types.Lease
-	err := k.Leases.Indexes.Node.Walk(ctx, collections.NewPrefixedPairRange[string, uint64](nodeID),
+	err := k.Leases.Indexes.ActiveNode.Walk(ctx, collections.NewPrefixedPairRange[string, uint64](nodeID),
 		func(_ string, id uint64) (bool, error) {
 			l, err := k.Leases.Get(ctx, id)
 			if err != nil {

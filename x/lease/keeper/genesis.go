@@ -82,11 +82,24 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 // CheckEscrowInvariant returns an error unless the module account's balance, in every denom, equals the sum
 // over all leases of deposit − paid − refunded (no lease's being negative); every PENDING and ACTIVE lease
 // has its deadline queue entry and the queue holds nothing else; and every placed lease's paid and fees are
-// the sums over its nodes, past placements included. Tests and simulations run it after every change.
+// the sums over its nodes, past placements included; and leases_by_active_node holds exactly the
+// (node, lease) pairs of the ACTIVE leases. Tests and simulations run it after every change.
 func (k Keeper) CheckEscrowInvariant(ctx context.Context) error {
 	escrow := sdk.NewCoins()
-	open := 0
+	open, activeRefs := 0, 0
 	err := k.Leases.Walk(ctx, nil, func(id uint64, l types.Lease) (bool, error) {
+		if l.State == types.LEASE_STATE_ACTIVE {
+			for _, n := range l.NodeIDs() {
+				activeRefs++
+				has, err := k.Leases.Indexes.ActiveNode.Has(ctx, n, id)
+				if err != nil {
+					return true, err
+				}
+				if !has {
+					return true, fmt.Errorf("lease %d is ACTIVE on node %s but missing from leases_by_active_node", id, n)
+				}
+			}
+		}
 		balance := l.EscrowBalance()
 		if balance.IsNegative() {
 			return true, fmt.Errorf("lease %d: paid %s and refunded %s exceed the deposit %s", id, l.Paid, l.Refunded, l.Deposit)
@@ -129,6 +142,16 @@ func (k Keeper) CheckEscrowInvariant(ctx context.Context) error {
 	}
 	if entries != open {
 		return fmt.Errorf("deadline queue has %d entries for %d PENDING and ACTIVE leases", entries, open)
+	}
+	indexed := 0
+	if err := k.Leases.Indexes.ActiveNode.Walk(ctx, nil, func(string, uint64) (bool, error) {
+		indexed++
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	if indexed != activeRefs {
+		return fmt.Errorf("leases_by_active_node has %d entries for %d (ACTIVE lease, node) pairs", indexed, activeRefs)
 	}
 	balance := k.bk.SpendableCoins(ctx, k.ModuleAddress())
 	if !balance.Equal(escrow) {

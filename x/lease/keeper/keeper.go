@@ -25,13 +25,16 @@ import (
 type LeaseIndexes struct {
 	Submitter *indexes.Multi[sdk.AccAddress, uint64, types.Lease]
 	State     *indexes.Multi[int32, uint64, types.Lease]
-	// Node has one entry per distinct node of a lease's placement.
+	// Node has one entry per distinct node of a lease's current and past placements.
 	Node *collx.MultiIndex[string, uint64, types.Lease]
+	// ActiveNode has one entry per distinct node of an ACTIVE lease's current placement, so that a node's
+	// running leases are found without walking its history.
+	ActiveNode *collx.MultiIndex[string, uint64, types.Lease]
 }
 
 // IndexesList implements collections.Indexes.
 func (i LeaseIndexes) IndexesList() []collections.Index[uint64, types.Lease] {
-	return []collections.Index[uint64, types.Lease]{i.Submitter, i.State, i.Node}
+	return []collections.Index[uint64, types.Lease]{i.Submitter, i.State, i.Node, i.ActiveNode}
 }
 
 func newLeaseIndexes(sb *collections.SchemaBuilder, addrCodec address.Codec) LeaseIndexes {
@@ -47,6 +50,14 @@ func newLeaseIndexes(sb *collections.SchemaBuilder, addrCodec address.Codec) Lea
 		Node: collx.NewMultiIndex(sb, types.LeasesByNodeKey, "leases_by_node",
 			collections.StringKey, collections.Uint64Key,
 			func(_ uint64, l types.Lease) ([]string, error) { return l.EverNodeIDs(), nil }),
+		ActiveNode: collx.NewMultiIndex(sb, types.LeasesByActiveNodeKey, "leases_by_active_node",
+			collections.StringKey, collections.Uint64Key,
+			func(_ uint64, l types.Lease) ([]string, error) {
+				if l.State != types.LEASE_STATE_ACTIVE {
+					return nil, nil
+				}
+				return l.NodeIDs(), nil
+			}),
 	}
 }
 

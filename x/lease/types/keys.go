@@ -22,4 +22,6 @@ var (
 	SettlementRecordsByLeaseKey = collections.NewPrefix(8)
 	SettlementRecordsByNodeKey  = collections.NewPrefix(9)
 	RecordSeqKey                = collections.NewPrefix(10)
+	// LeasesByActiveNodeKey indexes ACTIVE leases by the nodes of their current placement.
+	LeasesByActiveNodeKey = collections.NewPrefix(11)
 )
