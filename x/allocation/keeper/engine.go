@@ -307,8 +307,17 @@ func (k Keeper) candidates(v *view, params types.Params, lease leasetypes.Lease)
 		c.Source, c.ProposalId, c.Proposer = types.CANDIDATE_SOURCE_PROPOSAL, p.Id, p.Proposer
 		cands = append(cands, c)
 	}
+	var avoid map[string]bool
 	if n := len(lease.PastPlacements); n > 0 {
 		last := lease.PastPlacements[n-1]
+		if last.Reason == leasetypes.REALLOCATION_REASON_LINK_DEGRADED {
+			// The full re-placement leaves out both ends of the degraded link, so that it cannot ring over
+			// it again; the partial ones each keep one end.
+			avoid = map[string]bool{}
+			for _, id := range last.TriggerNodeIds {
+				avoid[id] = true
+			}
+		}
 		for _, drop := range last.TriggerNodeIds {
 			c, err := k.partial(v, params, lease, last, drop)
 			if err != nil {
@@ -318,7 +327,7 @@ func (k Keeper) candidates(v *view, params types.Params, lease leasetypes.Lease)
 			cands = append(cands, c)
 		}
 	}
-	fb, err := k.fallback(v, params, lease, nil)
+	fb, err := k.fallback(v, params, lease, avoid)
 	if err != nil {
 		fb = types.Candidate{Rejected: "fallback: " + err.Error(), Score: zeroScore()}
 	}

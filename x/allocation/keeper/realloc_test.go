@@ -77,8 +77,9 @@ func TestJailedNodeLeaseKeepsItsHealthyNode(t *testing.T) {
 }
 
 // TestDegradedLinkLeaseMoves: the measured link between a lease's two nodes is far above its max_rtt_ms. The
-// region table says their region is fine, so the fallback picks the same two nodes again — and is rejected
-// on the measured link; the partial re-placements replace one end each, and the cheaper one wins.
+// full re-placement leaves out both ends (it could ring over the link again) and finds too few GPUs without
+// them; the partial re-placements replace one end each, and the cheaper one wins. A proposal that puts both
+// ends back is rejected on the measured link.
 func TestDegradedLinkLeaseMoves(t *testing.T) {
 	e := newEngineFixture(t)
 	e.node(keepertest.NodeSpec{ID: "a", PricePerGpuHour: 2_000_000, Gpus: h100(4)})
@@ -91,6 +92,10 @@ func TestDegradedLinkLeaseMoves(t *testing.T) {
 	e.audit.Links = map[[2]string]measuredLink{{"a", "b"}: {rttUs: 400_000, mbps: 200, epoch: 7}}
 	e.NextBlock(30)
 	moved := e.moveLease(t, id, leasetypes.REALLOCATION_REASON_LINK_DEGRADED, "a", "b")
+	fresh, err := e.Keeper.Candidates(e.Ctx, e.Params(), leasetypes.Lease{Id: id, Spec: baseSpec(), BlocksPerHour: testBlocksPerHour})
+	require.NoError(t, err)
+	require.Contains(t, fresh[len(fresh)-1].Rejected, "RTT 400.000 ms, above the lease's max_rtt_ms 100",
+		"placed afresh (no past placement), the fallback picks a and b again and is refused on their measured link")
 	e.advanceTo(moved.PendingSince() + int64(e.Params().ProposalWindowBlocks))
 
 	ev := decided(t, e)
@@ -99,8 +104,7 @@ func TestDegradedLinkLeaseMoves(t *testing.T) {
 	d := e.audit.last(t)
 	require.Len(t, d.Candidates, 3)
 	require.Equal(t, uint32(1), d.Winner, "candidates: without a, without b, fallback")
-	require.Contains(t, d.Candidates[2].Rejected, "RTT 400.000 ms, above the lease's max_rtt_ms 100")
-	// The rejected fallback's ring link is the measured one, labelled as such.
+	require.Contains(t, d.Candidates[2].Rejected, "fallback: no placement")
 	requireRescored(t, e, d)
 	for _, l := range d.Candidates[d.Winner].Links {
 		require.Zero(t, l.MeasuredEpoch, "a-c was never measured: the region table's link")

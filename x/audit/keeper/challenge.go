@@ -1,6 +1,7 @@
 package keeper
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -95,8 +96,9 @@ func (k Keeper) ChallengeTelemetry(ctx context.Context, msg *types.MsgChallengeT
 		return nil, err
 	}
 	sdkCtx.GasMeter().ConsumeGas(p.GasPerReportEntry*uint64(scanned), "x/audit committee draw")
-	if len(committee) == 0 {
-		return nil, errorsmod.Wrapf(types.ErrNoCommittee, "no ACTIVE node in %s other than the parties can measure the link from the peer's side (%d nodes read)", peer.Region, scanned)
+	if len(committee) < MinCommittee(p) {
+		return nil, errorsmod.Wrapf(types.ErrNoCommittee, "%d independent ACTIVE nodes in %s (other than the parties and their operators and agents) can measure the link from the peer's side, of %d read; a committee needs at least %d (a majority of committee_size %d)",
+			len(committee), peer.Region, scanned, MinCommittee(p), p.CommitteeSize)
 	}
 
 	challengerAddr, err := k.alloc.AddressCodec().StringToBytes(challenger)
@@ -145,34 +147,41 @@ func (k Keeper) ChallengeTelemetry(ctx context.Context, msg *types.MsgChallengeT
 	return &types.MsgChallengeTelemetryResponse{ChallengeId: id, Committee: committee, DeadlineHeight: c.DeadlineHeight}, nil
 }
 
-// drawCommittee draws up to committee_size nodes for challenge id: ACTIVE nodes of the peer's region other
-// than the node, the peer and any node the challenger operates or is the agent of, one per agent. The walk
-// over the region's nodes starts at a point derived from the block hash and the challenge (so that no party
-// can pick the committee) and wraps around, reading at most committee_scan_limit nodes. It returns the
+// drawCommittee draws up to committee_size nodes for challenge id from the ACTIVE nodes of the peer's region,
+// leaving out the node, the peer, and every node that shares an operator or an agent with either of them or
+// is run by the challenger; at most one member per operator and per agent. It reads the region's nodes in id
+// order from a point derived from the block hash and the challenge, wrapping around, at most
+// committee_scan_limit of them, and takes the eligible ones with the lowest sha256(seed ‖ node id): node ids
+// are chosen by whoever registers them, so the order of the index decides only which nodes are read (all of
+// them in a region of at most committee_scan_limit nodes), never who is drawn among them. It returns the
 // committee in draw order and how many nodes it read.
 func (k Keeper) drawCommittee(ctx context.Context, p types.Params, id uint64, node, peer allocationtypes.Node, challenger string) ([]string, int, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	seed := sha256.New()
-	seed.Write(sdkCtx.HeaderHash())
-	seed.Write(binary.BigEndian.AppendUint64(nil, id))
-	seed.Write(binary.BigEndian.AppendUint64(nil, uint64(sdkCtx.BlockHeight())))
-	seed.Write([]byte(node.Id + "/" + peer.Id))
-	start := hex.EncodeToString(seed.Sum(nil)[:8])
+	h := sha256.New()
+	h.Write(sdkCtx.HeaderHash())
+	h.Write(binary.BigEndian.AppendUint64(nil, id))
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(sdkCtx.BlockHeight())))
+	h.Write([]byte(node.Id + "/" + peer.Id))
+	seed := h.Sum(nil)
+	start := hex.EncodeToString(seed[:8])
 
-	var committee []string
-	agents := map[string]bool{}
+	parties := map[string]bool{node.Operator: true, node.Agent: true, peer.Operator: true, peer.Agent: true, challenger: true}
+	type candidate struct {
+		id, operator, agent string
+		rank                []byte
+	}
+	var pool []candidate
 	scanned := 0
 	visit := func(n allocationtypes.Node) (bool, error) {
-		if scanned >= int(p.CommitteeScanLimit) || len(committee) >= int(p.CommitteeSize) {
+		if scanned >= int(p.CommitteeScanLimit) {
 			return true, nil
 		}
 		scanned++
-		if n.Status != allocationtypes.NODE_STATUS_ACTIVE || n.Id == node.Id || n.Id == peer.Id ||
-			n.Agent == challenger || n.Operator == challenger || agents[n.Agent] || slices.Contains(committee, n.Id) {
+		if n.Status != allocationtypes.NODE_STATUS_ACTIVE || n.Id == node.Id || n.Id == peer.Id || parties[n.Operator] || parties[n.Agent] {
 			return false, nil
 		}
-		agents[n.Agent] = true
-		committee = append(committee, n.Id)
+		r := sha256.Sum256(append(append([]byte(nil), seed...), n.Id...))
+		pool = append(pool, candidate{id: n.Id, operator: n.Operator, agent: n.Agent, rank: r[:]})
 		return false, nil
 	}
 	if err := k.alloc.WalkRegionNodes(ctx, peer.Region, start, visit); err != nil {
@@ -188,8 +197,25 @@ func (k Keeper) drawCommittee(ctx context.Context, p types.Params, id uint64, no
 	if err := k.alloc.WalkRegionNodes(ctx, peer.Region, "", wrapped); err != nil {
 		return nil, 0, err
 	}
+	slices.SortFunc(pool, func(a, b candidate) int { return bytes.Compare(a.rank, b.rank) })
+	var committee []string
+	operators, agents := map[string]bool{}, map[string]bool{}
+	for _, c := range pool {
+		if len(committee) >= int(p.CommitteeSize) {
+			break
+		}
+		if operators[c.operator] || agents[c.agent] {
+			continue
+		}
+		operators[c.operator], agents[c.agent] = true, true
+		committee = append(committee, c.id)
+	}
 	return committee, scanned, nil
 }
+
+// MinCommittee is the smallest committee a challenge may have: a majority of committee_size, so that no
+// single answer decides a challenge when the region is short of nodes.
+func MinCommittee(p types.Params) int { return int(p.CommitteeSize)/2 + 1 }
 
 // AnswerChallenge records a committee member's measurement; the last answer decides the challenge at once.
 func (k Keeper) AnswerChallenge(ctx context.Context, msg *types.MsgAnswerChallenge) (*types.MsgAnswerChallengeResponse, error) {
@@ -202,8 +228,11 @@ func (k Keeper) AnswerChallenge(ctx context.Context, msg *types.MsgAnswerChallen
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	h := sdkCtx.BlockHeight()
-	if c.Status != types.CHALLENGE_STATUS_OPEN || h > c.DeadlineHeight {
-		return nil, errorsmod.Wrapf(types.ErrChallengeClosed, "challenge %d is %s (answers were due by height %d, now %d)", c.Id, c.Status, c.DeadlineHeight, h)
+	if c.Status != types.CHALLENGE_STATUS_OPEN {
+		return nil, errorsmod.Wrapf(types.ErrChallengeClosed, "challenge %d was decided at height %d (%s); it takes no more answers", c.Id, c.ResolvedHeight, c.Status)
+	}
+	if h > c.DeadlineHeight {
+		return nil, errorsmod.Wrapf(types.ErrChallengeClosed, "answers to challenge %d were due by height %d (now %d)", c.Id, c.DeadlineHeight, h)
 	}
 	if !slices.Contains(c.Committee, msg.NodeId) {
 		return nil, errorsmod.Wrapf(types.ErrNotCommitteeMember, "node %s is not on the committee of challenge %d (%v)", msg.NodeId, c.Id, c.Committee)
@@ -393,14 +422,20 @@ func (k Keeper) resolveTimedOut(ctx context.Context, p types.Params) error {
 	if err := it.Close(); err != nil {
 		return err
 	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	for _, id := range due {
 		c, err := k.GetChallenge(ctx, id)
 		if err != nil {
 			return err
 		}
-		if _, err := k.resolveChallenge(ctx, p, c); err != nil {
-			return err
+		// Each challenge is decided in its own cache: a failure (a broken invariant elsewhere, not user input)
+		// rolls back that challenge only, which stays queued and is retried in the next block.
+		cache, write := sdkCtx.CacheContext()
+		if _, err := k.resolveChallenge(cache, p, c); err != nil {
+			k.logger.Error("challenge resolution failed; retried next block", "challenge", id, "err", err)
+			continue
 		}
+		write()
 	}
 	return nil
 }
@@ -448,7 +483,8 @@ func (k Keeper) CheckChallenges(ctx context.Context) error {
 		}
 		link, err := k.ChallengedLinks.Get(ctx, collections.Join3(c.NodeId, c.Epoch, c.PeerNodeId))
 		if err != nil || link != id {
-			return true, errorsmod.Wrapf(types.ErrInvalidChallenge, "challenge %d: its link maps to %d (%v)", id, link, err)
+			return true, errorsmod.Wrapf(types.ErrInvalidChallenge, "challenged_links maps the link %s-%s of epoch %d to challenge %d, not to its challenge %d (%v)",
+				c.NodeId, c.PeerNodeId, c.Epoch, link, id, err)
 		}
 		return false, nil
 	})

@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/cosmos/gogoproto/proto"
@@ -92,8 +93,8 @@ func supply(f *audittestutil.Fixture) int64 {
 	return f.Bank.GetSupply(f.Ctx, audittestutil.Denom).Amount.Int64()
 }
 
-// TestChallengeCommittee: five members, drawn from the region's ACTIVE nodes without the two ends of the link
-// and without a node the challenger runs; the same block and challenge draw the same committee.
+// TestChallengeCommittee: members are drawn from the region's ACTIVE nodes without the two ends of the link, a
+// node the challenger runs, a node of the challenged node's operator, and a second node of one operator.
 func TestChallengeCommittee(t *testing.T) {
 	f := challengeFixture(t)
 	// The challenger is the agent of cm-3: cm-3 must not judge its own challenge.
@@ -104,11 +105,19 @@ func TestChallengeCommittee(t *testing.T) {
 	j.Status = allocationtypes.NODE_STATUS_JAILED
 	j.JailedUntilHeight = f.Height() + 100
 	f.SetNode(j)
+	// cm-4 is run by mesh-a's operator; cm-6 by cm-1's.
+	o := f.Node("cm-4")
+	o.Operator = f.Node("mesh-a").Operator
+	f.SetNode(o)
+	o = f.Node("cm-6")
+	o.Operator = f.Node("cm-1").Operator
+	f.SetNode(o)
 	res := openChallenge(t, f)
-	require.Len(t, res.Committee, int(types.DefaultCommitteeSize))
+	require.Len(t, res.Committee, 4, "mesh-c, mesh-d, cm-2 and one of cm-1 and cm-6")
 	for _, m := range res.Committee {
-		require.NotContains(t, []string{"mesh-a", "mesh-b", "cm-3", "cm-5"}, m)
+		require.NotContains(t, []string{"mesh-a", "mesh-b", "cm-3", "cm-4", "cm-5"}, m)
 	}
+	require.False(t, slices.Contains(res.Committee, "cm-1") && slices.Contains(res.Committee, "cm-6"), "one member per operator")
 	c := challenge(t, f, res.ChallengeId)
 	require.Equal(t, res.Committee, c.Committee)
 	require.Equal(t, f.Height()+int64(types.DefaultChallengeBlocks), c.DeadlineHeight)
@@ -181,10 +190,6 @@ func TestChallengeTimesOut(t *testing.T) {
 	res := openChallenge(t, f)
 	answer(t, f, res.ChallengeId, res.Committee[0], 1_000, 9_000_000)
 	answer(t, f, res.ChallengeId, res.Committee[1], 1_000, 9_000_000)
-	reps := map[string]uint32{}
-	for _, m := range res.Committee {
-		reps[m] = f.Reputation(m)
-	}
 	f.RunBlocks(res.DeadlineHeight - 1)
 	require.Equal(t, types.CHALLENGE_STATUS_OPEN, challenge(t, f, res.ChallengeId).Status)
 	// The last block of the window still takes answers; its EndBlock decides.
@@ -204,13 +209,15 @@ func TestChallengeTimesOut(t *testing.T) {
 	c = challenge(t, g, res.ChallengeId)
 	require.Equal(t, types.CHALLENGE_STATUS_VOID, c.Status)
 	require.Equal(t, int64(5*bond), balance(t, g, g.Addr("challenger")), "the bond is returned")
-	for i, m := range res.Committee {
-		want := reps[m]
-		if i >= 2 {
-			want -= g.Params().ReputationDisputePenaltyBps
+	// The deadline block's EndBlock decided it: the three silent members, and only they, lost reputation.
+	var silent []string
+	for _, ev := range g.TypedEvents() {
+		if r, ok := ev.(*types.EventReputationChanged); ok && r.Reason == types.REPUTATION_REASON_COMMITTEE_SILENT {
+			silent = append(silent, r.NodeId)
+			require.Equal(t, r.OldBps-g.Params().ReputationDisputePenaltyBps, r.NewBps)
 		}
-		require.Equal(t, want, g.Reputation(m), "member %s", m)
 	}
+	require.Equal(t, res.Committee[2:], silent)
 	g.SetHeight(res.DeadlineHeight + 1)
 	_, err := g.MsgServer.AnswerChallenge(g.Ctx, &types.MsgAnswerChallenge{Agent: g.Agent(res.Committee[4]), ChallengeId: res.ChallengeId, NodeId: res.Committee[4], RttUs: 1, ThroughputKbps: 1})
 	require.ErrorIs(t, err, types.ErrChallengeClosed)
@@ -289,6 +296,15 @@ func TestChallengeRefusals(t *testing.T) {
 			m := challenge(f.T.(*testing.T), f, id).Committee[0]
 			return &types.MsgAnswerChallenge{Agent: f.Agent(m), ChallengeId: id, NodeId: m, RttUs: 1_000, ThroughputKbps: 9_000_000}
 		}, err: types.ErrAlreadyAnswered},
+		{name: "too few independent nodes for a committee", setup: func(f *audittestutil.Fixture) uint64 {
+			for _, id := range append([]string{"mesh-c", "mesh-d"}, committeePool[:5]...) {
+				n := f.Node(id)
+				n.Status = allocationtypes.NODE_STATUS_JAILED
+				n.JailedUntilHeight = f.Height() + 100
+				f.SetNode(n)
+			}
+			return 0
+		}, msg: func(f *audittestutil.Fixture, _ uint64) sdk.Msg { return challengeMsg(f) }, err: types.ErrNoCommittee, substr: "a committee needs at least 3"},
 		{name: "answer to an unknown challenge", msg: func(f *audittestutil.Fixture, _ uint64) sdk.Msg {
 			return &types.MsgAnswerChallenge{Agent: f.Agent("cm-1"), ChallengeId: 9, NodeId: "cm-1", RttUs: 1_000, ThroughputKbps: 9_000_000}
 		}, err: types.ErrChallengeNotFound},

@@ -28,9 +28,9 @@ func leaseState(t *testing.T, f *audittestutil.Fixture, id uint64) leasetypes.Le
 }
 
 // TestDegradedLinkMovesTheLease: A and B both measure their link at 80 ms, above lease 1's 50 ms, for
-// degraded_epochs (3) epochs in a row; the third epoch's first report moves the lease off its placement,
-// after which B's links to A are refused (they share no active lease). Lease 2 (B + C, no limits) is
-// untouched.
+// degraded_epochs (3) epochs in a row; the third epoch's second report (both ends have spoken) moves the lease
+// off its placement, after which A's links to B are refused (they share no active lease). Lease 2 (B + C, no
+// limits) is untouched.
 func TestDegradedLinkMovesTheLease(t *testing.T) {
 	f := telemetryFixture(t)
 	limitLease1(t, f)
@@ -41,18 +41,22 @@ func TestDegradedLinkMovesTheLease(t *testing.T) {
 		require.Equal(t, leasetypes.LEASE_STATE_ACTIVE, leaseState(t, f, 1), "epoch %d: not yet %d epochs", e, types.DefaultDegradedEpochs)
 	}
 	startEpoch(t, f, 4)
-	f.ResetEvents()
 	submit(t, f, report(f, nodeA, probe(nodeB, 80_000, 5_000_000)))
-	_, err := f.MsgServer.SubmitTelemetry(f.Ctx, report(f, nodeB, probe(nodeA, 81_000, 5_000_000)))
-	require.ErrorIs(t, err, types.ErrLinkNotLeased)
+	require.Equal(t, leasetypes.LEASE_STATE_ACTIVE, leaseState(t, f, 1), "one end alone does not degrade a link")
+	f.ResetEvents()
+	submit(t, f, report(f, nodeB, probe(nodeA, 81_000, 5_000_000), probe(nodeC, 1_000, 9_000_000)))
+	moveHeight := f.Height()
+	events := f.TypedEvents()
 	l, err := f.LeaseKeeper.GetLease(f.Ctx, 1)
 	require.NoError(t, err)
 	require.Equal(t, leasetypes.LEASE_STATE_PENDING, l.State)
-	submit(t, f, report(f, nodeB, probe(nodeC, 1_000, 9_000_000)))
+	startEpoch(t, f, 5)
+	_, err = f.MsgServer.SubmitTelemetry(f.Ctx, report(f, nodeA, probe(nodeB, 80_000, 5_000_000)))
+	require.ErrorIs(t, err, types.ErrLinkNotLeased)
 	require.Equal(t, leasetypes.REALLOCATION_REASON_LINK_DEGRADED, l.PastPlacements[0].Reason)
 	require.Equal(t, []string{nodeA, nodeB}, l.PastPlacements[0].TriggerNodeIds)
-	require.Equal(t, f.Height()-audittestutil.StartHeight, l.PastPlacements[0].ServedBlocks, "the job ran, slowly: paid to the block")
-	require.Contains(t, f.TypedEvents(), proto.Message(&types.EventLinkDegraded{
+	require.Equal(t, moveHeight-audittestutil.StartHeight, l.PastPlacements[0].ServedBlocks, "the job ran, slowly: paid to the block")
+	require.Contains(t, events, proto.Message(&types.EventLinkDegraded{
 		LeaseId: 1, NodeA: nodeA, NodeB: nodeB, Epoch: 4, RttUs: 80_000, ThroughputKbps: 5_000_000,
 		MaxRttMs: 50, MinBandwidthMbps: 1_000, Epochs: 3,
 	}))
@@ -71,6 +75,7 @@ func TestDegradedLinkNeedsEpochsInARow(t *testing.T) {
 		{name: "good epoch in between", a: [4]uint64{80_000, 80_000, 1_000, 80_000}, b: [4]uint64{80_000, 80_000, 1_000, 80_000}},
 		{name: "an epoch without samples", a: [4]uint64{80_000, 0, 80_000, 80_000}, b: [4]uint64{80_000, 0, 80_000, 0}},
 		{name: "one end within the limit", a: [4]uint64{80_000, 80_000, 80_000, 80_000}, b: [4]uint64{40_000, 40_000, 40_000, 40_000}},
+		{name: "one end reporting alone", a: [4]uint64{80_000, 80_000, 80_000, 80_000}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,12 +95,22 @@ func TestDegradedLinkNeedsEpochsInARow(t *testing.T) {
 	}
 }
 
-// TestDegradedLinkThroughput: a throughput below min_bandwidth_mbps degrades the link like a high RTT; with
-// degraded_epochs 0 links never move leases.
+// TestDegradedLinkThroughput: a throughput below min_bandwidth_mbps at both ends degrades the link like a high
+// RTT, but not when one end measures enough (the better value counts); with degraded_epochs 0 links never
+// move leases.
 func TestDegradedLinkThroughput(t *testing.T) {
-	for _, off := range []bool{false, true} {
+	for _, tc := range []struct {
+		name  string
+		off   bool
+		bKbps uint64
+		want  leasetypes.LeaseState
+	}{
+		{name: "both ends thin", bKbps: 500_000, want: leasetypes.LEASE_STATE_PENDING},
+		{name: "one end measures enough", bKbps: 2_000_000, want: leasetypes.LEASE_STATE_ACTIVE},
+		{name: "degraded_epochs 0", off: true, bKbps: 500_000, want: leasetypes.LEASE_STATE_ACTIVE},
+	} {
 		f := telemetryFixture(t)
-		if off {
+		if tc.off {
 			p := telemetryParams()
 			p.DegradedEpochs = 0
 			f.SetParams(p)
@@ -104,11 +119,10 @@ func TestDegradedLinkThroughput(t *testing.T) {
 		for e := uint64(2); e <= 4; e++ {
 			startEpoch(t, f, e)
 			submit(t, f, report(f, nodeA, probe(nodeB, 1_000, 400_000)))
+			if leaseState(t, f, 1) == leasetypes.LEASE_STATE_ACTIVE {
+				submit(t, f, report(f, nodeB, probe(nodeA, 1_000, tc.bKbps), probe(nodeC, 1_000, 9_000_000)))
+			}
 		}
-		want := leasetypes.LEASE_STATE_PENDING
-		if off {
-			want = leasetypes.LEASE_STATE_ACTIVE
-		}
-		require.Equal(t, want, leaseState(t, f, 1), "degraded_epochs off: %v", off)
+		require.Equal(t, tc.want, leaseState(t, f, 1), tc.name)
 	}
 }

@@ -30,7 +30,7 @@ func RandomParams(intn func(int) int) types.Params {
 	p.EpochBlocks = uint64(2 + intn(10))
 	p.GraceBlocks = uint64(intn(int(p.EpochBlocks)))
 	p.ToleranceBps = uint32(500 + intn(5_000))
-	p.MaxFaults = uint32(1 + intn(2))
+	p.MaxFaults = 1 // the second fault in the window slashes, so that runs slash, jail, move and unjail
 	p.FaultWindowEpochs = uint64(10 + intn(41))
 	p.ReputationCleanGainBps = uint32(intn(200))
 	p.ReputationFaultPenaltyBps = uint32(intn(2_000))

@@ -71,7 +71,7 @@ func (d Decision) Validate() error {
 			return errorsmod.Wrapf(ErrInvalidDecision, "decision %d: candidates[%d] has source %s; want CANDIDATE_SOURCE_PROPOSAL, CANDIDATE_SOURCE_PARTIAL or CANDIDATE_SOURCE_FALLBACK", d.Id, i, c.Source)
 		}
 	}
-	if r := d.Reallocation; r != nil {
+	if r := d.Reallocation; r != nil && int(d.Winner) < len(d.Candidates) {
 		if r.Reason == leasetypes.REALLOCATION_REASON_UNSPECIFIED || len(r.TriggerNodeIds) == 0 || len(r.PreviousPlacement) == 0 || r.EndedHeight > d.Height {
 			return errorsmod.Wrapf(ErrInvalidDecision, "decision %d: a reallocation needs a reason, trigger nodes, the previous placement and an end height at or before the decision (%d)", d.Id, d.Height)
 		}

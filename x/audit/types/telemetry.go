@@ -233,23 +233,25 @@ func Medians(samples []LinkSample) (rttUs, throughputKbps uint64) {
 }
 
 // DegradedThrough reports whether a link's samples show it beyond a lease's limits in every epoch from first
-// to last: each epoch has samples, and the lower medians of its samples break maxRttUs (when not 0) or fall
-// below minKbps (when not 0). It returns the last epoch's medians.
+// to last: in each epoch both ends reported, and even the better of their two values breaks a limit — the
+// lower RTT above maxRttUs (when not 0), or the higher throughput below minKbps (when not 0). One end alone
+// can therefore never make a link degraded. It returns the last epoch's better values.
 func DegradedThrough(samples []LinkSample, first, last, maxRttUs, minKbps uint64) (rttUs, throughputKbps uint64, degraded bool) {
 	if first > last || (maxRttUs == 0 && minKbps == 0) {
 		return 0, 0, false
 	}
 	for e := first; e <= last; e++ {
-		var in []LinkSample
+		reporters := map[string]bool{}
+		rttUs, throughputKbps = ^uint64(0), 0
 		for _, s := range samples {
 			if s.Epoch == e {
-				in = append(in, s)
+				reporters[s.Reporter] = true
+				rttUs, throughputKbps = min(rttUs, s.RttUs), max(throughputKbps, s.ThroughputKbps)
 			}
 		}
-		if len(in) == 0 {
+		if len(reporters) < 2 {
 			return 0, 0, false
 		}
-		rttUs, throughputKbps = Medians(in)
 		slow := maxRttUs > 0 && rttUs > maxRttUs
 		thin := minKbps > 0 && throughputKbps < minKbps
 		if !slow && !thin {

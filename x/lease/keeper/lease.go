@@ -203,7 +203,8 @@ func (k Keeper) CloseLease(ctx context.Context, msg *types.MsgCloseLease) (types
 // makes the lease PENDING again with the rest of its deposit: x/allocation places it for the remaining
 // duration (proposals accepted again for proposal_window_blocks, then the fallback), or it expires with a
 // refund after max_pending_blocks. A lease with no duration or deposit left closes instead, with reason
-// PROVIDER_FAULT. It returns the lease and whether it was moved (false: closed).
+// PROVIDER_FAULT; one already at its deadline closes as its deadline says (COMPLETED or INSUFFICIENT_FUNDS).
+// It returns the lease and whether it was moved (false: closed).
 func (k Keeper) ReallocateLease(ctx context.Context, leaseID uint64, reason types.ReallocationReason, triggers []string, settleUntil int64) (types.Lease, bool, error) {
 	lease, err := k.GetLease(ctx, leaseID)
 	if err != nil {
@@ -217,7 +218,7 @@ func (k Keeper) ReallocateLease(ctx context.Context, leaseID uint64, reason type
 	}
 	for _, id := range triggers {
 		if !slices.Contains(lease.NodeIDs(), id) {
-			return types.Lease{}, false, errorsmod.Wrapf(types.ErrInvalidLeaseID, "lease %d is not placed on node %s (its nodes: %s)", lease.Id, id, strings.Join(lease.NodeIDs(), ", "))
+			return types.Lease{}, false, errorsmod.Wrapf(types.ErrInvalidPlacement, "lease %d is not placed on node %s (its nodes: %s)", lease.Id, id, strings.Join(lease.NodeIDs(), ", "))
 		}
 	}
 	params, err := k.Params.Get(ctx)
@@ -225,6 +226,15 @@ func (k Keeper) ReallocateLease(ctx context.Context, leaseID uint64, reason type
 		return types.Lease{}, false, err
 	}
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	if lease.DeadlineHeight <= height {
+		// Due to close in this block's EndBlock anyway (completed or out of funds): close it for that reason.
+		reason := types.CLOSE_REASON_INSUFFICIENT_FUNDS
+		if lease.DeadlineHeight == lease.EndHeight {
+			reason = types.CLOSE_REASON_COMPLETED
+		}
+		closed, err := k.closeActive(ctx, lease, reason)
+		return closed, false, err
+	}
 	if err := k.settle(ctx, &lease, max(min(settleUntil, height), lease.ActivatedHeight)); err != nil {
 		return types.Lease{}, false, err
 	}

@@ -388,9 +388,9 @@ func TestReallocateLeaseForALink(t *testing.T) {
 	f.RequireInvariant()
 }
 
-// TestReallocateLeaseClosesWhatIsServed: a lease whose duration is used up by the time it would move closes
-// with reason PROVIDER_FAULT and refunds what is left.
-func TestReallocateLeaseClosesWhatIsServed(t *testing.T) {
+// TestReallocateLeaseAtItsDeadline: a lease due to close in this block (its duration served) is not moved: it
+// closes as its deadline says, COMPLETED, and refunds what is left.
+func TestReallocateLeaseAtItsDeadline(t *testing.T) {
 	f := testutil.NewFixture(t)
 	l, sub, _ := activeLease(t, f)
 	f.SetHeight(l.EndHeight)
@@ -398,7 +398,8 @@ func TestReallocateLeaseClosesWhatIsServed(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, moved)
 	require.Equal(t, types.LEASE_STATE_CLOSED, got.State)
-	require.Equal(t, types.CLOSE_REASON_PROVIDER_FAULT, got.CloseReason)
+	require.Equal(t, types.CLOSE_REASON_COMPLETED, got.CloseReason)
+	require.Empty(t, got.PastPlacements)
 	require.Equal(t, got.Refunded.Amount.Int64(), bal(f, sub))
 	f.RequireInvariant()
 }
@@ -407,7 +408,7 @@ func TestReallocateLeaseRefusesBadInput(t *testing.T) {
 	f := testutil.NewFixture(t)
 	l, _, _ := activeLease(t, f)
 	_, _, err := f.Keeper.ReallocateLease(f.Ctx, l.Id, types.REALLOCATION_REASON_NODE_JAILED, []string{"gpu-node-9"}, f.Ctx.BlockHeight())
-	require.ErrorIs(t, err, types.ErrInvalidLeaseID)
+	require.ErrorIs(t, err, types.ErrInvalidPlacement)
 	require.ErrorContains(t, err, "lease 1 is not placed on node gpu-node-9 (its nodes: gpu-node-1)")
 	_, _, err = f.Keeper.ReallocateLease(f.Ctx, l.Id, types.REALLOCATION_REASON_UNSPECIFIED, []string{"gpu-node-1"}, f.Ctx.BlockHeight())
 	require.ErrorContains(t, err, "needs a reason")

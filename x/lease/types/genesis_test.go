@@ -89,7 +89,7 @@ func TestGenesisValidate(t *testing.T) {
 		{"closed without a reason", func(gs *types.GenesisState) { gs.Leases[2].CloseReason = types.CLOSE_REASON_UNSPECIFIED }, "cannot have close reason CLOSE_REASON_UNSPECIFIED"},
 		{"closed as cancelled", func(gs *types.GenesisState) { gs.Leases[2].CloseReason = types.CLOSE_REASON_CANCELLED }, "LEASE_STATE_CLOSED lease cannot have close reason CLOSE_REASON_CANCELLED"},
 		{"active without nodes", func(gs *types.GenesisState) { gs.Leases[1].Nodes = nil }, "a LEASE_STATE_ACTIVE lease must have nodes"},
-		{"pending with nodes", func(gs *types.GenesisState) { gs.Leases[0].Nodes = gs.Leases[1].Nodes }, "never placed and has no nodes"},
+		{"pending with nodes", func(gs *types.GenesisState) { gs.Leases[0].Nodes = gs.Leases[1].Nodes }, "has no current placement, so no nodes"},
 		{"deposit in another denom", func(gs *types.GenesisState) { gs.Leases[1].Deposit.Denom = "uatom" }, `deposit denom "uatom" differs`},
 		{"node price in another denom", func(gs *types.GenesisState) { gs.Leases[1].Nodes[0].PricePerGpuHour.Denom = "uatom" }, `price denom "uatom"`},
 		{"paid above deposit", func(gs *types.GenesisState) { gs.Leases[2].Deposit = coin(47_000_000) }, "exceed the deposit"},

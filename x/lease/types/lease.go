@@ -238,7 +238,7 @@ func (l Lease) Validate(addrCodec address.Codec) error {
 		if placed {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: a %s lease must have nodes", l.Id, l.State)
 		}
-		return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: a %s lease was never placed and has no nodes", l.Id, l.State)
+		return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: a %s lease has no current placement, so no nodes (past placements are in past_placements)", l.Id, l.State)
 	}
 	if err := l.validatePastPlacements(addrCodec, denom); err != nil {
 		return err
