@@ -367,3 +367,24 @@ func TestChallengeGenesisRoundTrip(t *testing.T) {
 	bad.NextChallengeId = 1
 	require.ErrorContains(t, bad.Validate(), "not below next_challenge_id 1")
 }
+
+// TestChallengeOfASweptEpoch: a report challenged two epochs later, after its epoch's sweep is done, is
+// faulted from its own epoch's start (where the node's service came into doubt), not from the verdict.
+func TestChallengeOfASweptEpoch(t *testing.T) {
+	f := challengeFixture(t)
+	startEpoch(t, f, 4)
+	f.RunBlocks(f.Height() + 5) // epoch 3's grace has passed and its sweep is done
+	has, err := f.Keeper.Sweeps.Has(f.Ctx, 2)
+	require.NoError(t, err)
+	require.False(t, has)
+	res := openChallenge(t, f)
+	for _, m := range res.Committee {
+		answer(t, f, res.ChallengeId, m, 1_000, 9_000_000)
+	}
+	c := challenge(t, f, res.ChallengeId)
+	require.Equal(t, types.CHALLENGE_STATUS_UPHELD, c.Status)
+	fault, err := f.Keeper.Faults.Get(f.Ctx, c.FaultId)
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), fault.Epoch)
+	require.Equal(t, epochStart(2), fault.EpochStartHeight)
+}

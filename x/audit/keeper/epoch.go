@@ -364,7 +364,7 @@ func (k Keeper) recordFault(ctx context.Context, p types.Params, f types.Fault) 
 	if err != nil {
 		return f, false, err
 	}
-	if f.EpochStartHeight, err = k.epochStart(ctx, cur, f.Epoch); err != nil {
+	if f.EpochStartHeight, err = k.epochStart(ctx, p, cur, f.Epoch); err != nil {
 		return f, false, err
 	}
 	if err := k.FaultSeq.Set(ctx, id+1); err != nil {
@@ -395,9 +395,10 @@ func (k Keeper) recordFault(ctx context.Context, p types.Params, f types.Fault) 
 	return f, inWindow > p.MaxFaults, nil
 }
 
-// epochStart is the first block of epoch: the current one, or an ended one whose sweep is still queued
-// (every epoch a fault can be recorded for is one of those). It falls back to the current block.
-func (k Keeper) epochStart(ctx context.Context, cur types.EpochInfo, epoch uint64) (int64, error) {
+// epochStart is the first block of epoch: the current one, or an ended one whose sweep is still queued. For an
+// older epoch (a challenge upheld against a report whose epoch has been swept) it is reckoned back from the
+// current epoch's start at the current epoch_blocks, and never before height 1.
+func (k Keeper) epochStart(ctx context.Context, p types.Params, cur types.EpochInfo, epoch uint64) (int64, error) {
 	if epoch == cur.Number {
 		return cur.StartHeight, nil
 	}
@@ -405,6 +406,9 @@ func (k Keeper) epochStart(ctx context.Context, cur types.EpochInfo, epoch uint6
 	switch {
 	case err == nil:
 		return s.StartHeight, nil
+	case errors.Is(err, collections.ErrNotFound) && epoch < cur.Number:
+		back := int64(cur.Number-epoch) * int64(p.EpochBlocks)
+		return max(cur.StartHeight-back, 1), nil
 	case errors.Is(err, collections.ErrNotFound):
 		return sdk.UnwrapSDKContext(ctx).BlockHeight(), nil
 	default:
