@@ -51,12 +51,9 @@ func (k Keeper) SlashAndJail(ctx context.Context, nodeID string, bps uint32, jai
 	if jailedUntil <= height {
 		return sdk.Coin{}, sdk.Coin{}, errorsmod.Wrapf(types.ErrInvalidParams, "jail of node %s until height %d: want a height after %d", n.Id, jailedUntil, height)
 	}
-	slashed := sdk.NewCoin(n.Stake.Denom, n.Stake.Amount.MulRaw(int64(bps)).QuoRaw(int64(types.MaxReputationBps)))
-	if slashed.IsPositive() {
-		if err := k.bk.SendCoinsFromModuleToModule(ctx, types.ModuleName, recipientModule, sdk.NewCoins(slashed)); err != nil {
-			return sdk.Coin{}, sdk.Coin{}, errorsmod.Wrapf(err, "slash %s of node %s", slashed, n.Id)
-		}
-		n.Stake = n.Stake.Sub(slashed)
+	slashed, err := k.takeStake(ctx, &n, bps, recipientModule)
+	if err != nil {
+		return sdk.Coin{}, sdk.Coin{}, err
 	}
 	n.Status = types.NODE_STATUS_JAILED
 	n.JailedUntilHeight = jailedUntil
@@ -80,20 +77,30 @@ func (k Keeper) SlashStake(ctx context.Context, nodeID string, bps uint32, recip
 	if err != nil {
 		return sdk.Coin{}, sdk.Coin{}, err
 	}
-	slashed := sdk.NewCoin(n.Stake.Denom, n.Stake.Amount.MulRaw(int64(bps)).QuoRaw(int64(types.MaxReputationBps)))
-	if !slashed.IsPositive() {
-		return slashed, n.Stake, nil
+	slashed, err := k.takeStake(ctx, &n, bps, recipientModule)
+	if err != nil || !slashed.IsPositive() {
+		return slashed, n.Stake, err
 	}
-	if err := k.bk.SendCoinsFromModuleToModule(ctx, types.ModuleName, recipientModule, sdk.NewCoins(slashed)); err != nil {
-		return sdk.Coin{}, sdk.Coin{}, errorsmod.Wrapf(err, "slash %s of node %s", slashed, n.Id)
-	}
-	n.Stake = n.Stake.Sub(slashed)
 	if err := k.Nodes.Set(ctx, n.Id, n); err != nil {
 		return sdk.Coin{}, sdk.Coin{}, err
 	}
 	return slashed, n.Stake, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStakeSlashed{
 		NodeId: n.Id, Operator: n.Operator, Slashed: slashed, Stake: n.Stake,
 	})
+}
+
+// takeStake moves floor(stake × bps / 10000) of n's stake from the module account to recipientModule and
+// lowers n.Stake (the caller stores n). It returns what it took.
+func (k Keeper) takeStake(ctx context.Context, n *types.Node, bps uint32, recipientModule string) (sdk.Coin, error) {
+	slashed := sdk.NewCoin(n.Stake.Denom, n.Stake.Amount.MulRaw(int64(bps)).QuoRaw(int64(types.MaxReputationBps)))
+	if !slashed.IsPositive() {
+		return slashed, nil
+	}
+	if err := k.bk.SendCoinsFromModuleToModule(ctx, types.ModuleName, recipientModule, sdk.NewCoins(slashed)); err != nil {
+		return sdk.Coin{}, errorsmod.Wrapf(err, "slash %s of node %s", slashed, n.Id)
+	}
+	n.Stake = n.Stake.Sub(slashed)
+	return slashed, nil
 }
 
 // WalkRegionNodes calls fn for the nodes of a region in id order, starting at the first id >= from, until fn

@@ -390,6 +390,7 @@ func (k Keeper) splitForfeit(ctx context.Context, p types.Params, c *types.Chall
 	return nil
 }
 
+// payFromModule sends amount from x/audit's module account to the account to (nothing when not positive).
 func (k Keeper) payFromModule(ctx context.Context, to string, amount sdk.Coin) error {
 	if !amount.IsPositive() {
 		return nil

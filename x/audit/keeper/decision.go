@@ -53,10 +53,7 @@ func (k Keeper) RecordDecision(
 		NodeIds:       types.PlacementNodeIDs(candidates[winner]),
 	}
 	if moved != nil {
-		prev := make([]leasetypes.Placement, len(moved.Nodes))
-		for i, n := range moved.Nodes {
-			prev[i] = leasetypes.Placement{NodeId: n.NodeId, Gpus: n.Gpus}
-		}
+		prev := leasetypes.Placements(moved.Nodes)
 		kept, movedGPUs := types.KeptAndMoved(prev, candidates[winner])
 		d.Reallocation = &types.Reallocation{
 			Reason:             moved.Reason,

@@ -170,12 +170,8 @@ func (k Keeper) payOutSlash(ctx context.Context, rec *types.Slash, totalGPUs uin
 			if !shares[i].IsPositive() {
 				continue
 			}
-			addr, err := k.alloc.AddressCodec().StringToBytes(rec.Leases[i].Submitter)
-			if err != nil {
-				return err
-			}
 			share := sdk.NewCoin(rec.Amount.Denom, shares[i])
-			if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, addr, sdk.NewCoins(share)); err != nil {
+			if err := k.payFromModule(ctx, rec.Leases[i].Submitter, share); err != nil {
 				return errorsmod.Wrapf(err, "compensate %s for lease %d", rec.Leases[i].Submitter, rec.Leases[i].LeaseId)
 			}
 			rec.Leases[i].Compensation = share

@@ -228,11 +228,7 @@ func (k Keeper) ReallocateLease(ctx context.Context, leaseID uint64, reason type
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	if lease.DeadlineHeight <= height {
 		// Due to close in this block's EndBlock anyway (completed or out of funds): close it for that reason.
-		reason := types.CLOSE_REASON_INSUFFICIENT_FUNDS
-		if lease.DeadlineHeight == lease.EndHeight {
-			reason = types.CLOSE_REASON_COMPLETED
-		}
-		closed, err := k.closeActive(ctx, lease, reason)
+		closed, err := k.closeActive(ctx, lease, lease.DeadlineReason())
 		return closed, false, err
 	}
 	if err := k.settle(ctx, &lease, max(min(settleUntil, height), lease.ActivatedHeight)); err != nil {

@@ -258,11 +258,7 @@ func (k Keeper) ProcessDeadlines(ctx context.Context) error {
 		case types.LEASE_STATE_PENDING:
 			_, err = k.endPending(ctx, lease, types.LEASE_STATE_EXPIRED, types.CLOSE_REASON_EXPIRED)
 		case types.LEASE_STATE_ACTIVE:
-			reason := types.CLOSE_REASON_INSUFFICIENT_FUNDS
-			if lease.DeadlineHeight == lease.EndHeight {
-				reason = types.CLOSE_REASON_COMPLETED
-			}
-			_, err = k.closeActive(ctx, lease, reason)
+			_, err = k.closeActive(ctx, lease, lease.DeadlineReason())
 		default:
 			err = errorsmod.Wrapf(types.ErrLeaseClosed, "deadline queue entry for lease %d, which is %s", id, lease.State)
 		}

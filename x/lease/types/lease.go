@@ -104,6 +104,24 @@ func (l Lease) ComputeDeadline() int64 {
 	return DeadlineHeight(l.ActivatedHeight, l.EndHeight, l.Deposit.Amount.Sub(l.PastPaid()), l.TotalRate(), l.BlocksPerHour)
 }
 
+// DeadlineReason is why an ACTIVE lease closes at its deadline: COMPLETED when the deadline is its end height,
+// INSUFFICIENT_FUNDS when the deposit ran out first.
+func (l Lease) DeadlineReason() CloseReason {
+	if l.DeadlineHeight == l.EndHeight {
+		return CLOSE_REASON_COMPLETED
+	}
+	return CLOSE_REASON_INSUFFICIENT_FUNDS
+}
+
+// Placements are the (node, GPUs) entries of nodes, in order.
+func Placements(nodes []LeaseNode) []Placement {
+	out := make([]Placement, len(nodes))
+	for i, n := range nodes {
+		out[i] = Placement{NodeId: n.NodeId, Gpus: n.Gpus}
+	}
+	return out
+}
+
 // PastPaid is what the lease's past placements were paid, fee included.
 func (l Lease) PastPaid() math.Int {
 	sum := math.ZeroInt()
