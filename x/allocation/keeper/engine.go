@@ -613,7 +613,7 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease, a
 			anchors = regions[:min(len(regions), maxAnchorRegions)]
 		}
 		for _, anchor := range anchors {
-			if p := k.crossRegionFill(v, pool, perNode, spec, anchor); p != nil {
+			if p := k.crossRegionFill(v, pool, perNode, spec, anchor, false); p != nil {
 				consider(p)
 			}
 			// Nearest first (by RTT from the first region, then cheapest): price-only filling can spread a
@@ -626,7 +626,7 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease, a
 			slices.SortStableFunc(nearest, func(x, y int) int {
 				return cmp.Compare(rttFrom[pool[x].node.Region], rttFrom[pool[y].node.Region])
 			})
-			if p := k.crossRegionFill(v, pool, nearest, spec, anchor); p != nil {
+			if p := k.crossRegionFill(v, pool, nearest, spec, anchor, false); p != nil {
 				consider(p)
 			}
 			// Cheapest once distance is priced in: each node's price plus the latency term it would bring
@@ -643,8 +643,16 @@ func (k Keeper) fallback(v *view, params types.Params, lease leasetypes.Lease, a
 				cost[i] = satAdd(e.price, lat)
 			}
 			slices.SortStableFunc(blended, func(x, y int) int { return cmp.Compare(cost[x], cost[y]) })
-			if p := k.crossRegionFill(v, pool, blended, spec, anchor); p != nil {
+			if p := k.crossRegionFill(v, pool, blended, spec, anchor, false); p != nil {
 				consider(p)
+			}
+			// Regions joined by a chain of short links rather than all pairwise within the limit: the ring
+			// can revisit the middle region (BestRing splits it), so regions that do not all reach each other
+			// can still hold a lease.
+			if spec.MaxRttMs > 0 && len(regions) > 2 {
+				if p := k.crossRegionFill(v, pool, blended, spec, anchor, true); p != nil {
+					consider(p)
+				}
 			}
 		}
 	}
@@ -697,7 +705,11 @@ func (k Keeper) rttOr(v *view, a, b string) uint64 {
 	return math.MaxUint64
 }
 
-func (k Keeper) crossRegionFill(v *view, pool []poolEntry, entries []int, spec leasetypes.LeaseSpec, anchor string) []take {
+//
+// With chain set, a region needs a known link within the limit to one region already used, not to all of
+// them: the ring may then pass through a region twice (A → B → C → B), and the plan is kept only if
+// ScoreCandidate finds a ring within the limit.
+func (k Keeper) crossRegionFill(v *view, pool []poolEntry, entries []int, spec leasetypes.LeaseSpec, anchor string, chain bool) []take {
 	need := spec.TotalGpus
 	used := []string{anchor}
 	var plan []take
@@ -707,11 +719,15 @@ func (k Keeper) crossRegionFill(v *view, pool []poolEntry, entries []int, spec l
 		}
 		for _, u := range used {
 			rtt, ok := v.rtt(r, u)
-			if !ok || (spec.MaxRttMs > 0 && rtt > uint64(spec.MaxRttMs)*1000) {
+			within := ok && (spec.MaxRttMs == 0 || rtt <= uint64(spec.MaxRttMs)*1000)
+			if chain && within {
+				return true
+			}
+			if !chain && !within {
 				return false
 			}
 		}
-		return true
+		return !chain
 	}
 	for _, i := range entries {
 		e := pool[i]

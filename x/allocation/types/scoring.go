@@ -209,7 +209,8 @@ func ChooseWinner(cands []Candidate) (int, bool) {
 
 // BestRing orders nodes around a ring so that the largest link RTT is as small as possible: nodes of one
 // region sit next to each other (sorted by id), and the order of the regions is searched exhaustively for up to
-// maxExhaustiveRegions regions, greedily (nearest next region) beyond. rtt reports the RTT between two regions
+// maxExhaustiveRegions regions, greedily (nearest next region) beyond; for up to maxSplitRegions regions, one
+// region's nodes may also be split over two visits when that lowers the largest link. rtt reports the RTT between two regions
 // and whether it is known; unknown links are avoided if any order can avoid them.
 func BestRing(nodes []ScoredNode, rtt func(a, b string) (uint64, bool)) []string {
 	byRegion := map[string][]string{}
@@ -240,14 +241,43 @@ func BestRing(nodes []ScoredNode, rtt func(a, b string) (uint64, bool)) []string
 			order = greedyRegionCycle(regions, cost)
 		}
 	}
+	// A region with two or more nodes may be visited twice: a ring A → B → C → B keeps every hop short
+	// without the direct A–C link, which no order of contiguous regions can avoid. Tried for up to
+	// maxSplitRegions regions, one region split at a time, and taken only when strictly better.
+	split := ""
+	if len(regions) >= 3 && len(regions) <= maxSplitRegions {
+		bottleneck := cycleBottleneck(order, cost)
+		for _, r := range regions {
+			if len(byRegion[r]) < 2 {
+				continue
+			}
+			cand := bestRegionCycle(append(slices.Clone(regions), r), cost)
+			if c := cycleBottleneck(cand, cost); c < bottleneck {
+				bottleneck, order, split = c, cand, r
+			}
+		}
+	}
 	ring := make([]string, 0, len(nodes))
+	seen := false
 	for _, r := range order {
-		ring = append(ring, byRegion[r]...)
+		ids := byRegion[r]
+		if r == split {
+			// The first visit takes the first half of the region's nodes (in id order), the second the rest.
+			half := (len(ids) + 1) / 2
+			if ids = ids[:half]; seen {
+				ids = byRegion[r][half:]
+			}
+			seen = true
+		}
+		ring = append(ring, ids...)
 	}
 	return ring
 }
 
-const maxExhaustiveRegions = 7
+const (
+	maxExhaustiveRegions = 7
+	maxSplitRegions      = 4
+)
 
 func cycleBottleneck(order []string, cost func(a, b string) uint64) uint64 {
 	var worst uint64

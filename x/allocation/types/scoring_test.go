@@ -453,11 +453,12 @@ func TestBestRing(t *testing.T) {
 				require.ElementsMatch(t, ids, ring)
 				all, contiguous := bruteForce(nodes, rtt)
 				got := bottleneck(nodes, ring, rtt)
-				require.Equal(t, contiguous, got, "%d per region: ring %v", perRegion, ring)
+				require.LessOrEqual(t, got, contiguous, "%d per region: ring %v", perRegion, ring)
+				require.GreaterOrEqual(t, got, all, "%d per region: ring %v", perRegion, ring)
 				if perRegion == 1 {
 					require.Equal(t, all, got, "ring %v", ring)
-				} else if all < got {
-					t.Logf("%d per region: interleaving regions would lower the bottleneck from %d to %d µs", perRegion, got, all)
+				} else if got < contiguous {
+					t.Logf("%d per region: a split region lowers the bottleneck from %d to %d µs (optimum %d)", perRegion, contiguous, got, all)
 				}
 				// The order of the input does not matter.
 				rev := slices.Clone(nodes)
@@ -482,6 +483,32 @@ func TestBestRing(t *testing.T) {
 		}
 		ring := types.BestRing(nodes, hidden)
 		require.Less(t, bottleneck(nodes, ring, hidden), ^uint64(0), "ring %v uses the unknown link", ring)
+	})
+
+	t.Run("a region visited twice avoids a long link", func(t *testing.T) {
+		// a–c is far; b is close to both. With two nodes in b the ring a → b → c → b never uses a–c.
+		near := func(x, y string) (uint64, bool) {
+			x, y = types.LinkKey(x, y)
+			switch {
+			case x == y:
+				return 1_000, true
+			case x == "a" && y == "c":
+				return 90_000, true
+			}
+			return 20_000, true
+		}
+		nodes := []types.ScoredNode{
+			scored("n-a", "a", 1, 1, 1, 1, 5_000),
+			scored("n-b1", "b", 1, 1, 1, 1, 5_000),
+			scored("n-b2", "b", 1, 1, 1, 1, 5_000),
+			scored("n-c", "c", 1, 1, 1, 1, 5_000),
+		}
+		ring := types.BestRing(nodes, near)
+		require.Equal(t, []string{"n-a", "n-b1", "n-c", "n-b2"}, ring)
+		require.Equal(t, uint64(20_000), bottleneck(nodes, ring, near))
+		// With one node in b there is no such ring: the contiguous order is kept.
+		ring = types.BestRing(slices.Delete(slices.Clone(nodes), 2, 3), near)
+		require.Equal(t, []string{"n-a", "n-b1", "n-c"}, ring)
 	})
 
 	t.Run("two regions and one node", func(t *testing.T) {
