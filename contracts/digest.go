@@ -31,7 +31,7 @@ type Payout struct {
 	Amount    *big.Int
 }
 
-// Batch mirrors NROSettlement.Batch. Timeout is an Ethereum block number.
+// Batch mirrors NROSettlement.Batch. Timeout is a Unix time in seconds (block.timestamp).
 type Batch struct {
 	Nonce   *big.Int
 	Payouts []Payout

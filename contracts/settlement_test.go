@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
@@ -148,13 +149,14 @@ func (e *env) receipt(tx *types.Transaction) *types.Receipt {
 	return r
 }
 
-func (e *env) blockNumber() uint64 {
+// blockTime is the latest block's timestamp (Unix seconds); batch timeouts are compared with block.timestamp.
+func (e *env) blockTime() uint64 {
 	e.t.Helper()
-	n, err := e.client.BlockNumber(context.Background())
+	h, err := e.client.HeaderByNumber(context.Background(), nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return n
+	return h.Time
 }
 
 // send transacts with a fixed gas limit (no estimation, so reverting calls
@@ -395,7 +397,7 @@ func TestHappyPathAndGas(t *testing.T) {
 	e := newEnv(t, fourVals(t))
 	for _, n := range []int{1, 10} {
 		nonce := e.lastBatchNonce() + 1
-		b := makeBatch(nonce, e.blockNumber()+100, n)
+		b := makeBatch(nonce, e.blockTime()+3600, n)
 		before := make([]*big.Int, n)
 		for i := range before {
 			before[i] = e.balance(recipient(i))
@@ -430,14 +432,14 @@ func TestHappyPathAndGas(t *testing.T) {
 		}
 	}
 	// Gas with the minimum quorum (3 of 4 signatures).
-	b := makeBatch(e.lastBatchNonce()+1, e.blockNumber()+100, 1)
+	b := makeBatch(e.lastBatchNonce()+1, e.blockTime()+3600, 1)
 	r := e.mustSucceed(e.settle.PackSubmitBatch(e.valset, sign(t, e.vals, e.batchDigest(b), 0, 1, 2), b))
 	t.Logf("submitBatch gas used: 1 payout, 4 validators (3 signatures): %d", r.GasUsed)
 }
 
 func TestWrongSigner(t *testing.T) {
 	e := newEnv(t, fourVals(t))
-	b := makeBatch(1, e.blockNumber()+100, 1)
+	b := makeBatch(1, e.blockTime()+3600, 1)
 	d := e.batchDigest(b)
 	sigs := sign(t, e.vals, d, all(4)...)
 	sigs[2] = sigOf(t, newKey(t, "intruder"), d)
@@ -463,7 +465,7 @@ func TestPowerThreshold(t *testing.T) {
 			return out
 		}
 		big2, small := idx(1<<30), idx(1<<29)
-		b := makeBatch(1, e.blockNumber()+100, 1)
+		b := makeBatch(1, e.blockTime()+3600, 1)
 		d := e.batchDigest(b)
 		e.mustRevert(e.settle.PackSubmitBatch(e.valset, sign(t, e.vals, d, big2...), b), "InsufficientPower")
 		e.mustRevert(e.settle.PackSubmitBatch(e.valset, sign(t, e.vals, d, small[0], small[1], big2[0]), b), "InsufficientPower")
@@ -483,14 +485,14 @@ func TestPowerThreshold(t *testing.T) {
 			return -1
 		}
 		a, c := find(2863311530), find(1)
-		b := makeBatch(1, e.blockNumber()+100, 1)
+		b := makeBatch(1, e.blockTime()+3600, 1)
 		d := e.batchDigest(b)
 		e.mustRevert(e.settle.PackSubmitBatch(e.valset, sign(t, e.vals, d, a), b), "InsufficientPower")
 		e.mustSucceed(e.settle.PackSubmitBatch(e.valset, sign(t, e.vals, d, a, c), b))
 	})
 	t.Run("two of four quarters fails, three pass", func(t *testing.T) {
 		e := newEnv(t, fourVals(t))
-		b := makeBatch(1, e.blockNumber()+100, 1)
+		b := makeBatch(1, e.blockTime()+3600, 1)
 		d := e.batchDigest(b)
 		e.mustRevert(e.settle.PackSubmitBatch(e.valset, sign(t, e.vals, d, 0, 3), b), "InsufficientPower")
 		e.mustRevert(e.settle.PackSubmitBatch(e.valset, sign(t, e.vals, d), b), "InsufficientPower")
@@ -503,16 +505,16 @@ func TestBatchNonces(t *testing.T) {
 	submit := func(b bindings.NROSettlementBatch) []byte {
 		return e.settle.PackSubmitBatch(e.valset, sign(t, e.vals, e.batchDigest(b), all(4)...), b)
 	}
-	b1 := makeBatch(1, e.blockNumber()+100, 2)
+	b1 := makeBatch(1, e.blockTime()+3600, 2)
 	e.mustSucceed(submit(b1))
 	// Replay of the exact same batch and signatures.
 	e.mustRevert(submit(b1), "StaleBatchNonce")
 	// Skipping nonces is allowed (Gravity style): 1 -> 5.
-	b5 := makeBatch(5, e.blockNumber()+100, 1)
+	b5 := makeBatch(5, e.blockTime()+3600, 1)
 	e.mustSucceed(submit(b5))
 	// Stale nonces (lower than or equal to the last) are rejected, even unexecuted ones.
-	e.mustRevert(submit(makeBatch(3, e.blockNumber()+100, 1)), "StaleBatchNonce")
-	e.mustRevert(submit(makeBatch(5, e.blockNumber()+100, 3)), "StaleBatchNonce")
+	e.mustRevert(submit(makeBatch(3, e.blockTime()+3600, 1)), "StaleBatchNonce")
+	e.mustRevert(submit(makeBatch(5, e.blockTime()+3600, 3)), "StaleBatchNonce")
 	if e.lastBatchNonce() != 5 {
 		t.Fatalf("lastBatchNonce = %d", e.lastBatchNonce())
 	}
@@ -523,18 +525,26 @@ func TestBatchTimeout(t *testing.T) {
 	submit := func(b bindings.NROSettlementBatch) []byte {
 		return e.settle.PackSubmitBatch(e.valset, sign(t, e.vals, e.batchDigest(b), all(4)...), b)
 	}
-	// Timed out: timeout <= current block.
-	e.mustRevert(submit(makeBatch(1, e.blockNumber(), 1)), "BatchTimedOut")
+	// Timed out: timeout <= the time of the block it would be mined in (always after the latest one).
+	e.mustRevert(submit(makeBatch(1, e.blockTime(), 1)), "BatchTimedOut")
 	e.mustRevert(submit(makeBatch(1, 1, 1)), "BatchTimedOut")
-	// Boundary: mined in block == timeout fails (block.number < timeout is required).
-	e.mustRevert(submit(makeBatch(1, e.blockNumber()+1, 1)), "")
-	// Mined in block timeout-1 passes.
-	e.mustSucceed(submit(makeBatch(1, e.blockNumber()+2, 1)))
+	// Boundary. Move the chain ahead of the wall clock, so that the next block is sealed at exactly the
+	// latest block's time + 1 (the simulated beacon takes max(now, last + 1)).
+	if err := e.backend.AdjustTime(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	next := e.blockTime() + 1
+	// Mined at block.timestamp == timeout fails (block.timestamp < timeout is required). eth_call runs at the
+	// latest block's time, one second earlier, so only the mined transaction shows it.
+	e.mustRevert(submit(makeBatch(1, next, 1)), "")
+	// Mined one second before the timeout passes.
+	next = e.blockTime() + 1
+	e.mustSucceed(submit(makeBatch(1, next+1, 1)))
 }
 
 func TestCrossChainAndCrossContractReplay(t *testing.T) {
 	e := newEnv(t, fourVals(t))
-	b := makeBatch(1, e.blockNumber()+100, 1)
+	b := makeBatch(1, e.blockTime()+3600, 1)
 
 	otherChain := batchDigest(t, new(big.Int).Add(e.chainID, big.NewInt(1)), e.addr, b)
 	e.mustRevert(e.settle.PackSubmitBatch(e.valset, sign(t, e.vals, otherChain, all(4)...), b), "InvalidSignature")
@@ -592,7 +602,7 @@ func TestValsetRotation(t *testing.T) {
 	// Replay of the same update.
 	e.mustRevert(e.settle.PackUpdateValset(newVs, e.valset, sign(t, e.vals, e.valsetDigest(newVs), all(4)...)), "InvalidCheckpoint")
 
-	b := makeBatch(1, e.blockNumber()+100, 2)
+	b := makeBatch(1, e.blockTime()+3600, 2)
 	d := e.batchDigest(b)
 	// The old set is no longer accepted.
 	e.mustRevert(e.settle.PackSubmitBatch(e.valset, sign(t, e.vals, d, all(4)...), b), "InvalidCheckpoint")
@@ -608,7 +618,7 @@ func TestValsetRotation(t *testing.T) {
 
 func TestMalleableSignatureRejected(t *testing.T) {
 	e := newEnv(t, fourVals(t))
-	b := makeBatch(1, e.blockNumber()+100, 1)
+	b := makeBatch(1, e.blockTime()+3600, 1)
 	d := e.batchDigest(b)
 	sigs := sign(t, e.vals, d, 0, 1, 2)
 	// (r, n - s, v ^ 1) recovers the same address but is high-s.
@@ -632,7 +642,7 @@ func TestMalleableSignatureRejected(t *testing.T) {
 
 func TestDuplicateSignatureNotCountedTwice(t *testing.T) {
 	e := newEnv(t, fourVals(t))
-	b := makeBatch(1, e.blockNumber()+100, 1)
+	b := makeBatch(1, e.blockTime()+3600, 1)
 	d := e.batchDigest(b)
 	// Validators 0 and 1 sign; validator 0's signature is copied into slot 2
 	// to try to reach 3/4.

@@ -40,8 +40,9 @@ contract NROSettlement {
         uint256 amount;
     }
 
-    /// @notice A settlement batch. `timeout` is an Ethereum block number: the
-    ///         batch is valid only while block.number < timeout.
+    /// @notice A settlement batch. `timeout` is a Unix time in seconds: the
+    ///         batch is valid only while block.timestamp < timeout. (The chain
+    ///         sets it from its own block time; it needs no view of Ethereum.)
     struct Batch {
         uint256 nonce;
         Payout[] payouts;
@@ -87,7 +88,7 @@ contract NROSettlement {
     error InsufficientPower(uint256 signedPower, uint256 totalPower);
     error StaleValsetNonce(uint256 newNonce, uint256 currentNonce);
     error StaleBatchNonce(uint256 batchNonce, uint256 lastNonce);
-    error BatchTimedOut(uint256 timeout, uint256 blockNumber);
+    error BatchTimedOut(uint256 timeout, uint256 blockTimestamp);
 
     // ---------------------------------------------------------------------
     // Constructor
@@ -152,7 +153,7 @@ contract NROSettlement {
 
     function submitBatch(Valset calldata currentValset, Sig[] calldata sigs, Batch calldata batch) external {
         if (batch.nonce <= lastBatchNonce) revert StaleBatchNonce(batch.nonce, lastBatchNonce);
-        if (block.number >= batch.timeout) revert BatchTimedOut(batch.timeout, block.number);
+        if (block.timestamp >= batch.timeout) revert BatchTimedOut(batch.timeout, block.timestamp);
         _checkCurrentValset(currentValset);
         _checkSignatures(currentValset, sigs, batchDigest(batch));
 
