@@ -214,7 +214,8 @@ contract NROSettlement {
             if (err != ECDSA.RecoverError.NoError || rec != vs.signers[i]) revert InvalidSignature(i);
             signed += power;
         }
-        // Strictly more than 2/3 of the total power.
-        if (signed * 3 <= total * 2) revert InsufficientPower(signed, total);
+        // Strictly more than 2/3 of MAX_TOTAL_POWER, not of the valset's sum: the chain normalises powers over
+        // all bonded stake, so the stake of validators without a registered signer counts as not signing.
+        if (signed * 3 <= MAX_TOTAL_POWER * 2) revert InsufficientPower(signed, MAX_TOTAL_POWER);
     }
 }
