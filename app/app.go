@@ -115,6 +115,8 @@ var maccPerms = map[string][]string{
 	audittypes.ModuleName: {authtypes.Burner},
 	// NRO: x/lease holds lease deposits in escrow; payments leave it to providers and the fee collector.
 	leasetypes.ModuleName: nil,
+	// lease_bridge holds the providers' shares paid on Ethereum through settlement batches.
+	leasetypes.BridgeEscrowName: nil,
 }
 
 var (

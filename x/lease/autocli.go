@@ -32,6 +32,19 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Long:      "List settlement records in id order, optionally of one lease (--lease-id) or one node (--node-id).",
 					Example:   "nrod q lease settlement-records --lease-id 1",
 				},
+				{
+					RpcMethod:      "Batch",
+					Use:            "batch [nonce]",
+					Short:          "Show a settlement batch for the Ethereum bridge: payouts, records, timeout, state",
+					Example:        "nrod q lease batch 1 -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "nonce"}},
+				},
+				{
+					RpcMethod: "Batches",
+					Use:       "batches",
+					Short:     "List settlement batches in nonce order, optionally in one state (--state BATCH_STATE_PENDING)",
+					Example:   "nrod q lease batches --state BATCH_STATE_PENDING",
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{

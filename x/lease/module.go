@@ -122,7 +122,10 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 
 // EndBlock expires and closes the leases whose deadline has come, bounded by max_closes_per_block.
 func (am AppModule) EndBlock(ctx context.Context) error {
-	return am.keeper.ProcessDeadlines(ctx)
+	if err := am.keeper.ProcessDeadlines(ctx); err != nil {
+		return err
+	}
+	return am.keeper.MakeBatch(ctx)
 }
 
 // GenerateGenesisState creates a randomized genesis for simulations.

@@ -127,13 +127,14 @@ func NewFixtureWithoutGenesis(t testing.TB) *Fixture {
 	authority, err := addrCodec.BytesToString(authtypes.NewModuleAddress("gov"))
 	require.NoError(t, err)
 	maccPerms := map[string][]string{
-		minttypes.ModuleName:       {authtypes.Minter},
-		"gov":                      {authtypes.Burner},
-		allocationtypes.ModuleName: {authtypes.Burner},
-		leasetypes.ModuleName:      nil,
-		types.ModuleName:           {authtypes.Burner},
-		authtypes.FeeCollectorName: nil,
-		CommunityPoolModule:        nil,
+		minttypes.ModuleName:        {authtypes.Minter},
+		"gov":                       {authtypes.Burner},
+		allocationtypes.ModuleName:  {authtypes.Burner},
+		leasetypes.ModuleName:       nil,
+		leasetypes.BridgeEscrowName: nil,
+		types.ModuleName:            {authtypes.Burner},
+		authtypes.FeeCollectorName:  nil,
+		CommunityPoolModule:         nil,
 	}
 	ak := authkeeper.NewAccountKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[authtypes.StoreKey]),
 		authtypes.ProtoBaseAccount, maccPerms, addrCodec, Bech32Prefix, authority)

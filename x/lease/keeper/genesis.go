@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cosmossdk.io/collections"
@@ -36,6 +37,22 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		if err := k.SettlementRecords.Set(ctx, r.Id, r); err != nil {
 			return err
 		}
+		if r.Bridged && r.BatchNonce == 0 {
+			if err := k.Unbatched.Set(ctx, r.Id); err != nil {
+				return err
+			}
+		}
+	}
+	for _, b := range gs.Batches {
+		if err := k.Batches.Set(ctx, b.Nonce, b); err != nil {
+			return err
+		}
+	}
+	if err := k.BatchSeq.Set(ctx, max(gs.NextBatchNonce, 1)); err != nil {
+		return err
+	}
+	if err := k.LastBatchHeight.Set(ctx, gs.LastBatchHeight); err != nil {
+		return err
 	}
 	if err := k.LeaseSeq.Set(ctx, gs.NextLeaseId); err != nil {
 		return err
@@ -68,6 +85,19 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}); err != nil {
 		return nil, err
 	}
+	if err := k.Batches.Walk(ctx, nil, func(_ uint64, b types.SettlementBatch) (bool, error) {
+		gs.Batches = append(gs.Batches, b)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if gs.NextBatchNonce, err = k.BatchSeq.Peek(ctx); err != nil {
+		return nil, err
+	}
+	gs.NextBatchNonce = max(gs.NextBatchNonce, 1)
+	if gs.LastBatchHeight, err = k.LastBatchHeight.Get(ctx); err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return nil, err
+	}
 	if gs.NextLeaseId, err = k.LeaseSeq.Peek(ctx); err != nil {
 		return nil, err
 	}
@@ -86,9 +116,15 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 // (node, lease) pairs of the ACTIVE leases. Tests and simulations run it after every change.
 func (k Keeper) CheckEscrowInvariant(ctx context.Context) error {
 	escrow := sdk.NewCoins()
+	bridgedPlaced := sdk.NewCoins()
 	open, activeRefs := 0, 0
 	err := k.Leases.Walk(ctx, nil, func(id uint64, l types.Lease) (bool, error) {
 		if l.State == types.LEASE_STATE_ACTIVE {
+			for _, n := range l.Nodes {
+				if n.Bridged {
+					bridgedPlaced = bridgedPlaced.Add(sdk.NewCoin(l.Deposit.Denom, n.Paid.Sub(types.Fee(n.Paid, l.TakeBps))))
+				}
+			}
 			for _, n := range l.NodeIDs() {
 				activeRefs++
 				has, err := k.Leases.Indexes.ActiveNode.Has(ctx, n, id)
@@ -157,5 +193,5 @@ func (k Keeper) CheckEscrowInvariant(ctx context.Context) error {
 	if !balance.Equal(escrow) {
 		return fmt.Errorf("escrow invariant broken: module account holds %s but the leases' unspent deposits sum to %s", balance, escrow)
 	}
-	return nil
+	return k.checkBridgeInvariant(ctx, bridgedPlaced)
 }

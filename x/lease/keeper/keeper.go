@@ -115,6 +115,32 @@ type Keeper struct {
 	SettlementRecords *collections.IndexedMap[uint64, types.SettlementRecord, RecordIndexes]
 	// RecordSeq is the next settlement record id; it starts at 1.
 	RecordSeq collections.Sequence
+	// Batches maps nonce to settlement batch, indexed by state.
+	Batches *collections.IndexedMap[uint64, types.SettlementBatch, BatchIndexes]
+	// BatchSeq is the next batch nonce; it starts at 1.
+	BatchSeq collections.Sequence
+	// Unbatched holds the ids of bridged settlement records waiting for a batch, oldest first.
+	Unbatched collections.KeySet[uint64]
+	// LastBatchHeight is the height of the last batch made.
+	LastBatchHeight collections.Item[int64]
+}
+
+// BatchIndexes are the secondary indexes of the settlement batches.
+type BatchIndexes struct {
+	State *indexes.Multi[int32, uint64, types.SettlementBatch]
+}
+
+// IndexesList implements collections.Indexes.
+func (i BatchIndexes) IndexesList() []collections.Index[uint64, types.SettlementBatch] {
+	return []collections.Index[uint64, types.SettlementBatch]{i.State}
+}
+
+func newBatchIndexes(sb *collections.SchemaBuilder) BatchIndexes {
+	return BatchIndexes{
+		State: indexes.NewMulti(sb, types.BatchesByStateKey, "batches_by_state",
+			collections.Int32Key, collections.Uint64Key,
+			func(_ uint64, b types.SettlementBatch) (int32, error) { return int32(b.State), nil }),
+	}
 }
 
 // NewKeeper builds the keeper. It panics on a malformed authority or a missing module account, as the SDK's
@@ -131,8 +157,8 @@ func NewKeeper(
 	if _, err := addrCodec.StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/lease: invalid authority %q: %w", authority, err))
 	}
-	if ak.GetModuleAddress(types.ModuleName) == nil {
-		panic("x/lease: module account is not set in the account keeper's permissions")
+	if ak.GetModuleAddress(types.ModuleName) == nil || ak.GetModuleAddress(types.BridgeEscrowName) == nil {
+		panic("x/lease: the lease and lease_bridge module accounts must be set in the account keeper's permissions")
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := Keeper{
@@ -153,6 +179,11 @@ func NewKeeper(
 		SettlementRecords: collections.NewIndexedMap(sb, types.SettlementRecordsKey, "settlement_records",
 			collections.Uint64Key, codec.CollValue[types.SettlementRecord](cdc), newRecordIndexes(sb)),
 		RecordSeq: collections.NewSequence(sb, types.RecordSeqKey, "record_seq"),
+		Batches: collections.NewIndexedMap(sb, types.BatchesKey, "batches", collections.Uint64Key,
+			codec.CollValue[types.SettlementBatch](cdc), newBatchIndexes(sb)),
+		BatchSeq:        collections.NewSequence(sb, types.BatchSeqKey, "batch_seq"),
+		Unbatched:       collections.NewKeySet(sb, types.UnbatchedKey, "unbatched", collections.Uint64Key),
+		LastBatchHeight: collections.NewItem(sb, types.LastBatchHeightKey, "last_batch_height", collections.Int64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -194,6 +225,11 @@ func (k Keeper) Logger() log.Logger { return k.logger }
 
 // ModuleAddress is the module account holding every lease's escrow.
 func (k Keeper) ModuleAddress() sdk.AccAddress { return k.ak.GetModuleAddress(types.ModuleName) }
+
+// BridgeEscrowAddress is the module account holding the providers' shares paid through the bridge.
+func (k Keeper) BridgeEscrowAddress() sdk.AccAddress {
+	return k.ak.GetModuleAddress(types.BridgeEscrowName)
+}
 
 // GetParams returns the current params.
 func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {

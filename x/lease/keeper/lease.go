@@ -293,9 +293,16 @@ func (k Keeper) ActivateLease(ctx context.Context, id uint64, nodes []types.Leas
 	if lease.State != types.LEASE_STATE_PENDING {
 		return errorsmod.Wrapf(types.ErrLeaseNotPending, "lease %d is %s; only a PENDING lease can be activated", id, lease.State)
 	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
 	placed := make([]types.LeaseNode, len(nodes))
 	for i, n := range nodes {
 		n.Paid = math.ZeroInt()
+		// Payouts go through the bridge for nodes with an Ethereum address while it is enabled; the choice is
+		// locked for the placement, like the price.
+		n.Bridged = params.BridgeEnabled && n.EthAddress != ""
 		if _, canonical, err := k.canonicalAddress(n.Operator); err == nil {
 			n.Operator = canonical
 		}

@@ -38,10 +38,17 @@ func (k Keeper) settle(ctx context.Context, lease *types.Lease, height int64) er
 	}
 	denom := lease.Deposit.Denom
 
-	// One transfer per operator, in placement order, so that an operator with several nodes gets one payment.
+	// One transfer per operator, in placement order, so that an operator with several nodes gets one payment;
+	// the shares of bridged nodes go, in one transfer, to the bridge escrow, and are paid on Ethereum by a
+	// settlement batch once the lease leaves the placement.
 	var operators []string
 	net := map[string]math.Int{}
+	bridged := math.ZeroInt()
 	for i, p := range payments {
+		if lease.Nodes[i].Bridged {
+			bridged = bridged.Add(p.Provider())
+			continue
+		}
 		op := lease.Nodes[i].Operator
 		if _, ok := net[op]; !ok {
 			operators = append(operators, op)
@@ -59,6 +66,12 @@ func (k Keeper) settle(ctx context.Context, lease *types.Lease, height int64) er
 		}
 		if err := k.bk.SendCoinsFromModuleToAccount(ctx, types.ModuleName, addr, sdk.NewCoins(sdk.NewCoin(denom, net[op]))); err != nil {
 			return errorsmod.Wrapf(err, "pay operator %s for lease %d", op, lease.Id)
+		}
+	}
+	if bridged.IsPositive() {
+		if err := k.bk.SendCoinsFromModuleToModule(ctx, types.ModuleName, types.BridgeEscrowName,
+			sdk.NewCoins(sdk.NewCoin(denom, bridged))); err != nil {
+			return errorsmod.Wrapf(err, "move the bridged payouts of lease %d to the bridge escrow", lease.Id)
 		}
 	}
 	if total.Fee.IsPositive() {
@@ -163,9 +176,15 @@ func (k Keeper) recordSettlements(ctx context.Context, lease types.Lease, nodes 
 			Amount:     sdk.NewCoin(denom, n.Paid.Sub(fee)),
 			Fee:        sdk.NewCoin(denom, fee),
 			Height:     height,
+			Bridged:    n.Bridged,
 		}
 		if err := k.SettlementRecords.Set(ctx, id, rec); err != nil {
 			return err
+		}
+		if rec.Bridged {
+			if err := k.Unbatched.Set(ctx, id); err != nil {
+				return err
+			}
 		}
 		if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventSettlementRecorded{Record: rec}); err != nil {
 			return err

@@ -11,7 +11,7 @@ import (
 // small close bound, so that expiries, completions, exhaustions and the EndBlock bound all happen within a
 // simulation run.
 func RandomizedGenState(simState *module.SimulationState) {
-	gs := types.GenesisState{Params: RandomParams(simState.Rand.Intn), NextLeaseId: 1, NextRecordId: 1}
+	gs := types.GenesisState{Params: RandomParams(simState.Rand.Intn), NextLeaseId: 1, NextRecordId: 1, NextBatchNonce: 1}
 	simState.GenState[types.ModuleName] = simState.Cdc.MustMarshalJSON(&gs)
 }
 

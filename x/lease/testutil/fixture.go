@@ -122,6 +122,7 @@ func NewFixtureWithoutGenesis(t testing.TB) *Fixture {
 		minttypes.ModuleName:       {authtypes.Minter},
 		"gov":                      {authtypes.Burner},
 		types.ModuleName:           nil,
+		types.BridgeEscrowName:     nil,
 	}
 	ak := authkeeper.NewAccountKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[authtypes.StoreKey]),
 		authtypes.ProtoBaseAccount, maccPerms, addrCodec, Bech32Prefix, authority)

@@ -20,4 +20,6 @@ var (
 	ErrInvalidAuthority    = errorsmod.Register(ModuleName, 15, "invalid authority")
 	ErrInvalidGenesis      = errorsmod.Register(ModuleName, 16, "invalid genesis")
 	ErrInvalidLeaseID      = errorsmod.Register(ModuleName, 17, "invalid lease id")
+	ErrBatchNotFound       = errorsmod.Register(ModuleName, 18, "settlement batch not found")
+	ErrBatchNotPending     = errorsmod.Register(ModuleName, 19, "settlement batch not pending")
 )

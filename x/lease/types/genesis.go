@@ -3,11 +3,12 @@ package types
 import (
 	"cosmossdk.io/core/address"
 	errorsmod "cosmossdk.io/errors"
+	"slices"
 )
 
 // DefaultGenesis is the genesis state with default params, no leases, and ids starting at 1.
 func DefaultGenesis() *GenesisState {
-	return &GenesisState{Params: DefaultParams(), NextLeaseId: 1, NextRecordId: 1}
+	return &GenesisState{Params: DefaultParams(), NextLeaseId: 1, NextRecordId: 1, NextBatchNonce: 1}
 }
 
 // Validate checks the params, every lease and settlement record, the uniqueness of ids and that the next
@@ -47,6 +48,31 @@ func (gs GenesisState) Validate(addrCodec address.Codec) error {
 		}
 		if err := r.validate(addrCodec, l); err != nil {
 			return errorsmod.Wrapf(err, "settlement_records[%d]", i)
+		}
+	}
+	if gs.NextBatchNonce == 0 && len(gs.Batches) > 0 {
+		return errorsmod.Wrap(ErrInvalidGenesis, "next_batch_nonce must exceed every batch nonce")
+	}
+	batches := make(map[uint64]SettlementBatch, len(gs.Batches))
+	for i, b := range gs.Batches {
+		if b.Nonce == 0 || b.Nonce >= gs.NextBatchNonce {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "batches[%d]: nonce %d must be in 1..next_batch_nonce-1 (%d)", i, b.Nonce, gs.NextBatchNonce-1)
+		}
+		if _, dup := batches[b.Nonce]; dup {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "batches[%d]: duplicate nonce %d", i, b.Nonce)
+		}
+		if _, ok := BatchState_name[int32(b.State)]; !ok || b.State == BATCH_STATE_UNSPECIFIED {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "batches[%d]: state %d: want PENDING, BRIDGED or CANCELLED", i, b.State)
+		}
+		batches[b.Nonce] = b
+	}
+	for i, r := range gs.SettlementRecords {
+		if r.BatchNonce == 0 {
+			continue
+		}
+		b, ok := batches[r.BatchNonce]
+		if !r.Bridged || !ok || b.State == BATCH_STATE_CANCELLED || !slices.Contains(b.RecordIds, r.Id) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "settlement_records[%d]: batch %d is not a pending or bridged batch of this genesis holding bridged record %d", i, r.BatchNonce, r.Id)
 		}
 	}
 	return nil

@@ -5,6 +5,9 @@ import "cosmossdk.io/collections"
 const (
 	// ModuleName is the name of the module, its store key and its module account (the lease escrow).
 	ModuleName = "lease"
+	// BridgeEscrowName is the module account holding the providers' shares paid through the Ethereum bridge:
+	// what settlement batches pay (pending) and have paid (bridged) as wNRO, which these unro back.
+	BridgeEscrowName = "lease_bridge"
 	// StoreKey is the KV store key.
 	StoreKey = ModuleName
 )
@@ -24,4 +27,11 @@ var (
 	RecordSeqKey                = collections.NewPrefix(10)
 	// LeasesByActiveNodeKey indexes ACTIVE leases by the nodes of their current placement.
 	LeasesByActiveNodeKey = collections.NewPrefix(11)
+	// Settlement batches for the Ethereum bridge.
+	BatchesKey        = collections.NewPrefix(12)
+	BatchesByStateKey = collections.NewPrefix(13)
+	BatchSeqKey       = collections.NewPrefix(14)
+	// UnbatchedKey holds the ids of bridged records waiting for a batch.
+	UnbatchedKey       = collections.NewPrefix(15)
+	LastBatchHeightKey = collections.NewPrefix(16)
 )

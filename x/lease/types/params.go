@@ -22,6 +22,17 @@ const (
 	DefaultMaxTotalGPUs uint32 = 1024
 	// DefaultMaxClosesPerBlock bounds EndBlock work.
 	DefaultMaxClosesPerBlock uint32 = 100
+	// DefaultBatchBlocks makes a settlement batch of the waiting bridged records every 100 blocks.
+	DefaultBatchBlocks uint64 = 100
+	// DefaultMaxBatchRecords keeps a batch to 100 records (at most 100 mints on Ethereum).
+	DefaultMaxBatchRecords uint32 = 100
+	// DefaultBatchTimeoutSeconds keeps a batch executable for six hours after its creation.
+	DefaultBatchTimeoutSeconds uint64 = 6 * 3600
+	// MaxBatchRecords bounds max_batch_records: the Ethereum gas of a batch grows with its payouts.
+	MaxBatchRecords uint32 = 1000
+	// MinBatchTimeoutSeconds and MaxBatchTimeoutSeconds bound batch_timeout_seconds (a minute to 30 days).
+	MinBatchTimeoutSeconds uint64 = 60
+	MaxBatchTimeoutSeconds uint64 = 30 * 24 * 3600
 
 	// BpsDenominator is 100% in basis points.
 	BpsDenominator = 10_000
@@ -41,6 +52,11 @@ func DefaultParams() Params {
 		MaxDurationBlocks: DefaultMaxDurationBlocks,
 		MaxTotalGpus:      DefaultMaxTotalGPUs,
 		MaxClosesPerBlock: DefaultMaxClosesPerBlock,
+		// The bridge is off until governance turns it on (once the settlement contract is deployed).
+		BridgeEnabled:       false,
+		BatchBlocks:         DefaultBatchBlocks,
+		MaxBatchRecords:     DefaultMaxBatchRecords,
+		BatchTimeoutSeconds: DefaultBatchTimeoutSeconds,
 	}
 }
 
@@ -73,6 +89,16 @@ func (p Params) Validate() error {
 	}
 	if p.MaxClosesPerBlock == 0 {
 		return errorsmod.Wrap(ErrInvalidParams, "max_closes_per_block must be at least 1")
+	}
+	if p.BatchBlocks == 0 || p.BatchBlocks > MaxBlocksParam {
+		return errorsmod.Wrapf(ErrInvalidParams, "batch_blocks %d: want 1..%d blocks, e.g. %d", p.BatchBlocks, MaxBlocksParam, DefaultBatchBlocks)
+	}
+	if p.MaxBatchRecords == 0 || p.MaxBatchRecords > MaxBatchRecords {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_batch_records %d: want 1..%d, e.g. %d", p.MaxBatchRecords, MaxBatchRecords, DefaultMaxBatchRecords)
+	}
+	if p.BatchTimeoutSeconds < MinBatchTimeoutSeconds || p.BatchTimeoutSeconds > MaxBatchTimeoutSeconds {
+		return errorsmod.Wrapf(ErrInvalidParams, "batch_timeout_seconds %d: want %d..%d, e.g. %d (six hours)",
+			p.BatchTimeoutSeconds, MinBatchTimeoutSeconds, MaxBatchTimeoutSeconds, DefaultBatchTimeoutSeconds)
 	}
 	return nil
 }

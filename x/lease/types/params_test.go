@@ -19,6 +19,11 @@ func TestDefaultParams(t *testing.T) {
 		MaxDurationBlocks: 5_256_000,
 		MaxTotalGpus:      1024,
 		MaxClosesPerBlock: 100,
+		// Bridge off; batches every 100 blocks of at most 100 records, executable for six hours.
+		BridgeEnabled:       false,
+		BatchBlocks:         100,
+		MaxBatchRecords:     100,
+		BatchTimeoutSeconds: 21_600,
 	}, p)
 	require.Equal(t, uint64(365*24*600), p.MaxDurationBlocks, "one year of 6 s blocks")
 }
@@ -38,6 +43,13 @@ func TestParamsValidate(t *testing.T) {
 		{"a block per millisecond", func(p *types.Params) { p.BlocksPerHour = 3_600_000 }, ""},
 		{"faster than a block per millisecond", func(p *types.Params) { p.BlocksPerHour = 3_600_001 }, "blocks_per_hour 3600001"},
 		{"zero min deposit blocks", func(p *types.Params) { p.MinDepositBlocks = 0 }, "min_deposit_blocks 0"},
+		{"bridge on", func(p *types.Params) { p.BridgeEnabled = true }, ""},
+		{"zero batch blocks", func(p *types.Params) { p.BatchBlocks = 0 }, "batch_blocks 0: want 1.."},
+		{"zero batch records", func(p *types.Params) { p.MaxBatchRecords = 0 }, "max_batch_records 0: want 1..1000"},
+		{"too many batch records", func(p *types.Params) { p.MaxBatchRecords = 1001 }, "max_batch_records 1001"},
+		{"one record per batch", func(p *types.Params) { p.MaxBatchRecords = 1 }, ""},
+		{"batch timeout too short", func(p *types.Params) { p.BatchTimeoutSeconds = 59 }, "batch_timeout_seconds 59: want 60..2592000"},
+		{"batch timeout too long", func(p *types.Params) { p.BatchTimeoutSeconds = 30*24*3600 + 1 }, "batch_timeout_seconds 2592001"},
 		{"zero pending blocks", func(p *types.Params) { p.MaxPendingBlocks = 0 }, "max_pending_blocks 0"},
 		{"huge pending blocks", func(p *types.Params) { p.MaxPendingBlocks = 1<<40 + 1 }, "max_pending_blocks 1099511627777: want 1..1099511627776"},
 		{"zero max duration", func(p *types.Params) { p.MaxDurationBlocks = 0 }, "max_duration_blocks 0"},

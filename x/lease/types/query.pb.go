@@ -33,6 +33,199 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
+type QueryBatchRequest struct {
+	Nonce uint64 `protobuf:"varint,1,opt,name=nonce,proto3" json:"nonce,omitempty"`
+}
+
+func (m *QueryBatchRequest) Reset()         { *m = QueryBatchRequest{} }
+func (m *QueryBatchRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryBatchRequest) ProtoMessage()    {}
+func (*QueryBatchRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_86684125b1748f39, []int{0}
+}
+func (m *QueryBatchRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBatchRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBatchRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBatchRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBatchRequest.Merge(m, src)
+}
+func (m *QueryBatchRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBatchRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBatchRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBatchRequest proto.InternalMessageInfo
+
+func (m *QueryBatchRequest) GetNonce() uint64 {
+	if m != nil {
+		return m.Nonce
+	}
+	return 0
+}
+
+type QueryBatchResponse struct {
+	Batch SettlementBatch `protobuf:"bytes,1,opt,name=batch,proto3" json:"batch"`
+}
+
+func (m *QueryBatchResponse) Reset()         { *m = QueryBatchResponse{} }
+func (m *QueryBatchResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryBatchResponse) ProtoMessage()    {}
+func (*QueryBatchResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_86684125b1748f39, []int{1}
+}
+func (m *QueryBatchResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBatchResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBatchResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBatchResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBatchResponse.Merge(m, src)
+}
+func (m *QueryBatchResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBatchResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBatchResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBatchResponse proto.InternalMessageInfo
+
+func (m *QueryBatchResponse) GetBatch() SettlementBatch {
+	if m != nil {
+		return m.Batch
+	}
+	return SettlementBatch{}
+}
+
+type QueryBatchesRequest struct {
+	// state, when set, keeps only batches in this state.
+	State      BatchState         `protobuf:"varint,1,opt,name=state,proto3,enum=nro.lease.v1.BatchState" json:"state,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryBatchesRequest) Reset()         { *m = QueryBatchesRequest{} }
+func (m *QueryBatchesRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryBatchesRequest) ProtoMessage()    {}
+func (*QueryBatchesRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_86684125b1748f39, []int{2}
+}
+func (m *QueryBatchesRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBatchesRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBatchesRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBatchesRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBatchesRequest.Merge(m, src)
+}
+func (m *QueryBatchesRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBatchesRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBatchesRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBatchesRequest proto.InternalMessageInfo
+
+func (m *QueryBatchesRequest) GetState() BatchState {
+	if m != nil {
+		return m.State
+	}
+	return BATCH_STATE_UNSPECIFIED
+}
+
+func (m *QueryBatchesRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryBatchesResponse struct {
+	Batches    []SettlementBatch   `protobuf:"bytes,1,rep,name=batches,proto3" json:"batches"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryBatchesResponse) Reset()         { *m = QueryBatchesResponse{} }
+func (m *QueryBatchesResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryBatchesResponse) ProtoMessage()    {}
+func (*QueryBatchesResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_86684125b1748f39, []int{3}
+}
+func (m *QueryBatchesResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBatchesResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBatchesResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBatchesResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBatchesResponse.Merge(m, src)
+}
+func (m *QueryBatchesResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBatchesResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBatchesResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBatchesResponse proto.InternalMessageInfo
+
+func (m *QueryBatchesResponse) GetBatches() []SettlementBatch {
+	if m != nil {
+		return m.Batches
+	}
+	return nil
+}
+
+func (m *QueryBatchesResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 type QueryParamsRequest struct {
 }
 
@@ -40,7 +233,7 @@ func (m *QueryParamsRequest) Reset()         { *m = QueryParamsRequest{} }
 func (m *QueryParamsRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryParamsRequest) ProtoMessage()    {}
 func (*QueryParamsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_86684125b1748f39, []int{0}
+	return fileDescriptor_86684125b1748f39, []int{4}
 }
 func (m *QueryParamsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -77,7 +270,7 @@ func (m *QueryParamsResponse) Reset()         { *m = QueryParamsResponse{} }
 func (m *QueryParamsResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryParamsResponse) ProtoMessage()    {}
 func (*QueryParamsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_86684125b1748f39, []int{1}
+	return fileDescriptor_86684125b1748f39, []int{5}
 }
 func (m *QueryParamsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -121,7 +314,7 @@ func (m *QueryLeaseRequest) Reset()         { *m = QueryLeaseRequest{} }
 func (m *QueryLeaseRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryLeaseRequest) ProtoMessage()    {}
 func (*QueryLeaseRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_86684125b1748f39, []int{2}
+	return fileDescriptor_86684125b1748f39, []int{6}
 }
 func (m *QueryLeaseRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -169,7 +362,7 @@ func (m *QueryLeaseResponse) Reset()         { *m = QueryLeaseResponse{} }
 func (m *QueryLeaseResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryLeaseResponse) ProtoMessage()    {}
 func (*QueryLeaseResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_86684125b1748f39, []int{3}
+	return fileDescriptor_86684125b1748f39, []int{7}
 }
 func (m *QueryLeaseResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -233,7 +426,7 @@ func (m *QueryLeasesRequest) Reset()         { *m = QueryLeasesRequest{} }
 func (m *QueryLeasesRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryLeasesRequest) ProtoMessage()    {}
 func (*QueryLeasesRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_86684125b1748f39, []int{4}
+	return fileDescriptor_86684125b1748f39, []int{8}
 }
 func (m *QueryLeasesRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -299,7 +492,7 @@ func (m *QueryLeasesResponse) Reset()         { *m = QueryLeasesResponse{} }
 func (m *QueryLeasesResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryLeasesResponse) ProtoMessage()    {}
 func (*QueryLeasesResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_86684125b1748f39, []int{5}
+	return fileDescriptor_86684125b1748f39, []int{9}
 }
 func (m *QueryLeasesResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -354,7 +547,7 @@ func (m *QuerySettlementRecordsRequest) Reset()         { *m = QuerySettlementRe
 func (m *QuerySettlementRecordsRequest) String() string { return proto.CompactTextString(m) }
 func (*QuerySettlementRecordsRequest) ProtoMessage()    {}
 func (*QuerySettlementRecordsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_86684125b1748f39, []int{6}
+	return fileDescriptor_86684125b1748f39, []int{10}
 }
 func (m *QuerySettlementRecordsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -413,7 +606,7 @@ func (m *QuerySettlementRecordsResponse) Reset()         { *m = QuerySettlementR
 func (m *QuerySettlementRecordsResponse) String() string { return proto.CompactTextString(m) }
 func (*QuerySettlementRecordsResponse) ProtoMessage()    {}
 func (*QuerySettlementRecordsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_86684125b1748f39, []int{7}
+	return fileDescriptor_86684125b1748f39, []int{11}
 }
 func (m *QuerySettlementRecordsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -457,6 +650,10 @@ func (m *QuerySettlementRecordsResponse) GetPagination() *query.PageResponse {
 }
 
 func init() {
+	proto.RegisterType((*QueryBatchRequest)(nil), "nro.lease.v1.QueryBatchRequest")
+	proto.RegisterType((*QueryBatchResponse)(nil), "nro.lease.v1.QueryBatchResponse")
+	proto.RegisterType((*QueryBatchesRequest)(nil), "nro.lease.v1.QueryBatchesRequest")
+	proto.RegisterType((*QueryBatchesResponse)(nil), "nro.lease.v1.QueryBatchesResponse")
 	proto.RegisterType((*QueryParamsRequest)(nil), "nro.lease.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "nro.lease.v1.QueryParamsResponse")
 	proto.RegisterType((*QueryLeaseRequest)(nil), "nro.lease.v1.QueryLeaseRequest")
@@ -470,53 +667,62 @@ func init() {
 func init() { proto.RegisterFile("nro/lease/v1/query.proto", fileDescriptor_86684125b1748f39) }
 
 var fileDescriptor_86684125b1748f39 = []byte{
-	// 734 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x55, 0xc1, 0x6e, 0x13, 0x3b,
-	0x14, 0xcd, 0x34, 0x4d, 0xf2, 0xe2, 0xf7, 0x5e, 0xa5, 0xba, 0xd1, 0x7b, 0xd3, 0xa8, 0x4c, 0xd3,
-	0x59, 0xd0, 0xaa, 0xd0, 0xb1, 0x52, 0x50, 0xd9, 0x21, 0x91, 0x22, 0x50, 0x05, 0x42, 0x65, 0xba,
-	0x63, 0x13, 0x79, 0x66, 0xac, 0x61, 0x44, 0x62, 0xa7, 0x63, 0xa7, 0x50, 0x21, 0x36, 0x7c, 0x01,
-	0x12, 0x12, 0x42, 0xe2, 0x07, 0x58, 0x21, 0x16, 0x7c, 0x44, 0x97, 0x15, 0x2c, 0x60, 0x03, 0x42,
-	0x2d, 0x12, 0x6b, 0xfe, 0x00, 0x8d, 0xed, 0xa1, 0x63, 0xda, 0xb4, 0x05, 0xb1, 0x68, 0x15, 0xfb,
-	0x9e, 0x73, 0xef, 0xb9, 0xd7, 0xc7, 0x1e, 0x60, 0xd3, 0x94, 0xa1, 0x1e, 0xc1, 0x9c, 0xa0, 0xad,
-	0x36, 0xda, 0x1c, 0x92, 0x74, 0xdb, 0x1b, 0xa4, 0x4c, 0x30, 0xf8, 0x0f, 0x4d, 0x99, 0x27, 0x23,
-	0xde, 0x56, 0xbb, 0x39, 0x89, 0xfb, 0x09, 0x65, 0x48, 0xfe, 0x57, 0x80, 0xe6, 0x62, 0xc8, 0x78,
-	0x9f, 0x71, 0x14, 0x64, 0x64, 0xc9, 0x44, 0x5b, 0xed, 0x80, 0x08, 0xdc, 0x46, 0x03, 0x1c, 0x27,
-	0x14, 0x8b, 0x84, 0x51, 0x8d, 0x75, 0x8a, 0xd8, 0x1c, 0x15, 0xb2, 0x24, 0x8f, 0x4f, 0xab, 0x78,
-	0x57, 0xae, 0x90, 0x5a, 0xe8, 0x50, 0x23, 0x66, 0x31, 0x53, 0xfb, 0xd9, 0x2f, 0xbd, 0x3b, 0x13,
-	0x33, 0x16, 0xf7, 0x08, 0xc2, 0x83, 0x04, 0x61, 0x4a, 0x99, 0x90, 0xd5, 0x72, 0x8e, 0xd9, 0x95,
-	0xd8, 0x1e, 0x10, 0x1d, 0x71, 0x1b, 0x00, 0xde, 0xce, 0xa4, 0xae, 0xe3, 0x14, 0xf7, 0xb9, 0x4f,
-	0x36, 0x87, 0x84, 0x0b, 0xf7, 0x16, 0x98, 0x32, 0x76, 0xf9, 0x80, 0x51, 0x4e, 0xe0, 0x25, 0x50,
-	0x1d, 0xc8, 0x1d, 0xdb, 0x6a, 0x59, 0x0b, 0x7f, 0x2f, 0x37, 0xbc, 0xe2, 0x4c, 0x3c, 0x85, 0xee,
-	0xd4, 0x77, 0x3e, 0xcd, 0x96, 0x5e, 0x7e, 0x7d, 0xbd, 0x68, 0xf9, 0x1a, 0xee, 0x7a, 0x60, 0x52,
-	0xe6, 0xbb, 0x99, 0x41, 0x75, 0x11, 0x38, 0x0d, 0xfe, 0x92, 0xd4, 0x6e, 0x12, 0xc9, 0x7c, 0xe3,
-	0x7e, 0x4d, 0xae, 0xd7, 0x22, 0xf7, 0xbd, 0xa5, 0x65, 0x69, 0x82, 0xae, 0x7f, 0x11, 0x54, 0x24,
-	0x42, 0x97, 0x9f, 0x32, 0xcb, 0x4b, 0x6c, 0xb1, 0xba, 0x02, 0xc3, 0x1b, 0x60, 0x82, 0xf0, 0x30,
-	0x65, 0xf7, 0xbb, 0x01, 0xee, 0x61, 0x1a, 0x12, 0x7b, 0x4c, 0xd2, 0xa7, 0x3d, 0x3d, 0xd7, 0x40,
-	0x25, 0x90, 0x87, 0xe0, 0xad, 0xb2, 0x84, 0x16, 0x93, 0xfc, 0xab, 0xb8, 0x1d, 0x45, 0x85, 0x97,
-	0x41, 0x0d, 0x87, 0x61, 0x3a, 0x24, 0x91, 0x5d, 0xfe, 0x85, 0x2c, 0x39, 0xc9, 0xfd, 0x68, 0x74,
-	0x96, 0x0f, 0x1c, 0xae, 0x80, 0x3a, 0x1f, 0x06, 0xfd, 0x44, 0x08, 0x92, 0xca, 0xee, 0xea, 0x1d,
-	0xfb, 0xed, 0x9b, 0xa5, 0x86, 0xce, 0x7d, 0x25, 0x8a, 0x52, 0xc2, 0xf9, 0x86, 0x48, 0x13, 0x1a,
-	0xfb, 0x07, 0x50, 0xe8, 0x81, 0x0a, 0x17, 0x58, 0xa8, 0x96, 0x26, 0x96, 0xed, 0x23, 0x26, 0xb2,
-	0x91, 0xc5, 0x7d, 0x05, 0x83, 0xff, 0x83, 0x1a, 0x65, 0x91, 0x1c, 0x79, 0x26, 0xbf, 0xee, 0x57,
-	0xb3, 0xe5, 0x5a, 0x04, 0xaf, 0x01, 0x70, 0x60, 0x52, 0x7b, 0x5c, 0xb6, 0x76, 0xd6, 0x68, 0x4d,
-	0xdd, 0x85, 0xbc, 0xc1, 0x75, 0x1c, 0xe7, 0x07, 0xe9, 0x17, 0x98, 0xee, 0x33, 0x4b, 0x5b, 0x27,
-	0xef, 0x4f, 0x1f, 0xdd, 0x0a, 0xa8, 0x4a, 0x59, 0x99, 0x75, 0xca, 0xa7, 0x38, 0x3b, 0x8d, 0x86,
-	0xd7, 0x0d, 0x5d, 0xea, 0xe0, 0xe6, 0x4f, 0xd4, 0xa5, 0x8a, 0x1a, 0xc2, 0x5e, 0x58, 0xe0, 0x8c,
-	0x14, 0xb6, 0x41, 0x84, 0xe8, 0x91, 0x3e, 0xa1, 0xc2, 0x27, 0x21, 0x4b, 0x23, 0x7e, 0xb2, 0x1f,
-	0x8b, 0x63, 0x1b, 0x3b, 0x66, 0x6c, 0xe5, 0xdf, 0x1e, 0xdb, 0x2b, 0x0b, 0x38, 0xa3, 0xd4, 0xe9,
-	0x09, 0xae, 0x82, 0x5a, 0xaa, 0xb6, 0xf4, 0x08, 0x1d, 0x73, 0x84, 0x3f, 0x33, 0x0d, 0xfb, 0x69,
-	0xe6, 0x1f, 0x1b, 0xe7, 0xf2, 0xb7, 0x32, 0xa8, 0x48, 0xc1, 0xf0, 0x1e, 0xa8, 0xaa, 0x8b, 0x0f,
-	0x5b, 0xa6, 0xa0, 0xc3, 0xef, 0x4a, 0x73, 0xee, 0x18, 0x84, 0x2a, 0xe2, 0xce, 0x3c, 0x7e, 0xf7,
-	0xe5, 0xe9, 0xd8, 0x7f, 0xb0, 0x81, 0x8c, 0x37, 0x4b, 0x3d, 0x24, 0x90, 0x83, 0x8a, 0xb4, 0x0a,
-	0x9c, 0x3d, 0x22, 0x53, 0xf1, 0x75, 0x69, 0xb6, 0x46, 0x03, 0x74, 0xa5, 0x79, 0x59, 0x69, 0x0e,
-	0xce, 0x9a, 0x95, 0x94, 0xf1, 0xd0, 0xc3, 0xdc, 0x0b, 0x8f, 0xb2, 0x0e, 0x95, 0x9b, 0xe1, 0xc8,
-	0xa4, 0xc7, 0x76, 0x68, 0x5e, 0x85, 0x51, 0x1d, 0x6a, 0xc3, 0x3f, 0xb7, 0xc0, 0xe4, 0x21, 0x13,
-	0xc0, 0x73, 0x47, 0xa4, 0x1d, 0x65, 0xe4, 0xe6, 0xf9, 0xd3, 0x81, 0xb5, 0x9c, 0x05, 0x29, 0xc7,
-	0x85, 0x2d, 0x53, 0x0e, 0xff, 0x41, 0xe8, 0x6a, 0xf3, 0x74, 0xae, 0xee, 0xec, 0x39, 0xd6, 0xee,
-	0x9e, 0x63, 0x7d, 0xde, 0x73, 0xac, 0x27, 0xfb, 0x4e, 0x69, 0x77, 0xdf, 0x29, 0x7d, 0xd8, 0x77,
-	0x4a, 0x77, 0x16, 0xe3, 0x44, 0xdc, 0x1d, 0x06, 0x5e, 0xc8, 0xfa, 0x28, 0xcc, 0xb2, 0x52, 0x3e,
-	0xe4, 0x4b, 0x59, 0xbe, 0xec, 0xef, 0x81, 0xce, 0x2a, 0xbf, 0x3b, 0x41, 0x55, 0x7e, 0x78, 0x2e,
-	0x7c, 0x0f, 0x00, 0x00, 0xff, 0xff, 0xc0, 0xb4, 0x55, 0x2a, 0x6a, 0x07, 0x00, 0x00,
+	// 879 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x56, 0xcf, 0x6b, 0x24, 0x45,
+	0x14, 0x9e, 0x9e, 0xa4, 0x67, 0x9c, 0x52, 0x03, 0xa9, 0x8c, 0x66, 0x32, 0x64, 0x7a, 0x26, 0x0d,
+	0x9a, 0x18, 0x4d, 0x37, 0x13, 0x25, 0xde, 0x02, 0x4e, 0x44, 0x09, 0x8a, 0xc4, 0x8e, 0x27, 0x2f,
+	0x43, 0xff, 0x28, 0x3a, 0x8d, 0x33, 0x5d, 0x93, 0xae, 0x9a, 0x68, 0x08, 0xb9, 0x78, 0x17, 0x04,
+	0x41, 0x04, 0x8f, 0x5e, 0x3c, 0x89, 0x07, 0xff, 0x88, 0x1c, 0x83, 0xcb, 0xb2, 0x7b, 0xd9, 0x65,
+	0x49, 0x16, 0xf6, 0xdf, 0x58, 0xba, 0xea, 0x75, 0xa6, 0x6b, 0x33, 0x33, 0xd9, 0x84, 0x1c, 0x12,
+	0xa6, 0xaa, 0xbe, 0xf7, 0xde, 0xf7, 0xbe, 0xfa, 0xaa, 0xaa, 0x51, 0x2d, 0x4e, 0xa8, 0xdd, 0x23,
+	0x2e, 0x23, 0xf6, 0x51, 0xdb, 0x3e, 0x1c, 0x92, 0xe4, 0xd8, 0x1a, 0x24, 0x94, 0x53, 0xfc, 0x56,
+	0x9c, 0x50, 0x4b, 0xac, 0x58, 0x47, 0xed, 0xfa, 0xbc, 0xdb, 0x8f, 0x62, 0x6a, 0x8b, 0xff, 0x12,
+	0x50, 0x5f, 0xf7, 0x29, 0xeb, 0x53, 0x66, 0x7b, 0x69, 0xb0, 0x88, 0xb4, 0x8f, 0xda, 0x1e, 0xe1,
+	0x6e, 0xdb, 0x1e, 0xb8, 0x61, 0x14, 0xbb, 0x3c, 0xa2, 0x31, 0x60, 0x8d, 0x3c, 0x36, 0x43, 0xf9,
+	0x34, 0xca, 0xd6, 0x97, 0xe4, 0x7a, 0x57, 0x8c, 0x6c, 0x39, 0x80, 0xa5, 0x6a, 0x48, 0x43, 0x2a,
+	0xe7, 0xd3, 0x5f, 0x30, 0xbb, 0x1c, 0x52, 0x1a, 0xf6, 0x88, 0xed, 0x0e, 0x22, 0xdb, 0x8d, 0x63,
+	0xca, 0x45, 0xb5, 0x2c, 0x46, 0xed, 0x8a, 0x1f, 0x0f, 0x08, 0xac, 0x98, 0x1f, 0xa0, 0xf9, 0x6f,
+	0x53, 0xaa, 0x1d, 0x97, 0xfb, 0x07, 0x0e, 0x39, 0x1c, 0x12, 0xc6, 0x71, 0x15, 0xe9, 0x31, 0x8d,
+	0x7d, 0x52, 0xd3, 0x5a, 0xda, 0xda, 0xac, 0x23, 0x07, 0xe6, 0x77, 0x08, 0xe7, 0xa1, 0x6c, 0x40,
+	0x63, 0x46, 0xf0, 0x36, 0xd2, 0xbd, 0x74, 0x42, 0x60, 0xdf, 0xdc, 0x6c, 0x58, 0x79, 0x99, 0xac,
+	0x7d, 0xc2, 0x79, 0x8f, 0xf4, 0x49, 0xcc, 0x45, 0x54, 0xa7, 0x72, 0xf6, 0xb4, 0x59, 0xf8, 0xfb,
+	0xc5, 0xbf, 0xeb, 0x9a, 0x23, 0xc3, 0xcc, 0x5f, 0x34, 0xb4, 0x30, 0x4a, 0x4b, 0x58, 0xc6, 0xc1,
+	0x42, 0x3a, 0xe3, 0x2e, 0x97, 0x1c, 0xe6, 0x36, 0x6b, 0x6a, 0x5e, 0x01, 0xde, 0x4f, 0xd7, 0x1d,
+	0x09, 0xc3, 0x5f, 0x20, 0x34, 0x52, 0xb9, 0x56, 0x14, 0x64, 0xde, 0xb7, 0x40, 0xb9, 0x54, 0x66,
+	0x4b, 0x6e, 0x26, 0x88, 0x6d, 0xed, 0xb9, 0x21, 0x81, 0x5a, 0x4e, 0x2e, 0xd2, 0xfc, 0x4b, 0x43,
+	0x55, 0x95, 0x0f, 0x34, 0xda, 0x41, 0x65, 0x4f, 0x4e, 0xd5, 0xb4, 0xd6, 0xcc, 0xad, 0x5a, 0xcd,
+	0x02, 0xf1, 0x97, 0x63, 0x48, 0xae, 0xde, 0x48, 0x52, 0x12, 0x50, 0x58, 0x56, 0x61, 0x2f, 0xf6,
+	0xdc, 0xc4, 0xed, 0x67, 0x9a, 0x99, 0xdf, 0x80, 0x94, 0xd9, 0x2c, 0x30, 0xff, 0x14, 0x95, 0x06,
+	0x62, 0x06, 0xf6, 0xa8, 0xaa, 0x12, 0x97, 0xe8, 0x3c, 0x5f, 0x80, 0x9b, 0x16, 0x98, 0xe3, 0xeb,
+	0x14, 0x9a, 0x6d, 0xcc, 0x12, 0x7a, 0x43, 0x84, 0x76, 0xa3, 0x00, 0xfc, 0x51, 0x16, 0xe3, 0xdd,
+	0xc0, 0x7c, 0xa4, 0x01, 0x2d, 0x08, 0x80, 0xfa, 0x9f, 0x20, 0x5d, 0x20, 0xa0, 0xfc, 0x82, 0x5a,
+	0x5e, 0x60, 0x15, 0x63, 0x88, 0x25, 0xfc, 0x15, 0x9a, 0x23, 0xcc, 0x4f, 0xe8, 0x8f, 0x5d, 0xcf,
+	0xed, 0xb9, 0xa9, 0x1b, 0xa5, 0x5e, 0x4b, 0x8a, 0x5e, 0x99, 0x52, 0x3b, 0x34, 0x8a, 0xf3, 0x49,
+	0xde, 0x96, 0xb1, 0x1d, 0x19, 0x8a, 0xb7, 0x51, 0xd9, 0xf5, 0xfd, 0x64, 0x48, 0x82, 0xda, 0xcc,
+	0x2d, 0xb2, 0x64, 0x41, 0xe6, 0x13, 0xa5, 0xb3, 0x2b, 0x93, 0x6e, 0xa1, 0x0a, 0x1b, 0x7a, 0xfd,
+	0x88, 0x73, 0x92, 0x88, 0xee, 0x2a, 0x9d, 0xda, 0xff, 0xff, 0x6d, 0x54, 0x21, 0xf7, 0x67, 0x41,
+	0x90, 0x10, 0xc6, 0xf6, 0x79, 0x12, 0xc5, 0xa1, 0x33, 0x82, 0x8e, 0xcc, 0x5d, 0x1c, 0x67, 0x6e,
+	0x51, 0x43, 0x31, 0xf7, 0x22, 0x2a, 0xc7, 0x34, 0x10, 0x92, 0xa7, 0xf4, 0x2b, 0x4e, 0x29, 0x1d,
+	0xee, 0x06, 0xaf, 0xb8, 0x7e, 0xf6, 0xce, 0xae, 0xff, 0x3d, 0x3b, 0x85, 0x59, 0x7f, 0xb0, 0x75,
+	0x5b, 0xa8, 0x24, 0x68, 0x65, 0x9e, 0xbf, 0x69, 0xef, 0x00, 0x7d, 0x7f, 0x46, 0xff, 0x53, 0x43,
+	0x0d, 0x41, 0x6c, 0x74, 0xbc, 0x1c, 0xe2, 0xd3, 0x24, 0x60, 0x37, 0xfb, 0x31, 0x2f, 0x5b, 0x71,
+	0x8a, 0x6c, 0x33, 0x77, 0x96, 0xed, 0x1f, 0x0d, 0x19, 0x93, 0xd8, 0x81, 0x82, 0x3b, 0xa8, 0x9c,
+	0xc8, 0x29, 0x90, 0xd0, 0x98, 0x74, 0x6d, 0xc8, 0x48, 0xc5, 0x7e, 0x10, 0x79, 0x6f, 0x72, 0x6e,
+	0x3e, 0xd4, 0x91, 0x2e, 0x08, 0xe3, 0x1f, 0x50, 0x49, 0x1e, 0x7c, 0xdc, 0x52, 0x09, 0x5d, 0xbf,
+	0x57, 0xea, 0x2b, 0x53, 0x10, 0xb2, 0x88, 0xb9, 0xfc, 0xf3, 0x83, 0xe7, 0xbf, 0x15, 0xdf, 0xc5,
+	0x55, 0x5b, 0x79, 0x6a, 0xe4, 0x45, 0x82, 0x19, 0xd2, 0x85, 0x55, 0x70, 0x73, 0x4c, 0xa6, 0xfc,
+	0xed, 0x52, 0x6f, 0x4d, 0x06, 0x40, 0xa5, 0x55, 0x51, 0x69, 0x05, 0x37, 0xd5, 0x4a, 0xd2, 0x78,
+	0xf6, 0x49, 0xe6, 0x85, 0xd3, 0xb4, 0x43, 0xe9, 0x66, 0x3c, 0x31, 0xe9, 0xd4, 0x0e, 0xd5, 0xa3,
+	0x30, 0xa9, 0x43, 0x30, 0xfc, 0x1f, 0x1a, 0x9a, 0xbf, 0x66, 0x02, 0xfc, 0xe1, 0x98, 0xb4, 0x93,
+	0x8c, 0x5c, 0xff, 0xe8, 0xf5, 0xc0, 0x40, 0x67, 0x4d, 0xd0, 0x31, 0x71, 0x4b, 0xa5, 0xc3, 0xae,
+	0x02, 0xba, 0x99, 0x79, 0x0e, 0x91, 0x2e, 0x5e, 0xa4, 0xb1, 0xe2, 0xe7, 0xdf, 0xfd, 0xb1, 0xe2,
+	0x2b, 0xaf, 0xbd, 0xf9, 0x9e, 0xa8, 0xda, 0xc4, 0x0d, 0xb5, 0x2a, 0xbc, 0x6f, 0xf6, 0x89, 0xf8,
+	0x52, 0x38, 0xc5, 0x14, 0x95, 0xe1, 0xf9, 0xc4, 0x2b, 0x93, 0x72, 0x8e, 0xc4, 0x37, 0xa7, 0x41,
+	0xa0, 0x70, 0x43, 0x14, 0x5e, 0xc4, 0xef, 0x8c, 0x2d, 0xdc, 0xf9, 0xfc, 0xec, 0xc2, 0xd0, 0xce,
+	0x2f, 0x0c, 0xed, 0xd9, 0x85, 0xa1, 0xfd, 0x7a, 0x69, 0x14, 0xce, 0x2f, 0x8d, 0xc2, 0xe3, 0x4b,
+	0xa3, 0xf0, 0xfd, 0x7a, 0x18, 0xf1, 0x83, 0xa1, 0x67, 0xf9, 0xb4, 0x6f, 0xfb, 0x69, 0xaa, 0x98,
+	0x0d, 0xd9, 0x46, 0x9a, 0x24, 0xfd, 0xfb, 0x09, 0x52, 0x89, 0x4f, 0x22, 0xaf, 0x24, 0xbe, 0x89,
+	0x3e, 0x7e, 0x19, 0x00, 0x00, 0xff, 0xff, 0x60, 0x8c, 0xa1, 0x01, 0x05, 0x0a, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -539,6 +745,10 @@ type QueryClient interface {
 	Leases(ctx context.Context, in *QueryLeasesRequest, opts ...grpc.CallOption) (*QueryLeasesResponse, error)
 	// SettlementRecords lists settlement records, optionally of one lease or one node.
 	SettlementRecords(ctx context.Context, in *QuerySettlementRecordsRequest, opts ...grpc.CallOption) (*QuerySettlementRecordsResponse, error)
+	// Batch returns one settlement batch by nonce.
+	Batch(ctx context.Context, in *QueryBatchRequest, opts ...grpc.CallOption) (*QueryBatchResponse, error)
+	// Batches lists settlement batches in nonce order, optionally in one state.
+	Batches(ctx context.Context, in *QueryBatchesRequest, opts ...grpc.CallOption) (*QueryBatchesResponse, error)
 }
 
 type queryClient struct {
@@ -585,6 +795,24 @@ func (c *queryClient) SettlementRecords(ctx context.Context, in *QuerySettlement
 	return out, nil
 }
 
+func (c *queryClient) Batch(ctx context.Context, in *QueryBatchRequest, opts ...grpc.CallOption) (*QueryBatchResponse, error) {
+	out := new(QueryBatchResponse)
+	err := c.cc.Invoke(ctx, "/nro.lease.v1.Query/Batch", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Batches(ctx context.Context, in *QueryBatchesRequest, opts ...grpc.CallOption) (*QueryBatchesResponse, error) {
+	out := new(QueryBatchesResponse)
+	err := c.cc.Invoke(ctx, "/nro.lease.v1.Query/Batches", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module parameters.
@@ -595,6 +823,10 @@ type QueryServer interface {
 	Leases(context.Context, *QueryLeasesRequest) (*QueryLeasesResponse, error)
 	// SettlementRecords lists settlement records, optionally of one lease or one node.
 	SettlementRecords(context.Context, *QuerySettlementRecordsRequest) (*QuerySettlementRecordsResponse, error)
+	// Batch returns one settlement batch by nonce.
+	Batch(context.Context, *QueryBatchRequest) (*QueryBatchResponse, error)
+	// Batches lists settlement batches in nonce order, optionally in one state.
+	Batches(context.Context, *QueryBatchesRequest) (*QueryBatchesResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -612,6 +844,12 @@ func (*UnimplementedQueryServer) Leases(ctx context.Context, req *QueryLeasesReq
 }
 func (*UnimplementedQueryServer) SettlementRecords(ctx context.Context, req *QuerySettlementRecordsRequest) (*QuerySettlementRecordsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SettlementRecords not implemented")
+}
+func (*UnimplementedQueryServer) Batch(ctx context.Context, req *QueryBatchRequest) (*QueryBatchResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Batch not implemented")
+}
+func (*UnimplementedQueryServer) Batches(ctx context.Context, req *QueryBatchesRequest) (*QueryBatchesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Batches not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -690,6 +928,42 @@ func _Query_SettlementRecords_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Batch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Batch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.lease.v1.Query/Batch",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Batch(ctx, req.(*QueryBatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Batches_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryBatchesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Batches(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.lease.v1.Query/Batches",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Batches(ctx, req.(*QueryBatchesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "nro.lease.v1.Query",
@@ -711,9 +985,167 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 			MethodName: "SettlementRecords",
 			Handler:    _Query_SettlementRecords_Handler,
 		},
+		{
+			MethodName: "Batch",
+			Handler:    _Query_Batch_Handler,
+		},
+		{
+			MethodName: "Batches",
+			Handler:    _Query_Batches_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "nro/lease/v1/query.proto",
+}
+
+func (m *QueryBatchRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBatchRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBatchRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Nonce != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Nonce))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryBatchResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBatchResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBatchResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Batch.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryBatchesRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBatchesRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBatchesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.State != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.State))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryBatchesResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBatchesResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBatchesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Batches) > 0 {
+		for iNdEx := len(m.Batches) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Batches[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
 }
 
 func (m *QueryParamsRequest) Marshal() (dAtA []byte, err error) {
@@ -1063,6 +1495,64 @@ func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	dAtA[offset] = uint8(v)
 	return base
 }
+func (m *QueryBatchRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Nonce != 0 {
+		n += 1 + sovQuery(uint64(m.Nonce))
+	}
+	return n
+}
+
+func (m *QueryBatchResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Batch.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryBatchesRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.State != 0 {
+		n += 1 + sovQuery(uint64(m.State))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryBatchesResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Batches) > 0 {
+		for _, e := range m.Batches {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
 func (m *QueryParamsRequest) Size() (n int) {
 	if m == nil {
 		return 0
@@ -1197,6 +1687,383 @@ func sovQuery(x uint64) (n int) {
 }
 func sozQuery(x uint64) (n int) {
 	return sovQuery(uint64((x << 1) ^ uint64((int64(x) >> 63))))
+}
+func (m *QueryBatchRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBatchRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBatchRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			m.Nonce = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Nonce |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryBatchResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBatchResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBatchResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Batch", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Batch.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryBatchesRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBatchesRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBatchesRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			m.State = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.State |= BatchState(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryBatchesResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBatchesResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBatchesResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Batches", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Batches = append(m.Batches, SettlementBatch{})
+			if err := m.Batches[len(m.Batches)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
 func (m *QueryParamsRequest) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
