@@ -281,10 +281,11 @@ func New(
 	app.LeaseKeeper.SetAllocationKeeper(app.AllocationKeeper)
 	app.AllocationKeeper.SetLeaseKeeper(app.LeaseKeeper)
 	// NRO: x/audit stores allocation decision records and nodes' telemetry; it reads nodes (agents, GPUs) and
-	// writes their reputation in x/allocation, and reads where active leases are placed in x/lease.
+	// writes their reputation in x/allocation, and reads where active leases are placed in x/lease. For the
+	// Ethereum bridge it reads the bonded validators and their power from x/staking.
 	app.AuditKeeper = auditkeeper.NewKeeper(
 		appCodec, runtime.NewKVStoreService(keys[audittypes.StoreKey]), logger, govAuthority,
-		app.AllocationKeeper, app.LeaseKeeper, app.BankKeeper, app.DistrKeeper,
+		app.AllocationKeeper, app.LeaseKeeper, app.BankKeeper, app.DistrKeeper, app.StakingKeeper,
 	)
 	app.AllocationKeeper.SetAuditKeeper(app.AuditKeeper)
 

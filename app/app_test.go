@@ -225,7 +225,7 @@ func TestMsgSignerAnnotations(t *testing.T) {
 		"nro.allocation.v1.MsgAddStake", "nro.allocation.v1.MsgDeregisterNode", "nro.allocation.v1.MsgProposeAllocation",
 		"nro.allocation.v1.MsgRegisterNode", "nro.allocation.v1.MsgUnjailNode", "nro.allocation.v1.MsgUpdateNode",
 		"nro.allocation.v1.MsgUpdateParams",
-		"nro.audit.v1.MsgAnswerChallenge", "nro.audit.v1.MsgChallengeTelemetry", "nro.audit.v1.MsgSubmitTelemetry", "nro.audit.v1.MsgUpdateParams",
+		"nro.audit.v1.MsgAnswerChallenge", "nro.audit.v1.MsgAttestBatchExecuted", "nro.audit.v1.MsgChallengeTelemetry", "nro.audit.v1.MsgConfirmBatch", "nro.audit.v1.MsgConfirmValset", "nro.audit.v1.MsgRegisterEthSigner", "nro.audit.v1.MsgSubmitTelemetry", "nro.audit.v1.MsgUpdateParams",
 		"nro.lease.v1.MsgCancelLease", "nro.lease.v1.MsgCloseLease", "nro.lease.v1.MsgCreateLease",
 		"nro.lease.v1.MsgTopUpLease", "nro.lease.v1.MsgUpdateParams",
 	}, checked)

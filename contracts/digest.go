@@ -138,3 +138,66 @@ func Sign(key *ecdsa.PrivateKey, digest common.Hash) (v uint8, r, s [32]byte, er
 	copy(s[:], sig[32:64])
 	return sig[64] + 27, r, s, nil
 }
+
+// SignerRegistrationMethod tags the proof of an Ethereum key a validator registers as its bridge signer.
+var SignerRegistrationMethod = methodTag("nro-eth-signer")
+
+var registrationArgs = abi.Arguments{
+	{Type: tBytes32}, {Type: mustType("string", nil)}, {Type: mustType("string", nil)}, {Type: mustType("string", nil)},
+}
+
+// SignerRegistrationDigest is what a validator's Ethereum key signs (EthSignedHash of it, as Sign does) to
+// register as its bridge signer on the Cosmos chain chainID:
+// keccak256(abi.encode(bytes32("nro-eth-signer"), chainID, validator, orchestrator)), validator being the
+// nrovaloper address and orchestrator the account that will send its confirmations.
+func SignerRegistrationDigest(chainID, validator, orchestrator string) (common.Hash, error) {
+	enc, err := registrationArgs.Pack(SignerRegistrationMethod, chainID, validator, orchestrator)
+	if err != nil {
+		return common.Hash{}, fmt.Errorf("encode signer registration: %w", err)
+	}
+	return crypto.Keccak256Hash(enc), nil
+}
+
+// SignatureBytes packs (v, r, s) as 65 bytes r ‖ s ‖ v, the form the chain stores.
+func SignatureBytes(v uint8, r, s [32]byte) []byte {
+	out := make([]byte, 65)
+	copy(out, r[:])
+	copy(out[32:], s[:])
+	out[64] = v
+	return out
+}
+
+// SplitSignature is the inverse of SignatureBytes.
+func SplitSignature(sig []byte) (v uint8, r, s [32]byte, err error) {
+	if len(sig) != 65 {
+		return 0, r, s, fmt.Errorf("signature is %d bytes; want 65 (r ‖ s ‖ v)", len(sig))
+	}
+	copy(r[:], sig[:32])
+	copy(s[:], sig[32:64])
+	return sig[64], r, s, nil
+}
+
+// RecoverSigner returns the address whose key signed EthSignedHash(digest) with sig (65 bytes r ‖ s ‖ v,
+// v 27 or 28). It refuses what the settlement contract would refuse: another v, a zero or out-of-range r or
+// s, and a high s (a malleated copy of a valid signature), so that a signature the chain accepts is one the
+// contract accepts.
+func RecoverSigner(digest common.Hash, sig []byte) (common.Address, error) {
+	v, r, s, err := SplitSignature(sig)
+	if err != nil {
+		return common.Address{}, err
+	}
+	if v != 27 && v != 28 {
+		return common.Address{}, fmt.Errorf("signature v is %d; want 27 or 28", v)
+	}
+	if !crypto.ValidateSignatureValues(v-27, new(big.Int).SetBytes(r[:]), new(big.Int).SetBytes(s[:]), true) {
+		return common.Address{}, fmt.Errorf("signature r or s is out of range, or s is in the upper half of the curve order (malleable)")
+	}
+	raw := make([]byte, 65)
+	copy(raw, sig[:64])
+	raw[64] = v - 27
+	pub, err := crypto.SigToPub(EthSignedHash(digest).Bytes(), raw)
+	if err != nil {
+		return common.Address{}, fmt.Errorf("recover signer: %w", err)
+	}
+	return crypto.PubkeyToAddress(*pub), nil
+}

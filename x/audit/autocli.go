@@ -106,6 +106,33 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:     "List challenges in id order, optionally against one node (--node-id) or in one status (--status)",
 					Example:   "nrod q audit challenges --node-id gpu-node-1 --status CHALLENGE_STATUS_OPEN -o json",
 				},
+				{RpcMethod: "EthSigners", Use: "eth-signers", Short: "List the validators' Ethereum bridge signers and orchestrators"},
+				{
+					RpcMethod:      "Valset",
+					Use:            "valset [nonce]",
+					Short:          "Show a bridge valset (signers in address order, powers of 2^32); nonce 0 is the latest",
+					Example:        "nrod q audit valset 0 -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "nonce"}},
+				},
+				{RpcMethod: "Valsets", Use: "valsets", Short: "List the bridge valsets in nonce order"},
+				{
+					RpcMethod:      "ValsetConfirms",
+					Use:            "valset-confirms [nonce]",
+					Short:          "List the validators' signatures of the update to a bridge valset",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "nonce"}},
+				},
+				{
+					RpcMethod:      "BatchConfirms",
+					Use:            "batch-confirms [nonce]",
+					Short:          "List the validators' signatures of a settlement batch",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "nonce"}},
+				},
+				{
+					RpcMethod:      "BatchAttestations",
+					Use:            "batch-attestations [nonce]",
+					Short:          "List the attested claims that the settlement contract executed a batch, with their voters",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "nonce"}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -114,6 +141,20 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "SubmitTelemetry", Skip: true}, // hand-written: nrod tx audit submit-telemetry
 				{RpcMethod: "UpdateParams", Skip: true},    // governance only
+				// The bridge messages carry Ethereum signatures; the validators' nro-relayer (signer role) makes
+				// and sends them. RegisterEthSigner is listed for operators who sign the registration digest
+				// themselves (contracts.SignerRegistrationDigest); its signature is hex.
+				{
+					RpcMethod: "RegisterEthSigner",
+					Use:       "register-eth-signer ETH_ADDRESS ORCHESTRATOR ETH_SIGNATURE",
+					Short:     "Register your validator's Ethereum bridge signer and orchestrator (from the validator's operator account)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{
+						{ProtoField: "eth_address"}, {ProtoField: "orchestrator"}, {ProtoField: "eth_signature"},
+					},
+				},
+				{RpcMethod: "ConfirmValset", Skip: true},       // nro-relayer signer role
+				{RpcMethod: "ConfirmBatch", Skip: true},        // nro-relayer signer role
+				{RpcMethod: "AttestBatchExecuted", Skip: true}, // nro-relayer signer role
 				{
 					RpcMethod: "ChallengeTelemetry",
 					Use:       "challenge NODE_ID EPOCH PEER_NODE_ID RTT_US THROUGHPUT_KBPS BOND",

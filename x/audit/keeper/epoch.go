@@ -59,6 +59,12 @@ func (k Keeper) EndBlock(ctx context.Context) error {
 	if err := k.resolveTimedOut(ctx, p); err != nil {
 		return err
 	}
+	if err := k.ApplySignerChanges(ctx); err != nil {
+		return err
+	}
+	if err := k.MaybeMakeValset(ctx, p); err != nil {
+		return err
+	}
 	return k.prune(ctx, p, cur)
 }
 

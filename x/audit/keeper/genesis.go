@@ -85,7 +85,105 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			}
 		}
 	}
-	return k.ChallengeSeq.Set(ctx, max(gs.NextChallengeId, 1))
+	if err := k.ChallengeSeq.Set(ctx, max(gs.NextChallengeId, 1)); err != nil {
+		return err
+	}
+	return k.initBridgeGenesis(ctx, gs)
+}
+
+// initBridgeGenesis stores the bridge state; the address reservations and the change queue are rebuilt
+// from the signers, the votes from the attestations.
+func (k Keeper) initBridgeGenesis(ctx context.Context, gs types.GenesisState) error {
+	for _, s := range gs.EthSigners {
+		if err := k.EthSigners.Set(ctx, s.Validator, s); err != nil {
+			return err
+		}
+		for _, r := range []struct {
+			m   collections.Map[string, string]
+			key string
+		}{{k.SignerByEthAddress, s.EthAddress}, {k.SignerByOrchestrator, s.Orchestrator},
+			{k.SignerByEthAddress, s.PendingEthAddress}, {k.SignerByOrchestrator, s.PendingOrchestrator}} {
+			if r.key == "" {
+				continue
+			}
+			if owner, err := r.m.Get(ctx, r.key); err == nil && owner != s.Validator {
+				return fmt.Errorf("x/audit genesis: %s is the signer or orchestrator of both %s and %s", r.key, owner, s.Validator)
+			}
+			if err := r.m.Set(ctx, r.key, s.Validator); err != nil {
+				return err
+			}
+		}
+		if s.PendingHeight != 0 {
+			if err := k.SignerChanges.Set(ctx, collections.Join(s.PendingHeight, s.Validator)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, v := range gs.Valsets {
+		if err := k.Valsets.Set(ctx, v.Nonce, v); err != nil {
+			return err
+		}
+	}
+	if err := k.ValsetSeq.Set(ctx, max(gs.NextValsetNonce, 1)); err != nil {
+		return err
+	}
+	for _, c := range gs.ValsetConfirms {
+		if err := k.ValsetConfirms.Set(ctx, collections.Join(c.Nonce, c.Validator), c); err != nil {
+			return err
+		}
+	}
+	for _, c := range gs.BatchConfirms {
+		if err := k.BatchConfirms.Set(ctx, collections.Join(c.Nonce, c.Validator), c); err != nil {
+			return err
+		}
+	}
+	for _, a := range gs.BatchAttestations {
+		if err := k.BatchAttestations.Set(ctx, collections.Join(a.Claim.BatchNonce, claimHash(a.Claim)), a); err != nil {
+			return err
+		}
+		for _, v := range a.Validators {
+			if err := k.AttestVotes.Set(ctx, collections.Join(a.Claim.BatchNonce, v)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (k Keeper) exportBridgeGenesis(ctx context.Context, gs *types.GenesisState) error {
+	if err := k.EthSigners.Walk(ctx, nil, func(_ string, s types.EthSigner) (bool, error) {
+		gs.EthSigners = append(gs.EthSigners, s)
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	if err := k.Valsets.Walk(ctx, nil, func(_ uint64, v types.BridgeValset) (bool, error) {
+		gs.Valsets = append(gs.Valsets, v)
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	next, err := k.ValsetSeq.Peek(ctx)
+	if err != nil {
+		return err
+	}
+	gs.NextValsetNonce = max(next, 1)
+	if err := k.ValsetConfirms.Walk(ctx, nil, func(_ collections.Pair[uint64, string], c types.BridgeConfirm) (bool, error) {
+		gs.ValsetConfirms = append(gs.ValsetConfirms, c)
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	if err := k.BatchConfirms.Walk(ctx, nil, func(_ collections.Pair[uint64, string], c types.BridgeConfirm) (bool, error) {
+		gs.BatchConfirms = append(gs.BatchConfirms, c)
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	return k.BatchAttestations.Walk(ctx, nil, func(_ collections.Pair[uint64, []byte], a types.BatchAttestation) (bool, error) {
+		gs.BatchAttestations = append(gs.BatchAttestations, a)
+		return false, nil
+	})
 }
 
 // ExportGenesis exports the params, every record in key order, the current epoch, the unfinished sweeps and
@@ -167,11 +265,13 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	gs.NextChallengeId = max(nextChallenge, 1)
-	err = k.Challenges.Walk(ctx, nil, func(_ uint64, c types.Challenge) (bool, error) {
+	if err := k.Challenges.Walk(ctx, nil, func(_ uint64, c types.Challenge) (bool, error) {
 		gs.Challenges = append(gs.Challenges, c)
 		return false, nil
-	})
-	return gs, err
+	}); err != nil {
+		return nil, err
+	}
+	return gs, k.exportBridgeGenesis(ctx, gs)
 }
 
 // CheckDecisionIndexes returns an error unless the decision log is consistent: every index entry points at a

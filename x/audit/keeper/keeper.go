@@ -106,6 +106,8 @@ type Keeper struct {
 	// bank and distr move slashed stake on from x/audit's module account (burn, community pool, submitters).
 	bank  types.BankKeeper
 	distr types.DistributionKeeper
+	// staking gives the validators and their power for the Ethereum bridge.
+	staking StakingKeeper
 
 	Schema collections.Schema
 	// Decisions maps decision id to its record.
@@ -138,6 +140,25 @@ type Keeper struct {
 	ChallengeDeadlines collections.KeySet[collections.Pair[int64, uint64]]
 	// ChallengedLinks maps (node, epoch, peer) to the challenge of that link of the node's report.
 	ChallengedLinks collections.Map[collections.Triple[string, uint64, string], uint64]
+
+	// EthSigners maps a validator (nrovaloper) to its Ethereum bridge signer and orchestrator.
+	EthSigners collections.Map[string, types.EthSigner]
+	// SignerByEthAddress and SignerByOrchestrator map an Ethereum signer or orchestrator, current or pending,
+	// to its validator: each belongs to one validator.
+	SignerByEthAddress   collections.Map[string, string]
+	SignerByOrchestrator collections.Map[string, string]
+	// SignerChanges queues (effective height, validator) for pending signer changes.
+	SignerChanges collections.KeySet[collections.Pair[int64, string]]
+	// Valsets maps nonce to bridge valset; ValsetSeq is the next nonce (from 1).
+	Valsets   collections.Map[uint64, types.BridgeValset]
+	ValsetSeq collections.Sequence
+	// ValsetConfirms and BatchConfirms map (nonce, validator) to its signature.
+	ValsetConfirms collections.Map[collections.Pair[uint64, string], types.BridgeConfirm]
+	BatchConfirms  collections.Map[collections.Pair[uint64, string], types.BridgeConfirm]
+	// BatchAttestations maps (batch nonce, claim hash) to the validators that attested the claim;
+	// AttestVotes holds (batch nonce, validator): one attestation per validator per batch.
+	BatchAttestations collections.Map[collections.Pair[uint64, []byte], types.BatchAttestation]
+	AttestVotes       collections.KeySet[collections.Pair[uint64, string]]
 }
 
 // ChallengeIndexes index the challenges by challenged node.
@@ -172,12 +193,13 @@ func NewKeeper(
 	leases types.LeaseKeeper,
 	bank types.BankKeeper,
 	distr types.DistributionKeeper,
+	staking StakingKeeper,
 ) Keeper {
 	if _, _, err := bech32.DecodeAndConvert(authority); err != nil {
 		panic(fmt.Errorf("x/audit: invalid authority %q: %w", authority, err))
 	}
-	if alloc == nil || leases == nil || bank == nil || distr == nil {
-		panic("x/audit: NewKeeper needs the x/allocation, x/lease, x/bank and x/distribution keepers")
+	if alloc == nil || leases == nil || bank == nil || distr == nil || staking == nil {
+		panic("x/audit: NewKeeper needs the x/allocation, x/lease, x/bank, x/distribution and x/staking keepers")
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := Keeper{
@@ -189,6 +211,7 @@ func NewKeeper(
 		leases:       leases,
 		bank:         bank,
 		distr:        distr,
+		staking:      staking,
 		Decisions: collections.NewIndexedMap(sb, types.DecisionsKey, "decisions", collections.Uint64Key,
 			codec.CollValue[types.Decision](cdc), newDecisionIndexes(sb)),
 		DecisionSeq: collections.NewSequence(sb, types.DecisionSeqKey, "decision_seq"),
@@ -223,6 +246,25 @@ func NewKeeper(
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		ChallengedLinks: collections.NewMap(sb, types.ChallengedLinksKey, "challenged_links",
 			collections.TripleKeyCodec(collections.StringKey, collections.Uint64Key, collections.StringKey), collections.Uint64Value),
+		EthSigners: collections.NewMap(sb, types.EthSignersKey, "eth_signers", collections.StringKey,
+			codec.CollValue[types.EthSigner](cdc)),
+		SignerByEthAddress: collections.NewMap(sb, types.SignerByEthAddressKey, "signer_by_eth_address",
+			collections.StringKey, collections.StringValue),
+		SignerByOrchestrator: collections.NewMap(sb, types.SignerByOrchestratorKey, "signer_by_orchestrator",
+			collections.StringKey, collections.StringValue),
+		SignerChanges: collections.NewKeySet(sb, types.SignerChangesKey, "signer_changes",
+			collections.PairKeyCodec(collections.Int64Key, collections.StringKey)),
+		Valsets: collections.NewMap(sb, types.ValsetsKey, "valsets", collections.Uint64Key,
+			codec.CollValue[types.BridgeValset](cdc)),
+		ValsetSeq: collections.NewSequence(sb, types.ValsetSeqKey, "valset_seq"),
+		ValsetConfirms: collections.NewMap(sb, types.ValsetConfirmsKey, "valset_confirms",
+			collections.PairKeyCodec(collections.Uint64Key, collections.StringKey), codec.CollValue[types.BridgeConfirm](cdc)),
+		BatchConfirms: collections.NewMap(sb, types.BatchConfirmsKey, "batch_confirms",
+			collections.PairKeyCodec(collections.Uint64Key, collections.StringKey), codec.CollValue[types.BridgeConfirm](cdc)),
+		BatchAttestations: collections.NewMap(sb, types.BatchAttestationsKey, "batch_attestations",
+			collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey), codec.CollValue[types.BatchAttestation](cdc)),
+		AttestVotes: collections.NewKeySet(sb, types.AttestVotesKey, "attest_votes",
+			collections.PairKeyCodec(collections.Uint64Key, collections.StringKey)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

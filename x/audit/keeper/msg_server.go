@@ -31,3 +31,19 @@ func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 	}
 	return &types.MsgUpdateParamsResponse{}, nil
 }
+
+func (s msgServer) RegisterEthSigner(ctx context.Context, msg *types.MsgRegisterEthSigner) (*types.MsgRegisterEthSignerResponse, error) {
+	return s.k.RegisterEthSigner(ctx, msg)
+}
+
+func (s msgServer) ConfirmValset(ctx context.Context, msg *types.MsgConfirmValset) (*types.MsgConfirmValsetResponse, error) {
+	return s.k.ConfirmValset(ctx, msg)
+}
+
+func (s msgServer) ConfirmBatch(ctx context.Context, msg *types.MsgConfirmBatch) (*types.MsgConfirmBatchResponse, error) {
+	return s.k.ConfirmBatch(ctx, msg)
+}
+
+func (s msgServer) AttestBatchExecuted(ctx context.Context, msg *types.MsgAttestBatchExecuted) (*types.MsgAttestBatchExecutedResponse, error) {
+	return s.k.AttestBatchExecuted(ctx, msg)
+}

@@ -4,8 +4,10 @@
 package testutil
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +37,7 @@ import (
 	bankkeeper "github.com/cosmos/cosmos-sdk/x/bank/keeper"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	"github.com/consensus-nro/nro/x/allocation"
 	allocationkeeper "github.com/consensus-nro/nro/x/allocation/keeper"
@@ -96,6 +99,7 @@ type Fixture struct {
 	LeaseKeeper      leasekeeper.Keeper
 	Bank             bankkeeper.BaseKeeper
 	Distr            *FakeDistribution
+	Staking          *FakeStaking
 }
 
 // NewFixture builds a fresh state at StartHeight with the default x/audit, x/allocation and x/lease genesis.
@@ -149,7 +153,8 @@ func NewFixtureWithoutGenesis(t testing.TB) *Fixture {
 		ak, bk, authority)
 	require.NoError(t, leases.Params.Set(ctx, leasetypes.DefaultParams()))
 	distr := &FakeDistribution{Bank: bk}
-	k := keeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[types.StoreKey]), logger, authority, alloc, leases, bk, distr)
+	staking := NewFakeStaking()
+	k := keeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[types.StoreKey]), logger, authority, alloc, leases, bk, distr, staking)
 	leases.SetAllocationKeeper(alloc)
 	alloc.SetLeaseKeeper(leases)
 	alloc.SetAuditKeeper(k)
@@ -168,11 +173,90 @@ func NewFixtureWithoutGenesis(t testing.TB) *Fixture {
 		LeaseKeeper:      leases,
 		Bank:             bk,
 		Distr:            distr,
+		Staking:          staking,
 	}
 }
 
 // CommunityPoolModule is the module account FakeDistribution keeps the community pool in.
 const CommunityPoolModule = "distribution"
+
+// FakeStaking stands in for x/staking's validator set: validators by operator address with their
+// consensus power, iterated in address order as x/staking's last-power store is.
+type FakeStaking struct {
+	Powers   map[string]int64 // nrovaloper → power; 0 means a validator that is not bonded
+	valCodec address.Codec
+}
+
+// NewFakeStaking returns an empty validator set.
+func NewFakeStaking() *FakeStaking {
+	return &FakeStaking{Powers: map[string]int64{}, valCodec: addresscodec.NewBech32Codec(Bech32Prefix + "valoper")}
+}
+
+// SetPower makes the account operator a validator with power (0: unbonded) and returns its nrovaloper.
+func (s *FakeStaking) SetPower(operator sdk.AccAddress, power int64) string {
+	val, err := s.valCodec.BytesToString(operator)
+	if err != nil {
+		panic(err)
+	}
+	s.Powers[val] = power
+	return val
+}
+
+// GetValidator implements types.StakingKeeper.
+func (s *FakeStaking) GetValidator(_ context.Context, addr sdk.ValAddress) (stakingtypes.Validator, error) {
+	val, err := s.valCodec.BytesToString(addr)
+	if err != nil {
+		return stakingtypes.Validator{}, err
+	}
+	if _, ok := s.Powers[val]; !ok {
+		return stakingtypes.Validator{}, stakingtypes.ErrNoValidatorFound
+	}
+	return stakingtypes.Validator{OperatorAddress: val}, nil
+}
+
+// GetLastTotalPower implements types.StakingKeeper.
+func (s *FakeStaking) GetLastTotalPower(context.Context) (math.Int, error) {
+	var t int64
+	for _, p := range s.Powers {
+		t += p
+	}
+	return math.NewInt(t), nil
+}
+
+// GetLastValidatorPower implements types.StakingKeeper.
+func (s *FakeStaking) GetLastValidatorPower(_ context.Context, op sdk.ValAddress) (int64, error) {
+	val, err := s.valCodec.BytesToString(op)
+	if err != nil {
+		return 0, err
+	}
+	return s.Powers[val], nil
+}
+
+// IterateLastValidatorPowers implements types.StakingKeeper, in operator address byte order.
+func (s *FakeStaking) IterateLastValidatorPowers(_ context.Context, fn func(sdk.ValAddress, int64) bool) error {
+	var ops []sdk.ValAddress
+	for val, p := range s.Powers {
+		if p == 0 {
+			continue
+		}
+		bz, err := s.valCodec.StringToBytes(val)
+		if err != nil {
+			return err
+		}
+		ops = append(ops, bz)
+	}
+	slices.SortFunc(ops, func(a, b sdk.ValAddress) int { return bytes.Compare(a, b) })
+	for _, op := range ops {
+		val, _ := s.valCodec.BytesToString(op)
+		if fn(op, s.Powers[val]) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// ValidatorAddressCodec implements types.StakingKeeper.
+func (s *FakeStaking) ValidatorAddressCodec() address.Codec { return s.valCodec }
 
 // FakeDistribution stands in for x/distribution's FundCommunityPool: it moves the coins into the
 // "distribution" module account, as the real keeper does, and counts what arrived.

@@ -55,4 +55,11 @@ type LeaseKeeper interface {
 	ReallocateLease(ctx context.Context, leaseID uint64, reason leasetypes.ReallocationReason, triggers []string, settleUntil int64) (leasetypes.Lease, bool, error)
 	// WalkActiveLeases calls fn for every ACTIVE lease with id >= fromLeaseID, in id order, until fn stops.
 	WalkActiveLeases(ctx context.Context, fromLeaseID uint64, fn func(lease leasetypes.Lease) (stop bool, err error)) error
+	// GetBatch returns a settlement batch, or an error wrapping x/lease's ErrBatchNotFound.
+	GetBatch(ctx context.Context, nonce uint64) (leasetypes.SettlementBatch, error)
+	// PendingBatches returns the PENDING settlement batches in nonce order.
+	PendingBatches(ctx context.Context) ([]leasetypes.SettlementBatch, error)
+	// MarkBatchBridged records that the contract executed batch nonce right after batch prev, cancelling
+	// the pending batches in between.
+	MarkBatchBridged(ctx context.Context, nonce, prev, ethBlock uint64, txHash string) error
 }

@@ -2,6 +2,7 @@ package types
 
 import (
 	"fmt"
+	"github.com/ethereum/go-ethereum/common"
 
 	errorsmod "cosmossdk.io/errors"
 )
@@ -9,7 +10,7 @@ import (
 // DefaultGenesis is the genesis state with the default params, no decisions and no telemetry; the first
 // decision and the first fault get id 1, and epoch 1 starts at the genesis block.
 func DefaultGenesis() *GenesisState {
-	return &GenesisState{NextDecisionId: 1, Params: DefaultParams(), NextFaultId: 1, NextSlashId: 1, NextChallengeId: 1}
+	return &GenesisState{NextDecisionId: 1, Params: DefaultParams(), NextFaultId: 1, NextSlashId: 1, NextChallengeId: 1, NextValsetNonce: 1}
 }
 
 // Validate checks the params, every decision (Decision.Validate) and telemetry record, that ids and keys are
@@ -179,7 +180,49 @@ func (gs GenesisState) Validate() error {
 			}
 		}
 	}
-	return gs.validateChallenges()
+	if err := gs.validateChallenges(); err != nil {
+		return err
+	}
+	return gs.validateBridge()
+}
+
+// validateBridge checks the bridge records: signers with valid addresses, unique valset nonces below
+// next_valset_nonce, confirmations of existing valsets, one attestation vote per validator per batch.
+func (gs GenesisState) validateBridge() error {
+	if gs.NextValsetNonce == 0 && len(gs.Valsets) > 0 {
+		return errorsmod.Wrap(ErrInvalidGenesis, "next_valset_nonce must be above every valset nonce")
+	}
+	for i, s := range gs.EthSigners {
+		if s.Validator == "" || !common.IsHexAddress(s.EthAddress) || s.Orchestrator == "" {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "eth_signers[%d]: want a validator, a 0x eth_address and an orchestrator", i)
+		}
+		if (s.PendingHeight == 0) != (s.PendingEthAddress == "") {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "eth_signers[%d]: a pending change needs both pending_height and pending_eth_address", i)
+		}
+	}
+	valsets := map[uint64]bool{}
+	for i, v := range gs.Valsets {
+		if v.Nonce == 0 || v.Nonce >= gs.NextValsetNonce || valsets[v.Nonce] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "valsets[%d]: nonce %d is a duplicate or not in 1..next_valset_nonce-1", i, v.Nonce)
+		}
+		valsets[v.Nonce] = true
+	}
+	for i, c := range gs.ValsetConfirms {
+		if !valsets[c.Nonce] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "valset_confirms[%d]: no valset %d", i, c.Nonce)
+		}
+	}
+	votes := map[string]bool{}
+	for i, a := range gs.BatchAttestations {
+		for _, v := range a.Validators {
+			key := fmt.Sprintf("%d/%s", a.Claim.BatchNonce, v)
+			if votes[key] {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "batch_attestations[%d]: validator %s attests batch %d twice", i, v, a.Claim.BatchNonce)
+			}
+			votes[key] = true
+		}
+	}
+	return nil
 }
 
 func (gs GenesisState) validateChallenges() error {

@@ -65,4 +65,16 @@ var (
 	ChallengeDeadlinesKey = collections.NewPrefix(24)
 	// ChallengedLinksKey marks (node, epoch, peer) links with a challenge, one per link.
 	ChallengedLinksKey = collections.NewPrefix(25)
+
+	// Ethereum bridge.
+	EthSignersKey           = collections.NewPrefix(26)
+	SignerByEthAddressKey   = collections.NewPrefix(27)
+	SignerByOrchestratorKey = collections.NewPrefix(28)
+	SignerChangesKey        = collections.NewPrefix(29)
+	ValsetsKey              = collections.NewPrefix(30)
+	ValsetSeqKey            = collections.NewPrefix(31)
+	ValsetConfirmsKey       = collections.NewPrefix(32)
+	BatchConfirmsKey        = collections.NewPrefix(33)
+	BatchAttestationsKey    = collections.NewPrefix(34)
+	AttestVotesKey          = collections.NewPrefix(35)
 )

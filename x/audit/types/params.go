@@ -2,6 +2,8 @@ package types
 
 import (
 	"fmt"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
@@ -87,6 +89,12 @@ const (
 	MaxReportEntries uint32 = 1_024
 	// MaxGasPerReportEntry bounds gas_per_report_entry.
 	MaxGasPerReportEntry uint64 = 10_000_000
+
+	// DefaultValsetChangeBps: a new bridge valset when the normalised powers moved by more than 5% in total.
+	DefaultValsetChangeBps uint32 = 500
+	// DefaultSignerChangeDelayBlocks: a changed Ethereum signer takes effect 100 blocks later, so that the
+	// batches and valsets in flight can still be signed by the old key.
+	DefaultSignerChangeDelayBlocks uint64 = 100
 )
 
 // DefaultParams returns the default parameters.
@@ -121,6 +129,9 @@ func DefaultParams() Params {
 		ChallengeRewardBps:          DefaultChallengeRewardBps,
 
 		MaxChallengesResolvedPerBlock: DefaultMaxChallengesResolvedPerBlock,
+		// The bridge is off until governance sets bridge_id (and, once deployed, the contract).
+		ValsetChangeBps:         DefaultValsetChangeBps,
+		SignerChangeDelayBlocks: DefaultSignerChangeDelayBlocks,
 	}
 }
 
@@ -192,6 +203,9 @@ func (p Params) Validate() error {
 	if err := p.validateChallenges(); err != nil {
 		return err
 	}
+	if err := p.validateBridge(); err != nil {
+		return err
+	}
 	if p.DegradedEpochs > p.LinkReportWindowEpochs {
 		return errorsmod.Wrapf(ErrInvalidParams, "degraded_epochs %d: want 0 (links never move leases) or 1..link_report_window_epochs (%d): the link matrix keeps no older samples",
 			p.DegradedEpochs, p.LinkReportWindowEpochs)
@@ -225,6 +239,45 @@ func (p Params) validateChallenges() error {
 		return errorsmod.Wrapf(ErrInvalidParams, "max_challenges_resolved_per_block 0: want at least 1, e.g. %d", DefaultMaxChallengesResolvedPerBlock)
 	}
 	return nil
+}
+
+func (p Params) validateBridge() error {
+	if p.BridgeId != "" {
+		if _, err := ParseBridgeID(p.BridgeId); err != nil {
+			return errorsmod.Wrapf(ErrInvalidParams, "bridge_id %q: %v", p.BridgeId, err)
+		}
+	}
+	if p.SettlementContract != "" {
+		if p.BridgeId == "" || p.EthChainId == 0 {
+			return errorsmod.Wrap(ErrInvalidParams, "settlement_contract needs bridge_id and eth_chain_id")
+		}
+		if !common.IsHexAddress(p.SettlementContract) {
+			return errorsmod.Wrapf(ErrInvalidParams, "settlement_contract %q: want a 0x-prefixed 20-byte hex address", p.SettlementContract)
+		}
+	}
+	if p.ValsetChangeBps > BpsDenominator {
+		return errorsmod.Wrapf(ErrInvalidParams, "valset_change_bps %d: want 0..%d, e.g. %d", p.ValsetChangeBps, BpsDenominator, DefaultValsetChangeBps)
+	}
+	if p.SignerChangeDelayBlocks > MaxBlocksParam {
+		return errorsmod.Wrapf(ErrInvalidParams, "signer_change_delay_blocks %d: want at most %d", p.SignerChangeDelayBlocks, MaxBlocksParam)
+	}
+	return nil
+}
+
+// ParseBridgeID parses a bridge id: 0x and 64 hex digits (32 bytes).
+func ParseBridgeID(s string) ([32]byte, error) {
+	var id [32]byte
+	bz, err := hexutil.Decode(s)
+	if err != nil || len(bz) != 32 {
+		return id, fmt.Errorf("want 0x and 64 hex digits (32 bytes)")
+	}
+	copy(id[:], bz)
+	return id, nil
+}
+
+// BridgeReady reports whether confirmations can be checked: bridge id, Ethereum chain id and contract set.
+func (p Params) BridgeReady() bool {
+	return p.BridgeId != "" && p.EthChainId != 0 && p.SettlementContract != ""
 }
 
 // LogString renders the params for logs.

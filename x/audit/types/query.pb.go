@@ -1524,6 +1524,550 @@ func (m *QueryChallengesResponse) GetPagination() *query.PageResponse {
 	return nil
 }
 
+type QueryEthSignersRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryEthSignersRequest) Reset()         { *m = QueryEthSignersRequest{} }
+func (m *QueryEthSignersRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryEthSignersRequest) ProtoMessage()    {}
+func (*QueryEthSignersRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{28}
+}
+func (m *QueryEthSignersRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEthSignersRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEthSignersRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEthSignersRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEthSignersRequest.Merge(m, src)
+}
+func (m *QueryEthSignersRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEthSignersRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEthSignersRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEthSignersRequest proto.InternalMessageInfo
+
+func (m *QueryEthSignersRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryEthSignersResponse struct {
+	Signers    []EthSigner         `protobuf:"bytes,1,rep,name=signers,proto3" json:"signers"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryEthSignersResponse) Reset()         { *m = QueryEthSignersResponse{} }
+func (m *QueryEthSignersResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryEthSignersResponse) ProtoMessage()    {}
+func (*QueryEthSignersResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{29}
+}
+func (m *QueryEthSignersResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEthSignersResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEthSignersResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEthSignersResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEthSignersResponse.Merge(m, src)
+}
+func (m *QueryEthSignersResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEthSignersResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEthSignersResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEthSignersResponse proto.InternalMessageInfo
+
+func (m *QueryEthSignersResponse) GetSigners() []EthSigner {
+	if m != nil {
+		return m.Signers
+	}
+	return nil
+}
+
+func (m *QueryEthSignersResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryValsetRequest struct {
+	Nonce uint64 `protobuf:"varint,1,opt,name=nonce,proto3" json:"nonce,omitempty"`
+}
+
+func (m *QueryValsetRequest) Reset()         { *m = QueryValsetRequest{} }
+func (m *QueryValsetRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryValsetRequest) ProtoMessage()    {}
+func (*QueryValsetRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{30}
+}
+func (m *QueryValsetRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryValsetRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryValsetRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryValsetRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryValsetRequest.Merge(m, src)
+}
+func (m *QueryValsetRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryValsetRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryValsetRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryValsetRequest proto.InternalMessageInfo
+
+func (m *QueryValsetRequest) GetNonce() uint64 {
+	if m != nil {
+		return m.Nonce
+	}
+	return 0
+}
+
+type QueryValsetResponse struct {
+	Valset BridgeValset `protobuf:"bytes,1,opt,name=valset,proto3" json:"valset"`
+}
+
+func (m *QueryValsetResponse) Reset()         { *m = QueryValsetResponse{} }
+func (m *QueryValsetResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryValsetResponse) ProtoMessage()    {}
+func (*QueryValsetResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{31}
+}
+func (m *QueryValsetResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryValsetResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryValsetResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryValsetResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryValsetResponse.Merge(m, src)
+}
+func (m *QueryValsetResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryValsetResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryValsetResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryValsetResponse proto.InternalMessageInfo
+
+func (m *QueryValsetResponse) GetValset() BridgeValset {
+	if m != nil {
+		return m.Valset
+	}
+	return BridgeValset{}
+}
+
+type QueryValsetsRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryValsetsRequest) Reset()         { *m = QueryValsetsRequest{} }
+func (m *QueryValsetsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryValsetsRequest) ProtoMessage()    {}
+func (*QueryValsetsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{32}
+}
+func (m *QueryValsetsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryValsetsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryValsetsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryValsetsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryValsetsRequest.Merge(m, src)
+}
+func (m *QueryValsetsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryValsetsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryValsetsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryValsetsRequest proto.InternalMessageInfo
+
+func (m *QueryValsetsRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryValsetsResponse struct {
+	Valsets    []BridgeValset      `protobuf:"bytes,1,rep,name=valsets,proto3" json:"valsets"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryValsetsResponse) Reset()         { *m = QueryValsetsResponse{} }
+func (m *QueryValsetsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryValsetsResponse) ProtoMessage()    {}
+func (*QueryValsetsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{33}
+}
+func (m *QueryValsetsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryValsetsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryValsetsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryValsetsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryValsetsResponse.Merge(m, src)
+}
+func (m *QueryValsetsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryValsetsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryValsetsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryValsetsResponse proto.InternalMessageInfo
+
+func (m *QueryValsetsResponse) GetValsets() []BridgeValset {
+	if m != nil {
+		return m.Valsets
+	}
+	return nil
+}
+
+func (m *QueryValsetsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryValsetConfirmsRequest struct {
+	Nonce uint64 `protobuf:"varint,1,opt,name=nonce,proto3" json:"nonce,omitempty"`
+}
+
+func (m *QueryValsetConfirmsRequest) Reset()         { *m = QueryValsetConfirmsRequest{} }
+func (m *QueryValsetConfirmsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryValsetConfirmsRequest) ProtoMessage()    {}
+func (*QueryValsetConfirmsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{34}
+}
+func (m *QueryValsetConfirmsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryValsetConfirmsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryValsetConfirmsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryValsetConfirmsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryValsetConfirmsRequest.Merge(m, src)
+}
+func (m *QueryValsetConfirmsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryValsetConfirmsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryValsetConfirmsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryValsetConfirmsRequest proto.InternalMessageInfo
+
+func (m *QueryValsetConfirmsRequest) GetNonce() uint64 {
+	if m != nil {
+		return m.Nonce
+	}
+	return 0
+}
+
+type QueryValsetConfirmsResponse struct {
+	Confirms []BridgeConfirm `protobuf:"bytes,1,rep,name=confirms,proto3" json:"confirms"`
+}
+
+func (m *QueryValsetConfirmsResponse) Reset()         { *m = QueryValsetConfirmsResponse{} }
+func (m *QueryValsetConfirmsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryValsetConfirmsResponse) ProtoMessage()    {}
+func (*QueryValsetConfirmsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{35}
+}
+func (m *QueryValsetConfirmsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryValsetConfirmsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryValsetConfirmsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryValsetConfirmsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryValsetConfirmsResponse.Merge(m, src)
+}
+func (m *QueryValsetConfirmsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryValsetConfirmsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryValsetConfirmsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryValsetConfirmsResponse proto.InternalMessageInfo
+
+func (m *QueryValsetConfirmsResponse) GetConfirms() []BridgeConfirm {
+	if m != nil {
+		return m.Confirms
+	}
+	return nil
+}
+
+type QueryBatchConfirmsRequest struct {
+	Nonce uint64 `protobuf:"varint,1,opt,name=nonce,proto3" json:"nonce,omitempty"`
+}
+
+func (m *QueryBatchConfirmsRequest) Reset()         { *m = QueryBatchConfirmsRequest{} }
+func (m *QueryBatchConfirmsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryBatchConfirmsRequest) ProtoMessage()    {}
+func (*QueryBatchConfirmsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{36}
+}
+func (m *QueryBatchConfirmsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBatchConfirmsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBatchConfirmsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBatchConfirmsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBatchConfirmsRequest.Merge(m, src)
+}
+func (m *QueryBatchConfirmsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBatchConfirmsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBatchConfirmsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBatchConfirmsRequest proto.InternalMessageInfo
+
+func (m *QueryBatchConfirmsRequest) GetNonce() uint64 {
+	if m != nil {
+		return m.Nonce
+	}
+	return 0
+}
+
+type QueryBatchConfirmsResponse struct {
+	Confirms []BridgeConfirm `protobuf:"bytes,1,rep,name=confirms,proto3" json:"confirms"`
+}
+
+func (m *QueryBatchConfirmsResponse) Reset()         { *m = QueryBatchConfirmsResponse{} }
+func (m *QueryBatchConfirmsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryBatchConfirmsResponse) ProtoMessage()    {}
+func (*QueryBatchConfirmsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{37}
+}
+func (m *QueryBatchConfirmsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBatchConfirmsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBatchConfirmsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBatchConfirmsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBatchConfirmsResponse.Merge(m, src)
+}
+func (m *QueryBatchConfirmsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBatchConfirmsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBatchConfirmsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBatchConfirmsResponse proto.InternalMessageInfo
+
+func (m *QueryBatchConfirmsResponse) GetConfirms() []BridgeConfirm {
+	if m != nil {
+		return m.Confirms
+	}
+	return nil
+}
+
+type QueryBatchAttestationsRequest struct {
+	Nonce uint64 `protobuf:"varint,1,opt,name=nonce,proto3" json:"nonce,omitempty"`
+}
+
+func (m *QueryBatchAttestationsRequest) Reset()         { *m = QueryBatchAttestationsRequest{} }
+func (m *QueryBatchAttestationsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryBatchAttestationsRequest) ProtoMessage()    {}
+func (*QueryBatchAttestationsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{38}
+}
+func (m *QueryBatchAttestationsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBatchAttestationsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBatchAttestationsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBatchAttestationsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBatchAttestationsRequest.Merge(m, src)
+}
+func (m *QueryBatchAttestationsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBatchAttestationsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBatchAttestationsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBatchAttestationsRequest proto.InternalMessageInfo
+
+func (m *QueryBatchAttestationsRequest) GetNonce() uint64 {
+	if m != nil {
+		return m.Nonce
+	}
+	return 0
+}
+
+type QueryBatchAttestationsResponse struct {
+	Attestations []BatchAttestation `protobuf:"bytes,1,rep,name=attestations,proto3" json:"attestations"`
+}
+
+func (m *QueryBatchAttestationsResponse) Reset()         { *m = QueryBatchAttestationsResponse{} }
+func (m *QueryBatchAttestationsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryBatchAttestationsResponse) ProtoMessage()    {}
+func (*QueryBatchAttestationsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3ee6ecc80f0a5d17, []int{39}
+}
+func (m *QueryBatchAttestationsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBatchAttestationsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBatchAttestationsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBatchAttestationsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBatchAttestationsResponse.Merge(m, src)
+}
+func (m *QueryBatchAttestationsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBatchAttestationsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBatchAttestationsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBatchAttestationsResponse proto.InternalMessageInfo
+
+func (m *QueryBatchAttestationsResponse) GetAttestations() []BatchAttestation {
+	if m != nil {
+		return m.Attestations
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryDecisionRequest)(nil), "nro.audit.v1.QueryDecisionRequest")
 	proto.RegisterType((*QueryDecisionResponse)(nil), "nro.audit.v1.QueryDecisionResponse")
@@ -1553,112 +2097,148 @@ func init() {
 	proto.RegisterType((*QueryChallengeResponse)(nil), "nro.audit.v1.QueryChallengeResponse")
 	proto.RegisterType((*QueryChallengesRequest)(nil), "nro.audit.v1.QueryChallengesRequest")
 	proto.RegisterType((*QueryChallengesResponse)(nil), "nro.audit.v1.QueryChallengesResponse")
+	proto.RegisterType((*QueryEthSignersRequest)(nil), "nro.audit.v1.QueryEthSignersRequest")
+	proto.RegisterType((*QueryEthSignersResponse)(nil), "nro.audit.v1.QueryEthSignersResponse")
+	proto.RegisterType((*QueryValsetRequest)(nil), "nro.audit.v1.QueryValsetRequest")
+	proto.RegisterType((*QueryValsetResponse)(nil), "nro.audit.v1.QueryValsetResponse")
+	proto.RegisterType((*QueryValsetsRequest)(nil), "nro.audit.v1.QueryValsetsRequest")
+	proto.RegisterType((*QueryValsetsResponse)(nil), "nro.audit.v1.QueryValsetsResponse")
+	proto.RegisterType((*QueryValsetConfirmsRequest)(nil), "nro.audit.v1.QueryValsetConfirmsRequest")
+	proto.RegisterType((*QueryValsetConfirmsResponse)(nil), "nro.audit.v1.QueryValsetConfirmsResponse")
+	proto.RegisterType((*QueryBatchConfirmsRequest)(nil), "nro.audit.v1.QueryBatchConfirmsRequest")
+	proto.RegisterType((*QueryBatchConfirmsResponse)(nil), "nro.audit.v1.QueryBatchConfirmsResponse")
+	proto.RegisterType((*QueryBatchAttestationsRequest)(nil), "nro.audit.v1.QueryBatchAttestationsRequest")
+	proto.RegisterType((*QueryBatchAttestationsResponse)(nil), "nro.audit.v1.QueryBatchAttestationsResponse")
 }
 
 func init() { proto.RegisterFile("nro/audit/v1/query.proto", fileDescriptor_3ee6ecc80f0a5d17) }
 
 var fileDescriptor_3ee6ecc80f0a5d17 = []byte{
-	// 1588 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x58, 0xcb, 0x6f, 0x13, 0x57,
-	0x17, 0xcf, 0x24, 0xb1, 0x93, 0x9c, 0x90, 0x40, 0x6e, 0x12, 0x12, 0x9c, 0x90, 0x98, 0x81, 0x7c,
-	0x84, 0x20, 0x3c, 0x0a, 0xdf, 0xf7, 0x41, 0x85, 0x8a, 0x0a, 0x29, 0xa5, 0x4d, 0x8b, 0x80, 0x3a,
-	0x7d, 0x48, 0x6c, 0xdc, 0x89, 0xe7, 0xe2, 0x8c, 0x62, 0xdf, 0x19, 0x7c, 0xc7, 0x79, 0x28, 0xca,
-	0x06, 0xa9, 0xea, 0xb6, 0x55, 0xa5, 0x4a, 0x15, 0xbb, 0x4a, 0xad, 0xba, 0x64, 0xd5, 0xbf, 0x81,
-	0x25, 0x55, 0x17, 0x6d, 0xa5, 0xaa, 0xaa, 0xa0, 0x52, 0xff, 0x8d, 0x6a, 0xce, 0x3d, 0x77, 0x3c,
-	0xe3, 0x8c, 0x9d, 0x08, 0xb9, 0x5d, 0x80, 0x3c, 0xe7, 0xf9, 0x3b, 0xaf, 0x7b, 0xcf, 0x0d, 0x4c,
-	0x8b, 0xba, 0x67, 0xd9, 0x0d, 0xc7, 0x0d, 0xac, 0xad, 0x65, 0xeb, 0x51, 0x83, 0xd7, 0x77, 0x0b,
-	0x7e, 0xdd, 0x0b, 0x3c, 0x76, 0x4c, 0xd4, 0xbd, 0x02, 0x72, 0x0a, 0x5b, 0xcb, 0xb9, 0x31, 0xbb,
-	0xe6, 0x0a, 0xcf, 0xc2, 0xff, 0x95, 0x40, 0x6e, 0xa9, 0xec, 0xc9, 0x9a, 0x27, 0xad, 0x75, 0x5b,
-	0x72, 0xa5, 0x69, 0x6d, 0x2d, 0xaf, 0xf3, 0xc0, 0x5e, 0xb6, 0x7c, 0xbb, 0xe2, 0x0a, 0x3b, 0x70,
-	0x3d, 0x41, 0xb2, 0x13, 0x15, 0xaf, 0xe2, 0xe1, 0x4f, 0x2b, 0xfc, 0x45, 0xd4, 0xd9, 0x8a, 0xe7,
-	0x55, 0xaa, 0xdc, 0xb2, 0x7d, 0xd7, 0xb2, 0x85, 0xf0, 0x02, 0x54, 0x91, 0xc4, 0x4d, 0x42, 0x0b,
-	0x76, 0x7d, 0x4e, 0x1c, 0xf3, 0x2a, 0x4c, 0xbc, 0x1f, 0xfa, 0xbb, 0xc5, 0xcb, 0xae, 0x74, 0x3d,
-	0x51, 0xe4, 0x8f, 0x1a, 0x5c, 0x06, 0x6c, 0x1e, 0x86, 0x1d, 0x22, 0x95, 0x5c, 0x67, 0xda, 0xc8,
-	0x1b, 0x8b, 0xfd, 0x45, 0xd0, 0xa4, 0x55, 0xc7, 0xfc, 0x08, 0x26, 0x5b, 0x14, 0xa5, 0xef, 0x09,
-	0xc9, 0xd9, 0x75, 0x18, 0xd4, 0x62, 0xa8, 0x36, 0x7c, 0xf9, 0x64, 0x21, 0x1e, 0x7f, 0x41, 0x6b,
-	0xac, 0x0c, 0x3d, 0xfb, 0x7d, 0xbe, 0xe7, 0xfb, 0xbf, 0x9e, 0x2e, 0x19, 0xc5, 0x48, 0xc5, 0xfc,
-	0xd1, 0x68, 0x31, 0x2c, 0x35, 0xa4, 0x53, 0x30, 0x58, 0xe5, 0xb6, 0xe4, 0x4d, 0x3c, 0x03, 0xf8,
-	0xbd, 0xea, 0xb0, 0x29, 0x18, 0x10, 0x9e, 0x83, 0x9c, 0xde, 0xbc, 0xb1, 0x38, 0x54, 0xcc, 0x86,
-	0x9f, 0xab, 0x0e, 0x3b, 0x0d, 0x50, 0x73, 0x45, 0x69, 0x83, 0xbb, 0x95, 0x8d, 0x60, 0xba, 0x2f,
-	0x6f, 0x2c, 0xf6, 0x15, 0x87, 0x6a, 0xae, 0x78, 0x07, 0x09, 0xc8, 0xb6, 0x77, 0x34, 0xbb, 0x9f,
-	0xd8, 0xf6, 0x0e, 0xb1, 0x6f, 0x03, 0x34, 0xd3, 0x3f, 0x9d, 0xc1, 0x60, 0xfe, 0x53, 0x50, 0xb5,
-	0x2a, 0x84, 0xb5, 0x2a, 0xa8, 0x2a, 0x53, 0xad, 0x0a, 0xf7, 0xed, 0x0a, 0x27, 0xb4, 0xc5, 0x98,
-	0xa6, 0xf9, 0x8d, 0x01, 0x27, 0x5b, 0x63, 0xa2, 0x6c, 0xbd, 0x01, 0x43, 0x3a, 0x74, 0x39, 0x6d,
-	0xe4, 0xfb, 0x8e, 0x96, 0xae, 0xa6, 0x0e, 0x7b, 0x3b, 0x81, 0xb1, 0x17, 0x31, 0x9e, 0x3f, 0x14,
-	0xa3, 0xf2, 0x9e, 0x00, 0x39, 0x01, 0x0c, 0x31, 0xde, 0xb7, 0xeb, 0x76, 0x4d, 0x27, 0xdd, 0xbc,
-	0x0b, 0xe3, 0x09, 0x2a, 0xc1, 0xbe, 0x0a, 0x59, 0x1f, 0x29, 0x54, 0xe2, 0x89, 0x24, 0x66, 0x25,
-	0x1d, 0x47, 0x4c, 0xe2, 0xe6, 0x38, 0x8c, 0xa1, 0xbd, 0xb7, 0x7c, 0xaf, 0xbc, 0xa1, 0x9d, 0xfc,
-	0x6a, 0x90, 0x6f, 0xa2, 0x92, 0x93, 0xd7, 0x20, 0xc3, 0x43, 0x02, 0xf9, 0x98, 0x4a, 0xfa, 0x40,
-	0xd9, 0x55, 0xf1, 0xd0, 0x8b, 0xbb, 0x51, 0x0a, 0x6c, 0x09, 0xc6, 0x04, 0xdf, 0x09, 0x4a, 0x32,
-	0xb0, 0xeb, 0x81, 0x2e, 0x6f, 0x2f, 0x96, 0xf7, 0x78, 0xc8, 0x58, 0x0b, 0xe9, 0x54, 0xe4, 0x2b,
-	0x30, 0xe5, 0xd7, 0xf9, 0x96, 0xeb, 0x35, 0x64, 0xc9, 0x2e, 0x97, 0xb9, 0x1f, 0x70, 0xa7, 0xd4,
-	0x10, 0x81, 0x5b, 0xa5, 0x7e, 0x99, 0xd4, 0xec, 0x9b, 0xc4, 0xfd, 0x30, 0x64, 0xb2, 0x05, 0x18,
-	0xf5, 0xb9, 0x70, 0x5c, 0x51, 0x29, 0xc9, 0x6d, 0xce, 0x7d, 0x89, 0xfd, 0x33, 0x52, 0x1c, 0x21,
-	0xea, 0x1a, 0x12, 0xcd, 0x3b, 0x30, 0x83, 0xa1, 0x7d, 0xc0, 0xab, 0xbc, 0xc6, 0x83, 0xfa, 0x6e,
-	0x91, 0xfb, 0x5e, 0x3d, 0xd0, 0x4d, 0x1d, 0xeb, 0x5c, 0x23, 0xd1, 0xb9, 0x13, 0x3a, 0xf8, 0x5e,
-	0x6c, 0x75, 0xf5, 0x61, 0x7e, 0x02, 0xb3, 0xe9, 0xd6, 0x28, 0x65, 0x37, 0x20, 0x5b, 0x47, 0x0a,
-	0xe5, 0xec, 0x74, 0x32, 0x67, 0x2d, 0x6a, 0x89, 0x02, 0x29, 0x3d, 0xf3, 0x67, 0x3d, 0x7f, 0x31,
-	0xd9, 0x43, 0xa0, 0xce, 0x40, 0x38, 0x52, 0xa5, 0x38, 0xdc, 0xc1, 0x9a, 0x2b, 0xb0, 0x40, 0xc8,
-	0xb4, 0x77, 0x88, 0xd9, 0x47, 0x4c, 0x7b, 0x47, 0x31, 0xcf, 0xc2, 0x88, 0xe3, 0x4a, 0xbf, 0x11,
-	0xa6, 0xdc, 0x13, 0xd5, 0x5d, 0x4c, 0xe1, 0x60, 0xf1, 0x98, 0x26, 0xde, 0x13, 0xd5, 0xdd, 0xae,
-	0x4d, 0xe1, 0xb7, 0x7a, 0x0a, 0x63, 0x91, 0x51, 0xda, 0x56, 0x60, 0x40, 0x85, 0xaf, 0x67, 0xf0,
-	0xe8, 0x79, 0xd3, 0x8a, 0xdd, 0x1b, 0xc4, 0x1b, 0x70, 0x02, 0x61, 0xde, 0x71, 0xc5, 0xa6, 0xce,
-	0xfd, 0x24, 0x60, 0xb2, 0x4b, 0x36, 0xa5, 0x3e, 0x13, 0x7e, 0xdd, 0x8c, 0xc8, 0xeb, 0x74, 0xec,
-	0x21, 0x79, 0xc5, 0xbc, 0x47, 0x43, 0xa6, 0x2c, 0x50, 0x8c, 0xd7, 0xa0, 0xbf, 0xea, 0x8a, 0x4d,
-	0x6a, 0x8c, 0x99, 0x64, 0x80, 0xa1, 0xe4, 0xcd, 0x4a, 0xa5, 0xce, 0x2b, 0x76, 0xc0, 0xe3, 0xe1,
-	0xa1, 0x8e, 0x19, 0xc4, 0x0c, 0xca, 0x43, 0xfb, 0xe1, 0x76, 0x4a, 0x26, 0x5e, 0xa5, 0x60, 0x4f,
-	0xf4, 0xb1, 0x40, 0x6e, 0x29, 0x90, 0xd7, 0x21, 0x13, 0x82, 0xd2, 0xa5, 0x3a, 0x6a, 0x24, 0x4a,
-	0xa9, 0x7b, 0x65, 0xfa, 0x4d, 0xa3, 0xbb, 0x6d, 0x37, 0xaa, 0x81, 0xfc, 0x07, 0xa7, 0xe4, 0x22,
-	0xf4, 0x6f, 0xba, 0xc2, 0xc1, 0xe1, 0x18, 0x6d, 0x3d, 0x06, 0xd1, 0xfb, 0x7b, 0xae, 0x70, 0x8a,
-	0x28, 0xd4, 0xb5, 0x69, 0xf9, 0xca, 0xa0, 0x93, 0x5f, 0x87, 0x47, 0xd9, 0xbf, 0x02, 0xd9, 0x87,
-	0x48, 0xa1, 0xf4, 0x8f, 0xa7, 0xc0, 0x49, 0x9c, 0x2b, 0x4a, 0xba, 0x7b, 0x79, 0x5f, 0xa6, 0x29,
-	0x2e, 0x72, 0xbf, 0xa1, 0xb6, 0x9c, 0xc3, 0x52, 0x6f, 0x7e, 0xd1, 0x0b, 0x53, 0x07, 0x74, 0x28,
-	0x9e, 0xb6, 0xf5, 0x5a, 0x80, 0xd1, 0x7a, 0x24, 0x5e, 0x5a, 0xf7, 0x25, 0x82, 0x1e, 0x29, 0x8e,
-	0x34, 0xa9, 0x2b, 0xbe, 0x64, 0xd7, 0x21, 0x23, 0x03, 0x3b, 0x90, 0x58, 0xb5, 0xe1, 0xcb, 0xb3,
-	0xc9, 0x74, 0xdc, 0x0d, 0xc7, 0x34, 0xfc, 0x58, 0x0b, 0x65, 0x12, 0xed, 0x88, 0x5a, 0x6c, 0x11,
-	0x4e, 0xa8, 0x04, 0x95, 0x5c, 0x51, 0xda, 0x76, 0x85, 0xe3, 0x6d, 0xd3, 0x3d, 0x32, 0xaa, 0xe8,
-	0xab, 0xe2, 0x63, 0xa4, 0xb2, 0x02, 0x8c, 0x23, 0x85, 0xa4, 0x54, 0xaf, 0x48, 0xac, 0x70, 0x7f,
-	0x71, 0x0c, 0x59, 0x4a, 0x12, 0x9b, 0x46, 0xea, 0xdd, 0x86, 0x8a, 0x95, 0x45, 0x9b, 0x61, 0x93,
-	0xa9, 0x7a, 0x9a, 0x05, 0x1a, 0xe9, 0xb5, 0xaa, 0x2d, 0x37, 0x62, 0x2b, 0x96, 0x0c, 0xbf, 0x63,
-	0x2b, 0x16, 0x7e, 0xaf, 0x3a, 0xe6, 0xbb, 0xd4, 0xed, 0x24, 0x4f, 0xd9, 0xfb, 0x1f, 0x64, 0x50,
-	0x80, 0x4e, 0x95, 0x96, 0x66, 0x40, 0xd9, 0x64, 0xd0, 0x21, 0xc5, 0xdc, 0xa2, 0xd6, 0x42, 0x3e,
-	0xff, 0xf7, 0x0e, 0x94, 0xaf, 0x0d, 0xda, 0x76, 0x23, 0xc7, 0xd1, 0xa6, 0xa1, 0xe2, 0xe4, 0x6d,
-	0xba, 0xfa, 0x40, 0x20, 0x5a, 0xbc, 0x7b, 0x6d, 0x7d, 0x8d, 0xae, 0xdd, 0x37, 0x37, 0xec, 0x6a,
-	0x95, 0x8b, 0x28, 0x00, 0x76, 0x06, 0x8e, 0x95, 0x35, 0xad, 0x59, 0x97, 0xe1, 0x88, 0xb6, 0xea,
-	0x98, 0x0f, 0x68, 0x24, 0x62, 0xba, 0xd1, 0x3e, 0x30, 0x14, 0x09, 0xa6, 0xaf, 0x51, 0x91, 0x4e,
-	0x62, 0xbf, 0x8c, 0x94, 0xcc, 0xa7, 0x46, 0xab, 0xf1, 0xc3, 0xeb, 0xf5, 0x7f, 0xc8, 0x86, 0xdd,
-	0xdd, 0x50, 0x23, 0x33, 0xda, 0x7a, 0x9b, 0x46, 0x96, 0xd6, 0x50, 0xa8, 0x48, 0xc2, 0x2d, 0x65,
-	0xee, 0x7b, 0xe5, 0x32, 0x7f, 0x67, 0xd0, 0xb8, 0xc7, 0x21, 0x47, 0x37, 0x3d, 0x44, 0xb1, 0xe9,
-	0x62, 0x1f, 0x25, 0x23, 0x31, 0xad, 0xae, 0xd5, 0xfc, 0xf2, 0x0f, 0x23, 0x90, 0x41, 0xa0, 0xec,
-	0xb1, 0x01, 0x83, 0x7a, 0xd1, 0x67, 0x66, 0x12, 0x4f, 0xda, 0xfb, 0x2c, 0x77, 0xb6, 0xa3, 0x8c,
-	0xf2, 0x65, 0x5e, 0x7a, 0xfc, 0xd3, 0x9f, 0x5f, 0xf6, 0x9e, 0x67, 0x0b, 0x56, 0xe2, 0xfd, 0x17,
-	0x3d, 0x1e, 0xac, 0xbd, 0xd8, 0x1b, 0x6f, 0x9f, 0x6d, 0xc3, 0x50, 0xf4, 0x40, 0x61, 0x9d, 0x1c,
-	0xe8, 0x0e, 0xc8, 0x9d, 0xeb, 0x2c, 0x44, 0x30, 0xe6, 0x11, 0xc6, 0x29, 0x36, 0xd5, 0x06, 0x06,
-	0xdb, 0x84, 0xac, 0x7a, 0x31, 0xb0, 0x7c, 0x8a, 0xc1, 0xc4, 0x83, 0x24, 0x77, 0xa6, 0x83, 0x04,
-	0xf9, 0x9b, 0x45, 0x7f, 0x27, 0xd9, 0x44, 0xd2, 0x9f, 0x7a, 0x81, 0xb0, 0x0a, 0x64, 0xd4, 0xb5,
-	0x3a, 0x9f, 0x62, 0x29, 0xfe, 0x2c, 0xc9, 0xe5, 0xdb, 0x0b, 0x90, 0xa7, 0x19, 0xf4, 0x34, 0xc9,
-	0xc6, 0x93, 0x9e, 0xd4, 0x23, 0xe4, 0x89, 0x01, 0xc7, 0x5b, 0x16, 0x47, 0x76, 0x21, 0xc5, 0x64,
-	0xfa, 0xcb, 0x20, 0xb7, 0x74, 0x14, 0x51, 0xc2, 0xb1, 0x8c, 0x38, 0x2e, 0xb2, 0x0b, 0x49, 0x1c,
-	0x81, 0x16, 0xb7, 0xf6, 0x68, 0x50, 0xf7, 0xad, 0x3d, 0x04, 0x87, 0xc5, 0x8e, 0xac, 0xa5, 0x16,
-	0xbb, 0x75, 0xff, 0x4f, 0x2d, 0xf6, 0x81, 0x55, 0xba, 0x5d, 0xb1, 0x23, 0x28, 0x6c, 0x0b, 0xfa,
-	0xc3, 0x1d, 0x8d, 0xcd, 0xa5, 0x98, 0x8b, 0xad, 0xbc, 0xb9, 0xf9, 0xb6, 0xfc, 0xce, 0xdd, 0x8d,
-	0x6b, 0x1e, 0x05, 0x6c, 0xef, 0xd3, 0x8f, 0xf5, 0xfd, 0xb0, 0xee, 0xb8, 0x47, 0xb2, 0x76, 0x86,
-	0x65, 0xa7, 0xba, 0x27, 0x56, 0xd0, 0x76, 0x75, 0x57, 0x1b, 0xe6, 0x26, 0x64, 0xd5, 0x1d, 0x9b,
-	0xda, 0xcd, 0x89, 0x6d, 0x31, 0xb5, 0x9b, 0x93, 0x0b, 0x57, 0xbb, 0x6e, 0xa6, 0xb5, 0x2a, 0x80,
-	0x0c, 0x5e, 0x4e, 0xa9, 0x51, 0xc5, 0xef, 0xf6, 0xd4, 0xa8, 0x12, 0x97, 0xb9, 0xb9, 0x88, 0x9e,
-	0x4c, 0x96, 0x4f, 0x7a, 0xa2, 0xab, 0xce, 0xda, 0xd3, 0xab, 0xc1, 0x3e, 0xf3, 0x60, 0x80, 0xae,
-	0x50, 0x76, 0xa6, 0x9d, 0xd9, 0xe8, 0x9e, 0xc8, 0x99, 0x9d, 0x44, 0xc8, 0xf7, 0x69, 0xf4, 0x3d,
-	0xc5, 0x26, 0x53, 0x7d, 0xb3, 0xcf, 0x0c, 0x18, 0x8a, 0xce, 0xe5, 0xd4, 0x76, 0x6d, 0xbd, 0x37,
-	0x53, 0xdb, 0xf5, 0xc0, 0x05, 0x69, 0x5a, 0xe8, 0xf7, 0x02, 0x3b, 0x9f, 0xf4, 0xdb, 0x3c, 0xed,
-	0xad, 0xbd, 0xf8, 0xed, 0xbb, 0xcf, 0xf6, 0x00, 0x9a, 0xd7, 0x0a, 0xeb, 0xe8, 0x24, 0x4a, 0xc0,
-	0xc2, 0x21, 0x52, 0x84, 0x25, 0x8f, 0x58, 0x72, 0x6c, 0xba, 0x1d, 0x16, 0xf6, 0xa9, 0x01, 0xd0,
-	0xdc, 0x61, 0x53, 0xbd, 0x1f, 0x58, 0x8b, 0x53, 0xbd, 0x1f, 0x5c, 0x84, 0xcd, 0x25, 0xf4, 0x7e,
-	0x8e, 0x99, 0x49, 0xef, 0xcd, 0x6d, 0xb7, 0x79, 0x88, 0xac, 0xdc, 0x7a, 0xf6, 0x62, 0xce, 0x78,
-	0xfe, 0x62, 0xce, 0xf8, 0xe3, 0xc5, 0x9c, 0xf1, 0xf9, 0xcb, 0xb9, 0x9e, 0xe7, 0x2f, 0xe7, 0x7a,
-	0x7e, 0x79, 0x39, 0xd7, 0xf3, 0x60, 0xa9, 0xe2, 0x06, 0x1b, 0x8d, 0xf5, 0x42, 0xd9, 0xab, 0x59,
-	0xe5, 0xd0, 0xae, 0x90, 0x0d, 0x79, 0x29, 0xb4, 0x18, 0xfe, 0xdb, 0x21, 0xbb, 0xf8, 0x17, 0xc8,
-	0xf5, 0x2c, 0xfe, 0x09, 0xf2, 0xbf, 0x7f, 0x07, 0x00, 0x00, 0xff, 0xff, 0xb8, 0xf8, 0x07, 0x33,
-	0x39, 0x15, 0x00, 0x00,
+	// 1972 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x59, 0xdd, 0x6f, 0x1b, 0xc7,
+	0x11, 0xf7, 0x49, 0x22, 0x25, 0x8d, 0x2d, 0x25, 0x5a, 0x49, 0x96, 0x44, 0x59, 0x94, 0x7c, 0x89,
+	0x62, 0x59, 0x4e, 0x78, 0x90, 0xda, 0x24, 0x45, 0xd0, 0xa0, 0xb1, 0x92, 0xb8, 0x55, 0x9b, 0x26,
+	0x29, 0x95, 0xa6, 0x40, 0x80, 0x82, 0x3e, 0x92, 0x6b, 0xf2, 0x20, 0x72, 0x8f, 0xe1, 0x1e, 0xf5,
+	0x01, 0x55, 0x2f, 0x01, 0x8a, 0xbe, 0xf6, 0x03, 0x2d, 0x50, 0xe4, 0xa5, 0x08, 0xd0, 0xa2, 0x8f,
+	0xf9, 0x33, 0xf2, 0x98, 0xa2, 0x0f, 0x6d, 0x81, 0xa2, 0x28, 0xec, 0x02, 0x7d, 0xea, 0xff, 0x50,
+	0xdc, 0xec, 0xec, 0xf1, 0xf6, 0x78, 0x47, 0x11, 0x06, 0x93, 0x07, 0x1b, 0xbc, 0xd9, 0x99, 0x9d,
+	0xdf, 0x7c, 0xec, 0xdd, 0x6f, 0x56, 0xb0, 0x2a, 0xba, 0xbe, 0xe3, 0xf6, 0xea, 0x5e, 0xe0, 0x9c,
+	0xec, 0x39, 0x1f, 0xf7, 0x78, 0xf7, 0xbc, 0xd4, 0xe9, 0xfa, 0x81, 0xcf, 0x6e, 0x88, 0xae, 0x5f,
+	0xc2, 0x95, 0xd2, 0xc9, 0x5e, 0x61, 0xc1, 0x6d, 0x7b, 0xc2, 0x77, 0xf0, 0x7f, 0xa5, 0x50, 0xd8,
+	0xad, 0xf9, 0xb2, 0xed, 0x4b, 0xa7, 0xea, 0x4a, 0xae, 0x2c, 0x9d, 0x93, 0xbd, 0x2a, 0x0f, 0xdc,
+	0x3d, 0xa7, 0xe3, 0x36, 0x3c, 0xe1, 0x06, 0x9e, 0x2f, 0x48, 0x77, 0xa9, 0xe1, 0x37, 0x7c, 0xfc,
+	0xe9, 0x84, 0xbf, 0x48, 0x7a, 0xab, 0xe1, 0xfb, 0x8d, 0x16, 0x77, 0xdc, 0x8e, 0xe7, 0xb8, 0x42,
+	0xf8, 0x01, 0x9a, 0x48, 0x5a, 0x5d, 0x33, 0xa0, 0x55, 0xbb, 0x5e, 0xbd, 0xc1, 0x69, 0xc9, 0x44,
+	0x1d, 0x9c, 0x77, 0x38, 0x19, 0xd9, 0xaf, 0xc2, 0xd2, 0x8f, 0x42, 0x28, 0x6f, 0xf1, 0x9a, 0x27,
+	0x3d, 0x5f, 0x94, 0xf9, 0xc7, 0x3d, 0x2e, 0x03, 0xb6, 0x09, 0xd7, 0xeb, 0x24, 0xaa, 0x78, 0xf5,
+	0x55, 0x6b, 0xcb, 0xda, 0x99, 0x2a, 0x83, 0x16, 0x1d, 0xd6, 0xed, 0x0f, 0x61, 0x39, 0x61, 0x28,
+	0x3b, 0xbe, 0x90, 0x9c, 0xbd, 0x0e, 0x33, 0x5a, 0x0d, 0xcd, 0xae, 0xef, 0xdf, 0x2c, 0xc5, 0x53,
+	0x53, 0xd2, 0x16, 0x07, 0xb3, 0x5f, 0xfc, 0x6b, 0xf3, 0xda, 0x9f, 0xff, 0xfb, 0xf9, 0xae, 0x55,
+	0x8e, 0x4c, 0xec, 0xbf, 0x58, 0x89, 0x8d, 0xa5, 0x86, 0xb4, 0x06, 0x33, 0x2d, 0xee, 0x4a, 0xde,
+	0xc7, 0x33, 0x8d, 0xcf, 0x87, 0x75, 0xb6, 0x02, 0xd3, 0xc2, 0xaf, 0xe3, 0xca, 0xc4, 0x96, 0xb5,
+	0x33, 0x5b, 0xce, 0x87, 0x8f, 0x87, 0x75, 0xb6, 0x01, 0xd0, 0xf6, 0x44, 0xa5, 0xc9, 0xbd, 0x46,
+	0x33, 0x58, 0x9d, 0xdc, 0xb2, 0x76, 0x26, 0xcb, 0xb3, 0x6d, 0x4f, 0x7c, 0x0f, 0x05, 0xb8, 0xec,
+	0x9e, 0xe9, 0xe5, 0x29, 0x5a, 0x76, 0xcf, 0x68, 0xf9, 0x01, 0x40, 0xbf, 0x32, 0xab, 0x39, 0x0c,
+	0xe6, 0x85, 0x92, 0x2a, 0x63, 0x29, 0x2c, 0x63, 0x49, 0x35, 0x00, 0x95, 0xb1, 0xf4, 0xbe, 0xdb,
+	0xe0, 0x84, 0xb6, 0x1c, 0xb3, 0xb4, 0x3f, 0xb3, 0xe0, 0x66, 0x32, 0x26, 0xca, 0xd6, 0x77, 0x60,
+	0x56, 0x87, 0x2e, 0x57, 0xad, 0xad, 0xc9, 0xd1, 0xd2, 0xd5, 0xb7, 0x61, 0xdf, 0x35, 0x30, 0x4e,
+	0x20, 0xc6, 0x3b, 0x57, 0x62, 0x54, 0xde, 0x0d, 0x90, 0x4b, 0xc0, 0x10, 0xe3, 0xfb, 0x6e, 0xd7,
+	0x6d, 0xeb, 0xa4, 0xdb, 0xef, 0xc2, 0xa2, 0x21, 0x25, 0xd8, 0xaf, 0x42, 0xbe, 0x83, 0x12, 0x2a,
+	0xf1, 0x92, 0x89, 0x59, 0x69, 0xc7, 0x11, 0x93, 0xba, 0xbd, 0x08, 0x0b, 0xb8, 0xdf, 0xdb, 0x1d,
+	0xbf, 0xd6, 0xd4, 0x4e, 0xfe, 0x61, 0x91, 0x6f, 0x92, 0x92, 0x93, 0x6f, 0x41, 0x8e, 0x87, 0x02,
+	0xf2, 0xb1, 0x62, 0xfa, 0x40, 0xdd, 0x43, 0xf1, 0xc8, 0x8f, 0xbb, 0x51, 0x06, 0x6c, 0x17, 0x16,
+	0x04, 0x3f, 0x0b, 0x2a, 0x32, 0x70, 0xbb, 0x81, 0x2e, 0xef, 0x04, 0x96, 0xf7, 0x99, 0x70, 0xe1,
+	0x28, 0x94, 0x53, 0x91, 0x5f, 0x81, 0x95, 0x4e, 0x97, 0x9f, 0x78, 0x7e, 0x4f, 0x56, 0xdc, 0x5a,
+	0x8d, 0x77, 0x02, 0x5e, 0xaf, 0xf4, 0x44, 0xe0, 0xb5, 0xa8, 0x5f, 0x96, 0xf5, 0xf2, 0x7d, 0x5a,
+	0xfd, 0x71, 0xb8, 0xc8, 0xb6, 0x61, 0xbe, 0xc3, 0x45, 0xdd, 0x13, 0x8d, 0x8a, 0x3c, 0xe5, 0xbc,
+	0x23, 0xb1, 0x7f, 0xe6, 0xca, 0x73, 0x24, 0x3d, 0x42, 0xa1, 0xfd, 0x0e, 0xac, 0x63, 0x68, 0x1f,
+	0xf0, 0x16, 0x6f, 0xf3, 0xa0, 0x7b, 0x5e, 0xe6, 0x1d, 0xbf, 0x1b, 0xe8, 0xa6, 0x8e, 0x75, 0xae,
+	0x65, 0x74, 0xee, 0x92, 0x0e, 0x7e, 0x02, 0x5b, 0x5d, 0x3d, 0xd8, 0x0f, 0xe1, 0x56, 0xfa, 0x6e,
+	0x94, 0xb2, 0x37, 0x20, 0xdf, 0x45, 0x09, 0xe5, 0x6c, 0xc3, 0xcc, 0x59, 0xc2, 0xcc, 0x28, 0x90,
+	0xb2, 0xb3, 0xff, 0xa6, 0xcf, 0x5f, 0x4c, 0xf7, 0x0a, 0xa8, 0xeb, 0x10, 0x1e, 0xa9, 0x4a, 0x1c,
+	0xee, 0x4c, 0xdb, 0x13, 0x58, 0x20, 0x5c, 0x74, 0xcf, 0x68, 0x71, 0x92, 0x16, 0xdd, 0x33, 0xb5,
+	0xf8, 0x1c, 0xcc, 0xd5, 0x3d, 0xd9, 0xe9, 0x85, 0x29, 0xf7, 0x45, 0xeb, 0x1c, 0x53, 0x38, 0x53,
+	0xbe, 0xa1, 0x85, 0xef, 0x89, 0xd6, 0xf9, 0xd8, 0x4e, 0xe1, 0x1f, 0xf5, 0x29, 0x8c, 0x45, 0x46,
+	0x69, 0x3b, 0x80, 0x69, 0x15, 0xbe, 0x3e, 0x83, 0xa3, 0xe7, 0x4d, 0x1b, 0x8e, 0xef, 0x20, 0xbe,
+	0x01, 0xcf, 0x22, 0xcc, 0x77, 0x3c, 0x71, 0xac, 0x73, 0xbf, 0x0c, 0x98, 0xec, 0x8a, 0x4b, 0xa9,
+	0xcf, 0x85, 0x4f, 0xf7, 0x23, 0x71, 0x95, 0x5e, 0x7b, 0x28, 0x3e, 0xb0, 0xdf, 0xa3, 0x43, 0xa6,
+	0x76, 0xa0, 0x18, 0x5f, 0x83, 0xa9, 0x96, 0x27, 0x8e, 0xa9, 0x31, 0xd6, 0xcd, 0x00, 0x43, 0xcd,
+	0xfb, 0x8d, 0x46, 0x97, 0x37, 0xdc, 0x80, 0xc7, 0xc3, 0x43, 0x1b, 0x3b, 0x88, 0x6d, 0x28, 0xaf,
+	0xec, 0x87, 0x07, 0x29, 0x99, 0x78, 0x9a, 0x82, 0x7d, 0xaa, 0x5f, 0x0b, 0xe4, 0x96, 0x02, 0xf9,
+	0x36, 0xe4, 0x42, 0x50, 0xba, 0x54, 0xa3, 0x46, 0xa2, 0x8c, 0xc6, 0x57, 0xa6, 0x7f, 0x6a, 0x74,
+	0x0f, 0xdc, 0x5e, 0x2b, 0x90, 0x5f, 0xe1, 0x29, 0xb9, 0x07, 0x53, 0xc7, 0x9e, 0xa8, 0xe3, 0xe1,
+	0x98, 0x4f, 0xbe, 0x06, 0xd1, 0xfb, 0x0f, 0x3c, 0x51, 0x2f, 0xa3, 0xd2, 0xd8, 0x4e, 0xcb, 0xef,
+	0x2c, 0x7a, 0xf3, 0xeb, 0xf0, 0x28, 0xfb, 0xaf, 0x40, 0xfe, 0x11, 0x4a, 0x28, 0xfd, 0x8b, 0x29,
+	0x70, 0x8c, 0xf7, 0x8a, 0xd2, 0x1e, 0x5f, 0xde, 0xf7, 0xe8, 0x14, 0x97, 0x79, 0xa7, 0xa7, 0x08,
+	0xd0, 0x55, 0xa9, 0xb7, 0x7f, 0x35, 0x01, 0x2b, 0x03, 0x36, 0x14, 0x4f, 0x66, 0xbd, 0xb6, 0x61,
+	0xbe, 0x1b, 0xa9, 0x57, 0xaa, 0x1d, 0x89, 0xa0, 0xe7, 0xca, 0x73, 0x7d, 0xe9, 0x41, 0x47, 0xb2,
+	0xd7, 0x21, 0x27, 0x03, 0x37, 0x90, 0x58, 0xb5, 0xeb, 0xfb, 0xb7, 0xcc, 0x74, 0xbc, 0x1b, 0x1e,
+	0xd3, 0xf0, 0xe1, 0x28, 0xd4, 0x31, 0xda, 0x11, 0xad, 0xd8, 0x0e, 0x3c, 0xab, 0x12, 0x54, 0xf1,
+	0x44, 0xe5, 0xd4, 0x13, 0x75, 0xff, 0x94, 0xbe, 0x23, 0xf3, 0x4a, 0x7e, 0x28, 0x7e, 0x82, 0x52,
+	0x56, 0x82, 0x45, 0x94, 0x90, 0x96, 0xea, 0x15, 0x89, 0x15, 0x9e, 0x2a, 0x2f, 0xe0, 0x92, 0xd2,
+	0xc4, 0xa6, 0x91, 0x9a, 0xdb, 0x50, 0xb1, 0xf2, 0xb8, 0x67, 0xd8, 0x64, 0xaa, 0x9e, 0x76, 0x89,
+	0x8e, 0xf4, 0x51, 0xcb, 0x95, 0xcd, 0x18, 0xc5, 0x92, 0xe1, 0x73, 0x8c, 0x62, 0xe1, 0xf3, 0x61,
+	0xdd, 0xfe, 0x3e, 0x75, 0x3b, 0xe9, 0x53, 0xf6, 0xbe, 0x09, 0x39, 0x54, 0xa0, 0xb7, 0x4a, 0xa2,
+	0x19, 0x50, 0xd7, 0x0c, 0x3a, 0x94, 0xd8, 0x27, 0xd4, 0x5a, 0xb8, 0xce, 0xbf, 0xbe, 0x17, 0xca,
+	0xef, 0x2d, 0x62, 0xbb, 0x91, 0xe3, 0x88, 0x69, 0xa8, 0x38, 0x79, 0x46, 0x57, 0x0f, 0x04, 0xa2,
+	0xd5, 0xc7, 0xd7, 0xd6, 0xaf, 0xd1, 0x67, 0xf7, 0xcd, 0xa6, 0xdb, 0x6a, 0x71, 0x11, 0x05, 0xc0,
+	0x6e, 0xc3, 0x8d, 0x9a, 0x96, 0xf5, 0xeb, 0x72, 0x3d, 0x92, 0x1d, 0xd6, 0xed, 0x8f, 0xe8, 0x48,
+	0xc4, 0x6c, 0x23, 0x3e, 0x30, 0x1b, 0x29, 0xa6, 0xd3, 0xa8, 0xc8, 0xc6, 0xe0, 0x97, 0x91, 0x91,
+	0xfd, 0xb9, 0x95, 0xdc, 0xfc, 0xea, 0x7a, 0xbd, 0x0c, 0xf9, 0xb0, 0xbb, 0x7b, 0xea, 0xc8, 0xcc,
+	0x27, 0xbf, 0xa6, 0xd1, 0x4e, 0x47, 0xa8, 0x54, 0x26, 0xe5, 0x44, 0x99, 0x27, 0x9f, 0xba, 0xcc,
+	0x7f, 0xb2, 0xe8, 0xb8, 0xc7, 0x21, 0x47, 0x5f, 0x7a, 0x88, 0x62, 0xd3, 0xc5, 0x1e, 0x25, 0x23,
+	0x31, 0xab, 0xf1, 0xd5, 0xfc, 0x21, 0xa5, 0xf6, 0xed, 0xa0, 0x79, 0xe4, 0x35, 0x04, 0xef, 0x46,
+	0xa9, 0x35, 0x53, 0x61, 0x3d, 0x75, 0x2a, 0xfe, 0xa0, 0x53, 0x11, 0x77, 0x11, 0x7d, 0x47, 0xa7,
+	0xa5, 0x12, 0xa5, 0xe7, 0x21, 0x32, 0x31, 0x1b, 0x5f, 0x99, 0x8c, 0x2f, 0x09, 0xbb, 0xf4, 0x62,
+	0xf9, 0xd0, 0x6d, 0x49, 0x1e, 0xf1, 0xe2, 0x25, 0xc8, 0x09, 0x5f, 0xd4, 0x38, 0xb5, 0xbb, 0x7a,
+	0xb0, 0x3f, 0xa0, 0x17, 0x87, 0xd6, 0x8d, 0x46, 0xce, 0xfc, 0x09, 0x4a, 0x28, 0x53, 0x05, 0x33,
+	0x90, 0x03, 0x1c, 0x85, 0x95, 0x8d, 0xf1, 0x69, 0x52, 0x46, 0xf6, 0x4f, 0x8d, 0x5d, 0xbf, 0x8a,
+	0x1a, 0x2c, 0x99, 0xfb, 0x47, 0xb3, 0xdf, 0xb4, 0x42, 0xa0, 0x0b, 0x30, 0x22, 0x6e, 0x6d, 0x35,
+	0xbe, 0x1a, 0xec, 0x43, 0x21, 0x86, 0xf0, 0x4d, 0x5f, 0x3c, 0xf2, 0xba, 0xd1, 0x0c, 0x98, 0x51,
+	0x0b, 0x97, 0x06, 0x9b, 0xa4, 0x4d, 0x74, 0xd0, 0x66, 0x6a, 0x24, 0x4b, 0x27, 0x6a, 0x2a, 0x3a,
+	0xb2, 0x33, 0xee, 0x02, 0xb4, 0x9d, 0xbd, 0x07, 0x6b, 0xe8, 0xe2, 0xc0, 0x0d, 0x6a, 0xcd, 0xd1,
+	0x50, 0x3d, 0xa4, 0x48, 0x12, 0x26, 0x63, 0x04, 0xf5, 0x32, 0x6c, 0xf4, 0x3d, 0xdc, 0x0f, 0x02,
+	0x2e, 0xe9, 0x1a, 0x66, 0x38, 0x30, 0x1f, 0x8a, 0x59, 0x66, 0x04, 0xee, 0x87, 0x70, 0xc3, 0x8d,
+	0xc9, 0x09, 0x60, 0x31, 0x01, 0x30, 0x61, 0x1e, 0xc7, 0x68, 0x98, 0xef, 0xff, 0x6f, 0x11, 0x72,
+	0xe8, 0x91, 0x7d, 0x62, 0xc1, 0x8c, 0xbe, 0x45, 0x60, 0xb6, 0xb9, 0x5f, 0xda, 0xe5, 0x4f, 0xe1,
+	0xb9, 0xa1, 0x3a, 0x0a, 0xae, 0xfd, 0xd2, 0x27, 0x7f, 0xfd, 0xcf, 0x6f, 0x26, 0xee, 0xb0, 0x6d,
+	0xc7, 0xb8, 0x5c, 0x8a, 0x6e, 0x26, 0x9c, 0x8b, 0xd8, 0x05, 0xd2, 0x25, 0x3b, 0x85, 0xd9, 0xe8,
+	0xf6, 0x83, 0x0d, 0x73, 0xa0, 0xf3, 0x58, 0x78, 0x7e, 0xb8, 0x12, 0xc1, 0xd8, 0x44, 0x18, 0x6b,
+	0x6c, 0x25, 0x03, 0x06, 0x3b, 0x86, 0xbc, 0xba, 0x8e, 0x60, 0x5b, 0x29, 0x1b, 0x1a, 0xb7, 0x1d,
+	0x85, 0xdb, 0x43, 0x34, 0xc8, 0xdf, 0x2d, 0xf4, 0x77, 0x93, 0x2d, 0x99, 0xfe, 0xd4, 0xf5, 0x06,
+	0x6b, 0x40, 0x4e, 0x71, 0xf6, 0xcd, 0x94, 0x9d, 0xe2, 0x77, 0x1e, 0x85, 0xad, 0x6c, 0x05, 0xf2,
+	0xb4, 0x8e, 0x9e, 0x96, 0xd9, 0xa2, 0xe9, 0x49, 0xdd, 0x70, 0x7c, 0x6a, 0xc1, 0x33, 0x89, 0xa9,
+	0x94, 0xdd, 0x4d, 0xd9, 0x32, 0xfd, 0xda, 0xa1, 0xb0, 0x3b, 0x8a, 0x2a, 0xe1, 0xd8, 0x43, 0x1c,
+	0xf7, 0xd8, 0x5d, 0x13, 0x47, 0xa0, 0xd5, 0x9d, 0x0b, 0x62, 0x01, 0x97, 0xce, 0x05, 0x82, 0xc3,
+	0x62, 0x47, 0xbb, 0xa5, 0x16, 0x3b, 0x79, 0xb9, 0x90, 0x5a, 0xec, 0x81, 0x39, 0x3d, 0xab, 0xd8,
+	0x11, 0x14, 0x76, 0x02, 0x53, 0xe1, 0x00, 0xc8, 0x8a, 0x29, 0xdb, 0xc5, 0xe6, 0xe9, 0xc2, 0x66,
+	0xe6, 0xfa, 0xf0, 0xee, 0xc6, 0x19, 0x92, 0x02, 0x76, 0x2f, 0xe9, 0x47, 0xf5, 0x32, 0xac, 0x3b,
+	0x0e, 0xa9, 0x2c, 0x6b, 0x63, 0x39, 0xac, 0xee, 0xc6, 0x7c, 0x9b, 0x55, 0x77, 0x35, 0xbe, 0x1e,
+	0x43, 0x5e, 0x11, 0xf8, 0xd4, 0x6e, 0x36, 0x46, 0xd1, 0xd4, 0x6e, 0x36, 0xa7, 0xb9, 0xac, 0x6e,
+	0xa6, 0x99, 0x2d, 0x80, 0x1c, 0x32, 0xdf, 0xd4, 0xa8, 0xe2, 0x83, 0x43, 0x6a, 0x54, 0xc6, 0xa4,
+	0x60, 0xef, 0xa0, 0x27, 0x9b, 0x6d, 0x99, 0x9e, 0x88, 0x47, 0x3b, 0x17, 0x7a, 0xee, 0xb8, 0x64,
+	0x3e, 0x4c, 0x13, 0x3f, 0x67, 0xb7, 0xb3, 0xb6, 0x8d, 0x48, 0x68, 0xc1, 0x1e, 0xa6, 0x42, 0xbe,
+	0x37, 0xd0, 0xf7, 0x0a, 0x5b, 0x4e, 0xf5, 0xcd, 0x7e, 0x61, 0xc1, 0x6c, 0x44, 0xfa, 0x52, 0xdb,
+	0x35, 0x49, 0xca, 0x53, 0xdb, 0x75, 0x80, 0x7d, 0xdb, 0x0e, 0xfa, 0xbd, 0xcb, 0xee, 0x98, 0x7e,
+	0xfb, 0x54, 0xd2, 0xb9, 0x88, 0x53, 0xfb, 0x4b, 0x76, 0x01, 0xd0, 0xe7, 0xac, 0x6c, 0xa8, 0x93,
+	0x28, 0x01, 0xdb, 0x57, 0x68, 0x11, 0x96, 0x2d, 0xc4, 0x52, 0x60, 0xab, 0x59, 0x58, 0xd8, 0xcf,
+	0x2d, 0x80, 0xfe, 0x80, 0x9c, 0xea, 0x7d, 0x60, 0xe6, 0x4e, 0xf5, 0x3e, 0x38, 0x65, 0xdb, 0xbb,
+	0xe8, 0xfd, 0x79, 0x66, 0x9b, 0xde, 0xfb, 0xa3, 0x74, 0xff, 0x25, 0xc2, 0x7e, 0x06, 0xd0, 0x67,
+	0xab, 0xa9, 0x30, 0x06, 0xf8, 0x72, 0x2a, 0x8c, 0x41, 0xca, 0x6b, 0xdf, 0x46, 0x18, 0xeb, 0x6c,
+	0x2d, 0xf1, 0x4a, 0x0d, 0x9a, 0x15, 0xcd, 0x6b, 0x03, 0xc8, 0x2b, 0x46, 0x93, 0x7a, 0xc0, 0x0c,
+	0x92, 0x9a, 0x7a, 0xc0, 0x4c, 0x6a, 0x6a, 0x6f, 0xa3, 0xc7, 0x4d, 0xb6, 0x61, 0x7a, 0x24, 0x06,
+	0x17, 0x46, 0x2d, 0x6a, 0x1c, 0x7b, 0x9e, 0xd8, 0x21, 0xcb, 0xde, 0x74, 0x68, 0xcf, 0x27, 0xc8,
+	0x65, 0x56, 0xcf, 0x6b, 0xea, 0xf8, 0x5b, 0x0b, 0xe6, 0x4d, 0xe6, 0xc6, 0x76, 0x32, 0x77, 0x4d,
+	0x50, 0xaf, 0xc2, 0xdd, 0x11, 0x34, 0x09, 0x46, 0x09, 0x61, 0xec, 0xb0, 0x17, 0x86, 0xc6, 0xef,
+	0x68, 0x76, 0xc5, 0x7e, 0x6d, 0xc1, 0x9c, 0xc1, 0xdd, 0xd8, 0x9d, 0x14, 0x67, 0x69, 0x84, 0xb0,
+	0xb0, 0x73, 0xb5, 0xe2, 0x70, 0x50, 0xd5, 0x50, 0x99, 0xa7, 0x80, 0xfa, 0xcc, 0x82, 0x85, 0x01,
+	0xde, 0xc6, 0xee, 0x65, 0xf9, 0x4b, 0x21, 0x85, 0x85, 0x17, 0x47, 0x53, 0x26, 0x80, 0xfb, 0x08,
+	0xf0, 0x45, 0xb6, 0x3b, 0x1c, 0x60, 0x9c, 0xef, 0x1d, 0xbc, 0xf5, 0xc5, 0xe3, 0xa2, 0xf5, 0xe5,
+	0xe3, 0xa2, 0xf5, 0xef, 0xc7, 0x45, 0xeb, 0x97, 0x4f, 0x8a, 0xd7, 0xbe, 0x7c, 0x52, 0xbc, 0xf6,
+	0xf7, 0x27, 0xc5, 0x6b, 0x1f, 0xed, 0x36, 0xbc, 0xa0, 0xd9, 0xab, 0x96, 0x6a, 0x7e, 0x3b, 0x8c,
+	0x49, 0x72, 0x21, 0x7b, 0xf2, 0xa5, 0x70, 0xe7, 0xf0, 0xdf, 0x19, 0xed, 0x8f, 0x7f, 0x15, 0xac,
+	0xe6, 0xf1, 0xcf, 0x82, 0xdf, 0xf8, 0x7f, 0x00, 0x00, 0x00, 0xff, 0xff, 0x48, 0x76, 0xbf, 0xb4,
+	0xe8, 0x1c, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -1701,6 +2281,18 @@ type QueryClient interface {
 	Challenges(ctx context.Context, in *QueryChallengesRequest, opts ...grpc.CallOption) (*QueryChallengesResponse, error)
 	// Reputation returns a node's reputation with its audit history.
 	Reputation(ctx context.Context, in *QueryReputationRequest, opts ...grpc.CallOption) (*QueryReputationResponse, error)
+	// EthSigners lists the validators' Ethereum signers.
+	EthSigners(ctx context.Context, in *QueryEthSignersRequest, opts ...grpc.CallOption) (*QueryEthSignersResponse, error)
+	// Valset returns a bridge valset by nonce, or the latest for nonce 0.
+	Valset(ctx context.Context, in *QueryValsetRequest, opts ...grpc.CallOption) (*QueryValsetResponse, error)
+	// Valsets lists bridge valsets in nonce order.
+	Valsets(ctx context.Context, in *QueryValsetsRequest, opts ...grpc.CallOption) (*QueryValsetsResponse, error)
+	// ValsetConfirms lists the signatures of the update to a valset.
+	ValsetConfirms(ctx context.Context, in *QueryValsetConfirmsRequest, opts ...grpc.CallOption) (*QueryValsetConfirmsResponse, error)
+	// BatchConfirms lists the signatures of a settlement batch.
+	BatchConfirms(ctx context.Context, in *QueryBatchConfirmsRequest, opts ...grpc.CallOption) (*QueryBatchConfirmsResponse, error)
+	// BatchAttestations lists the execution claims attested for a batch.
+	BatchAttestations(ctx context.Context, in *QueryBatchAttestationsRequest, opts ...grpc.CallOption) (*QueryBatchAttestationsResponse, error)
 }
 
 type queryClient struct {
@@ -1837,6 +2429,60 @@ func (c *queryClient) Reputation(ctx context.Context, in *QueryReputationRequest
 	return out, nil
 }
 
+func (c *queryClient) EthSigners(ctx context.Context, in *QueryEthSignersRequest, opts ...grpc.CallOption) (*QueryEthSignersResponse, error) {
+	out := new(QueryEthSignersResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/EthSigners", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Valset(ctx context.Context, in *QueryValsetRequest, opts ...grpc.CallOption) (*QueryValsetResponse, error) {
+	out := new(QueryValsetResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/Valset", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Valsets(ctx context.Context, in *QueryValsetsRequest, opts ...grpc.CallOption) (*QueryValsetsResponse, error) {
+	out := new(QueryValsetsResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/Valsets", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) ValsetConfirms(ctx context.Context, in *QueryValsetConfirmsRequest, opts ...grpc.CallOption) (*QueryValsetConfirmsResponse, error) {
+	out := new(QueryValsetConfirmsResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/ValsetConfirms", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) BatchConfirms(ctx context.Context, in *QueryBatchConfirmsRequest, opts ...grpc.CallOption) (*QueryBatchConfirmsResponse, error) {
+	out := new(QueryBatchConfirmsResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/BatchConfirms", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) BatchAttestations(ctx context.Context, in *QueryBatchAttestationsRequest, opts ...grpc.CallOption) (*QueryBatchAttestationsResponse, error) {
+	out := new(QueryBatchAttestationsResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Query/BatchAttestations", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Decision returns one allocation decision record.
@@ -1867,6 +2513,18 @@ type QueryServer interface {
 	Challenges(context.Context, *QueryChallengesRequest) (*QueryChallengesResponse, error)
 	// Reputation returns a node's reputation with its audit history.
 	Reputation(context.Context, *QueryReputationRequest) (*QueryReputationResponse, error)
+	// EthSigners lists the validators' Ethereum signers.
+	EthSigners(context.Context, *QueryEthSignersRequest) (*QueryEthSignersResponse, error)
+	// Valset returns a bridge valset by nonce, or the latest for nonce 0.
+	Valset(context.Context, *QueryValsetRequest) (*QueryValsetResponse, error)
+	// Valsets lists bridge valsets in nonce order.
+	Valsets(context.Context, *QueryValsetsRequest) (*QueryValsetsResponse, error)
+	// ValsetConfirms lists the signatures of the update to a valset.
+	ValsetConfirms(context.Context, *QueryValsetConfirmsRequest) (*QueryValsetConfirmsResponse, error)
+	// BatchConfirms lists the signatures of a settlement batch.
+	BatchConfirms(context.Context, *QueryBatchConfirmsRequest) (*QueryBatchConfirmsResponse, error)
+	// BatchAttestations lists the execution claims attested for a batch.
+	BatchAttestations(context.Context, *QueryBatchAttestationsRequest) (*QueryBatchAttestationsResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -1914,6 +2572,24 @@ func (*UnimplementedQueryServer) Challenges(ctx context.Context, req *QueryChall
 }
 func (*UnimplementedQueryServer) Reputation(ctx context.Context, req *QueryReputationRequest) (*QueryReputationResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Reputation not implemented")
+}
+func (*UnimplementedQueryServer) EthSigners(ctx context.Context, req *QueryEthSignersRequest) (*QueryEthSignersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EthSigners not implemented")
+}
+func (*UnimplementedQueryServer) Valset(ctx context.Context, req *QueryValsetRequest) (*QueryValsetResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Valset not implemented")
+}
+func (*UnimplementedQueryServer) Valsets(ctx context.Context, req *QueryValsetsRequest) (*QueryValsetsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Valsets not implemented")
+}
+func (*UnimplementedQueryServer) ValsetConfirms(ctx context.Context, req *QueryValsetConfirmsRequest) (*QueryValsetConfirmsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ValsetConfirms not implemented")
+}
+func (*UnimplementedQueryServer) BatchConfirms(ctx context.Context, req *QueryBatchConfirmsRequest) (*QueryBatchConfirmsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BatchConfirms not implemented")
+}
+func (*UnimplementedQueryServer) BatchAttestations(ctx context.Context, req *QueryBatchAttestationsRequest) (*QueryBatchAttestationsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BatchAttestations not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -2172,6 +2848,114 @@ func _Query_Reputation_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_EthSigners_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryEthSignersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).EthSigners(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/EthSigners",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).EthSigners(ctx, req.(*QueryEthSignersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Valset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryValsetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Valset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/Valset",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Valset(ctx, req.(*QueryValsetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Valsets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryValsetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Valsets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/Valsets",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Valsets(ctx, req.(*QueryValsetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_ValsetConfirms_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryValsetConfirmsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).ValsetConfirms(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/ValsetConfirms",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).ValsetConfirms(ctx, req.(*QueryValsetConfirmsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_BatchConfirms_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryBatchConfirmsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).BatchConfirms(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/BatchConfirms",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).BatchConfirms(ctx, req.(*QueryBatchConfirmsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_BatchAttestations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryBatchAttestationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).BatchAttestations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Query/BatchAttestations",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).BatchAttestations(ctx, req.(*QueryBatchAttestationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "nro.audit.v1.Query",
@@ -2232,6 +3016,30 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Reputation",
 			Handler:    _Query_Reputation_Handler,
+		},
+		{
+			MethodName: "EthSigners",
+			Handler:    _Query_EthSigners_Handler,
+		},
+		{
+			MethodName: "Valset",
+			Handler:    _Query_Valset_Handler,
+		},
+		{
+			MethodName: "Valsets",
+			Handler:    _Query_Valsets_Handler,
+		},
+		{
+			MethodName: "ValsetConfirms",
+			Handler:    _Query_ValsetConfirms_Handler,
+		},
+		{
+			MethodName: "BatchConfirms",
+			Handler:    _Query_BatchConfirms_Handler,
+		},
+		{
+			MethodName: "BatchAttestations",
+			Handler:    _Query_BatchAttestations_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -3377,6 +4185,430 @@ func (m *QueryChallengesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryEthSignersRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEthSignersRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEthSignersRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEthSignersResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEthSignersResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEthSignersResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Signers) > 0 {
+		for iNdEx := len(m.Signers) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Signers[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryValsetRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryValsetRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryValsetRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Nonce != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Nonce))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryValsetResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryValsetResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryValsetResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Valset.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryValsetsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryValsetsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryValsetsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryValsetsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryValsetsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryValsetsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Valsets) > 0 {
+		for iNdEx := len(m.Valsets) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Valsets[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryValsetConfirmsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryValsetConfirmsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryValsetConfirmsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Nonce != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Nonce))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryValsetConfirmsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryValsetConfirmsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryValsetConfirmsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Confirms) > 0 {
+		for iNdEx := len(m.Confirms) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Confirms[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryBatchConfirmsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBatchConfirmsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBatchConfirmsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Nonce != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Nonce))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryBatchConfirmsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBatchConfirmsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBatchConfirmsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Confirms) > 0 {
+		for iNdEx := len(m.Confirms) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Confirms[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryBatchAttestationsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBatchAttestationsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBatchAttestationsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Nonce != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Nonce))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryBatchAttestationsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBatchAttestationsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBatchAttestationsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Attestations) > 0 {
+		for iNdEx := len(m.Attestations) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Attestations[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -3843,6 +5075,174 @@ func (m *QueryChallengesResponse) Size() (n int) {
 	if m.Pagination != nil {
 		l = m.Pagination.Size()
 		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryEthSignersRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryEthSignersResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Signers) > 0 {
+		for _, e := range m.Signers {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryValsetRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Nonce != 0 {
+		n += 1 + sovQuery(uint64(m.Nonce))
+	}
+	return n
+}
+
+func (m *QueryValsetResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Valset.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryValsetsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryValsetsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Valsets) > 0 {
+		for _, e := range m.Valsets {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryValsetConfirmsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Nonce != 0 {
+		n += 1 + sovQuery(uint64(m.Nonce))
+	}
+	return n
+}
+
+func (m *QueryValsetConfirmsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Confirms) > 0 {
+		for _, e := range m.Confirms {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *QueryBatchConfirmsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Nonce != 0 {
+		n += 1 + sovQuery(uint64(m.Nonce))
+	}
+	return n
+}
+
+func (m *QueryBatchConfirmsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Confirms) > 0 {
+		for _, e := range m.Confirms {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *QueryBatchAttestationsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Nonce != 0 {
+		n += 1 + sovQuery(uint64(m.Nonce))
+	}
+	return n
+}
+
+func (m *QueryBatchAttestationsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Attestations) > 0 {
+		for _, e := range m.Attestations {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
 	}
 	return n
 }
@@ -6881,6 +8281,1029 @@ func (m *QueryChallengesResponse) Unmarshal(dAtA []byte) error {
 				m.Pagination = &query.PageResponse{}
 			}
 			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEthSignersRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEthSignersRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEthSignersRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEthSignersResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEthSignersResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEthSignersResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Signers", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Signers = append(m.Signers, EthSigner{})
+			if err := m.Signers[len(m.Signers)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryValsetRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryValsetRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryValsetRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			m.Nonce = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Nonce |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryValsetResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryValsetResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryValsetResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Valset", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Valset.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryValsetsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryValsetsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryValsetsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryValsetsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryValsetsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryValsetsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Valsets", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Valsets = append(m.Valsets, BridgeValset{})
+			if err := m.Valsets[len(m.Valsets)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryValsetConfirmsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryValsetConfirmsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryValsetConfirmsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			m.Nonce = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Nonce |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryValsetConfirmsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryValsetConfirmsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryValsetConfirmsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Confirms", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Confirms = append(m.Confirms, BridgeConfirm{})
+			if err := m.Confirms[len(m.Confirms)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryBatchConfirmsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBatchConfirmsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBatchConfirmsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			m.Nonce = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Nonce |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryBatchConfirmsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBatchConfirmsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBatchConfirmsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Confirms", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Confirms = append(m.Confirms, BridgeConfirm{})
+			if err := m.Confirms[len(m.Confirms)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryBatchAttestationsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBatchAttestationsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBatchAttestationsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			m.Nonce = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Nonce |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryBatchAttestationsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBatchAttestationsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBatchAttestationsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Attestations", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Attestations = append(m.Attestations, BatchAttestation{})
+			if err := m.Attestations[len(m.Attestations)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

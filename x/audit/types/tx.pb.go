@@ -569,6 +569,416 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
+// MsgRegisterEthSigner registers (or changes) the Ethereum signer and orchestrator of the validator whose
+// operator account signs it. eth_signature proves the Ethereum key: 65 bytes over the EIP-191 hash of
+// keccak256("nro-eth-signer" ‖ chain id ‖ validator ‖ orchestrator) (contracts.SignerRegistrationDigest).
+type MsgRegisterEthSigner struct {
+	// operator is the validator's operator account (the account form of its nrovaloper address).
+	Operator     string `protobuf:"bytes,1,opt,name=operator,proto3" json:"operator,omitempty"`
+	EthAddress   string `protobuf:"bytes,2,opt,name=eth_address,json=ethAddress,proto3" json:"eth_address,omitempty"`
+	Orchestrator string `protobuf:"bytes,3,opt,name=orchestrator,proto3" json:"orchestrator,omitempty"`
+	EthSignature []byte `protobuf:"bytes,4,opt,name=eth_signature,json=ethSignature,proto3" json:"eth_signature,omitempty"`
+}
+
+func (m *MsgRegisterEthSigner) Reset()         { *m = MsgRegisterEthSigner{} }
+func (m *MsgRegisterEthSigner) String() string { return proto.CompactTextString(m) }
+func (*MsgRegisterEthSigner) ProtoMessage()    {}
+func (*MsgRegisterEthSigner) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{8}
+}
+func (m *MsgRegisterEthSigner) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRegisterEthSigner) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRegisterEthSigner.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRegisterEthSigner) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRegisterEthSigner.Merge(m, src)
+}
+func (m *MsgRegisterEthSigner) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRegisterEthSigner) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRegisterEthSigner.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRegisterEthSigner proto.InternalMessageInfo
+
+func (m *MsgRegisterEthSigner) GetOperator() string {
+	if m != nil {
+		return m.Operator
+	}
+	return ""
+}
+
+func (m *MsgRegisterEthSigner) GetEthAddress() string {
+	if m != nil {
+		return m.EthAddress
+	}
+	return ""
+}
+
+func (m *MsgRegisterEthSigner) GetOrchestrator() string {
+	if m != nil {
+		return m.Orchestrator
+	}
+	return ""
+}
+
+func (m *MsgRegisterEthSigner) GetEthSignature() []byte {
+	if m != nil {
+		return m.EthSignature
+	}
+	return nil
+}
+
+type MsgRegisterEthSignerResponse struct {
+	// effective_height is when the signer takes effect: now for a first registration.
+	EffectiveHeight int64 `protobuf:"varint,1,opt,name=effective_height,json=effectiveHeight,proto3" json:"effective_height,omitempty"`
+}
+
+func (m *MsgRegisterEthSignerResponse) Reset()         { *m = MsgRegisterEthSignerResponse{} }
+func (m *MsgRegisterEthSignerResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRegisterEthSignerResponse) ProtoMessage()    {}
+func (*MsgRegisterEthSignerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{9}
+}
+func (m *MsgRegisterEthSignerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRegisterEthSignerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRegisterEthSignerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRegisterEthSignerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRegisterEthSignerResponse.Merge(m, src)
+}
+func (m *MsgRegisterEthSignerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRegisterEthSignerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRegisterEthSignerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRegisterEthSignerResponse proto.InternalMessageInfo
+
+func (m *MsgRegisterEthSignerResponse) GetEffectiveHeight() int64 {
+	if m != nil {
+		return m.EffectiveHeight
+	}
+	return 0
+}
+
+// MsgConfirmValset carries the validator's signature of the update to valset nonce.
+type MsgConfirmValset struct {
+	Orchestrator string `protobuf:"bytes,1,opt,name=orchestrator,proto3" json:"orchestrator,omitempty"`
+	Nonce        uint64 `protobuf:"varint,2,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	Signature    []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+}
+
+func (m *MsgConfirmValset) Reset()         { *m = MsgConfirmValset{} }
+func (m *MsgConfirmValset) String() string { return proto.CompactTextString(m) }
+func (*MsgConfirmValset) ProtoMessage()    {}
+func (*MsgConfirmValset) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{10}
+}
+func (m *MsgConfirmValset) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgConfirmValset) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgConfirmValset.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgConfirmValset) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgConfirmValset.Merge(m, src)
+}
+func (m *MsgConfirmValset) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgConfirmValset) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgConfirmValset.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgConfirmValset proto.InternalMessageInfo
+
+func (m *MsgConfirmValset) GetOrchestrator() string {
+	if m != nil {
+		return m.Orchestrator
+	}
+	return ""
+}
+
+func (m *MsgConfirmValset) GetNonce() uint64 {
+	if m != nil {
+		return m.Nonce
+	}
+	return 0
+}
+
+func (m *MsgConfirmValset) GetSignature() []byte {
+	if m != nil {
+		return m.Signature
+	}
+	return nil
+}
+
+type MsgConfirmValsetResponse struct {
+}
+
+func (m *MsgConfirmValsetResponse) Reset()         { *m = MsgConfirmValsetResponse{} }
+func (m *MsgConfirmValsetResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgConfirmValsetResponse) ProtoMessage()    {}
+func (*MsgConfirmValsetResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{11}
+}
+func (m *MsgConfirmValsetResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgConfirmValsetResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgConfirmValsetResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgConfirmValsetResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgConfirmValsetResponse.Merge(m, src)
+}
+func (m *MsgConfirmValsetResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgConfirmValsetResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgConfirmValsetResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgConfirmValsetResponse proto.InternalMessageInfo
+
+// MsgConfirmBatch carries the validator's signature of settlement batch nonce.
+type MsgConfirmBatch struct {
+	Orchestrator string `protobuf:"bytes,1,opt,name=orchestrator,proto3" json:"orchestrator,omitempty"`
+	Nonce        uint64 `protobuf:"varint,2,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	Signature    []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+}
+
+func (m *MsgConfirmBatch) Reset()         { *m = MsgConfirmBatch{} }
+func (m *MsgConfirmBatch) String() string { return proto.CompactTextString(m) }
+func (*MsgConfirmBatch) ProtoMessage()    {}
+func (*MsgConfirmBatch) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{12}
+}
+func (m *MsgConfirmBatch) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgConfirmBatch) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgConfirmBatch.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgConfirmBatch) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgConfirmBatch.Merge(m, src)
+}
+func (m *MsgConfirmBatch) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgConfirmBatch) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgConfirmBatch.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgConfirmBatch proto.InternalMessageInfo
+
+func (m *MsgConfirmBatch) GetOrchestrator() string {
+	if m != nil {
+		return m.Orchestrator
+	}
+	return ""
+}
+
+func (m *MsgConfirmBatch) GetNonce() uint64 {
+	if m != nil {
+		return m.Nonce
+	}
+	return 0
+}
+
+func (m *MsgConfirmBatch) GetSignature() []byte {
+	if m != nil {
+		return m.Signature
+	}
+	return nil
+}
+
+type MsgConfirmBatchResponse struct {
+}
+
+func (m *MsgConfirmBatchResponse) Reset()         { *m = MsgConfirmBatchResponse{} }
+func (m *MsgConfirmBatchResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgConfirmBatchResponse) ProtoMessage()    {}
+func (*MsgConfirmBatchResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{13}
+}
+func (m *MsgConfirmBatchResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgConfirmBatchResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgConfirmBatchResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgConfirmBatchResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgConfirmBatchResponse.Merge(m, src)
+}
+func (m *MsgConfirmBatchResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgConfirmBatchResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgConfirmBatchResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgConfirmBatchResponse proto.InternalMessageInfo
+
+// MsgAttestBatchExecuted says the settlement contract executed batch_nonce right after prev_batch_nonce, in
+// block eth_block (at least the relayer's confirmation depth deep), transaction tx_hash.
+type MsgAttestBatchExecuted struct {
+	Orchestrator string             `protobuf:"bytes,1,opt,name=orchestrator,proto3" json:"orchestrator,omitempty"`
+	Claim        BatchExecutedClaim `protobuf:"bytes,2,opt,name=claim,proto3" json:"claim"`
+}
+
+func (m *MsgAttestBatchExecuted) Reset()         { *m = MsgAttestBatchExecuted{} }
+func (m *MsgAttestBatchExecuted) String() string { return proto.CompactTextString(m) }
+func (*MsgAttestBatchExecuted) ProtoMessage()    {}
+func (*MsgAttestBatchExecuted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{14}
+}
+func (m *MsgAttestBatchExecuted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAttestBatchExecuted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAttestBatchExecuted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAttestBatchExecuted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAttestBatchExecuted.Merge(m, src)
+}
+func (m *MsgAttestBatchExecuted) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAttestBatchExecuted) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAttestBatchExecuted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAttestBatchExecuted proto.InternalMessageInfo
+
+func (m *MsgAttestBatchExecuted) GetOrchestrator() string {
+	if m != nil {
+		return m.Orchestrator
+	}
+	return ""
+}
+
+func (m *MsgAttestBatchExecuted) GetClaim() BatchExecutedClaim {
+	if m != nil {
+		return m.Claim
+	}
+	return BatchExecutedClaim{}
+}
+
+type MsgAttestBatchExecutedResponse struct {
+	// applied is true when this attestation made the claim take effect (the batch is BRIDGED).
+	Applied bool `protobuf:"varint,1,opt,name=applied,proto3" json:"applied,omitempty"`
+}
+
+func (m *MsgAttestBatchExecutedResponse) Reset()         { *m = MsgAttestBatchExecutedResponse{} }
+func (m *MsgAttestBatchExecutedResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgAttestBatchExecutedResponse) ProtoMessage()    {}
+func (*MsgAttestBatchExecutedResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e79d61762c495d3c, []int{15}
+}
+func (m *MsgAttestBatchExecutedResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAttestBatchExecutedResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAttestBatchExecutedResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAttestBatchExecutedResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAttestBatchExecutedResponse.Merge(m, src)
+}
+func (m *MsgAttestBatchExecutedResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAttestBatchExecutedResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAttestBatchExecutedResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAttestBatchExecutedResponse proto.InternalMessageInfo
+
+func (m *MsgAttestBatchExecutedResponse) GetApplied() bool {
+	if m != nil {
+		return m.Applied
+	}
+	return false
+}
+
 func init() {
 	proto.RegisterType((*MsgSubmitTelemetry)(nil), "nro.audit.v1.MsgSubmitTelemetry")
 	proto.RegisterType((*MsgSubmitTelemetryResponse)(nil), "nro.audit.v1.MsgSubmitTelemetryResponse")
@@ -578,70 +988,100 @@ func init() {
 	proto.RegisterType((*MsgAnswerChallengeResponse)(nil), "nro.audit.v1.MsgAnswerChallengeResponse")
 	proto.RegisterType((*MsgUpdateParams)(nil), "nro.audit.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "nro.audit.v1.MsgUpdateParamsResponse")
+	proto.RegisterType((*MsgRegisterEthSigner)(nil), "nro.audit.v1.MsgRegisterEthSigner")
+	proto.RegisterType((*MsgRegisterEthSignerResponse)(nil), "nro.audit.v1.MsgRegisterEthSignerResponse")
+	proto.RegisterType((*MsgConfirmValset)(nil), "nro.audit.v1.MsgConfirmValset")
+	proto.RegisterType((*MsgConfirmValsetResponse)(nil), "nro.audit.v1.MsgConfirmValsetResponse")
+	proto.RegisterType((*MsgConfirmBatch)(nil), "nro.audit.v1.MsgConfirmBatch")
+	proto.RegisterType((*MsgConfirmBatchResponse)(nil), "nro.audit.v1.MsgConfirmBatchResponse")
+	proto.RegisterType((*MsgAttestBatchExecuted)(nil), "nro.audit.v1.MsgAttestBatchExecuted")
+	proto.RegisterType((*MsgAttestBatchExecutedResponse)(nil), "nro.audit.v1.MsgAttestBatchExecutedResponse")
 }
 
 func init() { proto.RegisterFile("nro/audit/v1/tx.proto", fileDescriptor_e79d61762c495d3c) }
 
 var fileDescriptor_e79d61762c495d3c = []byte{
-	// 922 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x55, 0xcf, 0x6f, 0xdc, 0x44,
-	0x14, 0x8e, 0xf7, 0x57, 0xb2, 0x2f, 0x69, 0x02, 0xa3, 0x44, 0xf1, 0x2e, 0xcd, 0x76, 0x59, 0x54,
-	0xb1, 0x4a, 0x55, 0x5b, 0x49, 0x05, 0xad, 0x72, 0x40, 0x6a, 0x8a, 0x80, 0x08, 0x16, 0x21, 0xa7,
-	0xbd, 0x20, 0x55, 0x2b, 0xef, 0x7a, 0x6a, 0x8f, 0xb2, 0x9e, 0xb1, 0x66, 0xc6, 0xa1, 0xb9, 0x21,
-	0x4e, 0xc0, 0x89, 0x2b, 0xff, 0x01, 0xc7, 0x08, 0x71, 0xe7, 0xda, 0x63, 0xe1, 0xc4, 0x09, 0xa1,
-	0xe4, 0x90, 0x13, 0xff, 0x03, 0x9a, 0xb1, 0xd7, 0xf6, 0xae, 0x43, 0xb7, 0xbd, 0x44, 0x79, 0xdf,
-	0x7b, 0xdf, 0xdb, 0xf7, 0xbe, 0xf7, 0xde, 0x18, 0xb6, 0x28, 0x67, 0xb6, 0x1b, 0x7b, 0x44, 0xda,
-	0xa7, 0x7b, 0xb6, 0x7c, 0x6e, 0x45, 0x9c, 0x49, 0x86, 0xd6, 0x28, 0x67, 0x96, 0x86, 0xad, 0xd3,
-	0xbd, 0xf6, 0xdb, 0x6e, 0x48, 0x28, 0xb3, 0xf5, 0xdf, 0x24, 0xa0, 0xbd, 0x3d, 0x66, 0x22, 0x64,
-	0xc2, 0x0e, 0x85, 0xaf, 0x88, 0xa1, 0xf0, 0x53, 0x47, 0x2b, 0x71, 0x0c, 0xb5, 0x65, 0x27, 0x46,
-	0xea, 0xea, 0xa4, 0x9c, 0x91, 0x2b, 0xb0, 0x7d, 0xba, 0x37, 0xc2, 0xd2, 0xdd, 0xb3, 0xc7, 0x8c,
-	0xd0, 0xd4, 0xbf, 0xe9, 0x33, 0x9f, 0x25, 0x3c, 0xf5, 0x5f, 0x8a, 0x9a, 0xb3, 0x15, 0x9e, 0x45,
-	0x38, 0xcd, 0xd7, 0xfb, 0xb9, 0x02, 0x68, 0x20, 0xfc, 0xe3, 0x78, 0x14, 0x12, 0xf9, 0x18, 0x4f,
-	0x70, 0x88, 0x25, 0x3f, 0x43, 0x16, 0xd4, 0x5d, 0x1f, 0x53, 0x69, 0x1a, 0x5d, 0xa3, 0xdf, 0x3c,
-	0x34, 0xff, 0xfc, 0xed, 0xee, 0x66, 0x5a, 0xc7, 0x43, 0xcf, 0xe3, 0x58, 0x88, 0x63, 0xc9, 0x09,
-	0xf5, 0x9d, 0x24, 0x0c, 0x6d, 0xc3, 0x32, 0x65, 0x1e, 0x1e, 0x12, 0xcf, 0xac, 0x28, 0x86, 0xd3,
-	0x50, 0xe6, 0x91, 0x87, 0x36, 0xa1, 0x8e, 0x23, 0x36, 0x0e, 0xcc, 0x6a, 0xd7, 0xe8, 0xd7, 0x9c,
-	0xc4, 0x40, 0xf7, 0xa1, 0xe6, 0x47, 0xb1, 0x30, 0x6b, 0xdd, 0x6a, 0x7f, 0x75, 0xdf, 0xb4, 0x8a,
-	0x4a, 0x59, 0x9f, 0x46, 0xf1, 0x00, 0x4b, 0x4e, 0xc6, 0xe2, 0xb0, 0xf9, 0xe2, 0xef, 0x5b, 0x4b,
-	0xbf, 0x5c, 0x9d, 0xef, 0x1a, 0x8e, 0x26, 0xa0, 0x8f, 0xa0, 0x3e, 0x21, 0xf4, 0x44, 0x98, 0x75,
-	0xcd, 0xdc, 0x99, 0x65, 0x7e, 0x41, 0xe8, 0xc9, 0x00, 0xbb, 0x22, 0xe6, 0x38, 0xc4, 0x54, 0x16,
-	0xe9, 0x09, 0xed, 0xe0, 0xce, 0x77, 0x57, 0xe7, 0xbb, 0x49, 0xcd, 0x3f, 0x5e, 0x9d, 0xef, 0xde,
-	0xcc, 0x75, 0x29, 0x8b, 0xd0, 0xfb, 0xdd, 0x80, 0x76, 0x19, 0x76, 0xb0, 0x88, 0x18, 0x15, 0x18,
-	0xb5, 0x61, 0xc5, 0x23, 0x22, 0x8a, 0x25, 0xf6, 0xb4, 0x4c, 0x2b, 0x4e, 0x66, 0xa3, 0x16, 0xac,
-	0x3c, 0x73, 0xe3, 0x89, 0x9c, 0x0a, 0x52, 0x73, 0x96, 0xb5, 0x7d, 0xe4, 0xa1, 0xdb, 0xb0, 0xce,
-	0x71, 0x14, 0x4b, 0x57, 0x12, 0x46, 0x87, 0xa3, 0x48, 0x68, 0x69, 0x6e, 0x38, 0x37, 0x72, 0xf4,
-	0x30, 0x12, 0xa8, 0x0f, 0x6f, 0xa5, 0xd9, 0x86, 0x59, 0xa6, 0x9a, 0xce, 0xb4, 0x9e, 0xe2, 0x9f,
-	0xa4, 0x09, 0x5b, 0xb0, 0x22, 0x26, 0xae, 0x08, 0x54, 0x44, 0x3d, 0xf9, 0x2d, 0x6d, 0x1f, 0x79,
-	0xbd, 0x3f, 0x2a, 0xb0, 0x35, 0x10, 0xfe, 0xa3, 0xc0, 0x9d, 0x4c, 0x30, 0xf5, 0x71, 0x3e, 0xe0,
-	0x07, 0x00, 0xe3, 0x29, 0xca, 0x17, 0x4e, 0xb9, 0x10, 0xfb, 0xa6, 0xa3, 0xee, 0xc2, 0x5a, 0x84,
-	0x31, 0x1f, 0x4e, 0x39, 0x35, 0xcd, 0x01, 0x85, 0x7d, 0x99, 0xf0, 0xb6, 0xa0, 0xc1, 0xa5, 0x1c,
-	0xc6, 0x22, 0xad, 0xbe, 0xce, 0xa5, 0x7c, 0x22, 0xd0, 0xfb, 0xb0, 0x21, 0x03, 0xce, 0x62, 0x3f,
-	0x88, 0x62, 0x39, 0x3c, 0x51, 0x42, 0x35, 0x92, 0xfe, 0x73, 0xf8, 0xf3, 0x51, 0x24, 0xd0, 0x03,
-	0xa8, 0x8d, 0x18, 0xf5, 0xcc, 0xe5, 0xae, 0xd1, 0x5f, 0xdd, 0x6f, 0x59, 0x69, 0x07, 0xea, 0x42,
-	0xac, 0xf4, 0x42, 0xac, 0x47, 0x8c, 0xd0, 0x99, 0x6d, 0x52, 0x8c, 0x83, 0x7b, 0x6a, 0x1b, 0x0a,
-	0xbd, 0xa9, 0x95, 0xb8, 0x35, 0xb3, 0x12, 0x65, 0xe5, 0x7a, 0x3f, 0x18, 0xb0, 0x73, 0xad, 0x27,
-	0x5b, 0x8c, 0x77, 0x61, 0x2d, 0xcb, 0xa9, 0x5a, 0x36, 0x74, 0xd9, 0xab, 0x19, 0x76, 0xe4, 0xa1,
-	0x9b, 0xd0, 0x1c, 0xb3, 0x30, 0x24, 0x52, 0x62, 0x6c, 0x56, 0xba, 0xd5, 0x7e, 0xd3, 0xc9, 0x01,
-	0xd5, 0xba, 0x87, 0x5d, 0x6f, 0x42, 0x28, 0x1e, 0x06, 0x98, 0xf8, 0x81, 0xd4, 0x9a, 0x56, 0x9d,
-	0xf5, 0x29, 0xfc, 0x99, 0x46, 0x7b, 0xff, 0x1a, 0xfa, 0x7a, 0x1f, 0x52, 0xf1, 0x0d, 0xe6, 0x59,
-	0x45, 0x6f, 0x7c, 0xbd, 0xf3, 0x05, 0x57, 0xca, 0x05, 0x17, 0xa6, 0x5e, 0x9d, 0x99, 0x7a, 0x3e,
-	0xbd, 0xda, 0x82, 0xe9, 0xd5, 0xaf, 0x9b, 0xde, 0xab, 0x2f, 0x72, 0xae, 0xb1, 0x1e, 0xd3, 0x07,
-	0x39, 0x87, 0x16, 0x0f, 0x92, 0x63, 0xc1, 0x26, 0xa7, 0xf9, 0x41, 0x4e, 0x6d, 0xf4, 0x01, 0x34,
-	0x84, 0x74, 0x65, 0x2c, 0x74, 0x73, 0xeb, 0xf3, 0x2f, 0x47, 0x96, 0xec, 0x58, 0x07, 0x39, 0x69,
-	0x70, 0xef, 0x57, 0x03, 0x36, 0x06, 0xc2, 0x7f, 0x12, 0x79, 0xae, 0xc4, 0x5f, 0xb9, 0xdc, 0x0d,
-	0x05, 0xfa, 0x10, 0x9a, 0x6e, 0x2c, 0x03, 0xc6, 0x89, 0x3c, 0x5b, 0xa8, 0x70, 0x1e, 0x8a, 0xee,
-	0x43, 0x23, 0xd2, 0x19, 0x74, 0x09, 0xab, 0xfb, 0x9b, 0xb3, 0x25, 0x24, 0xd9, 0x8b, 0x4b, 0x9a,
-	0x86, 0x1f, 0x58, 0x4a, 0xa2, 0x3c, 0x91, 0x92, 0xe9, 0x1d, 0x25, 0xd3, 0xf3, 0x5c, 0xa8, 0x62,
-	0x81, 0xbd, 0x16, 0x6c, 0xcf, 0x41, 0x53, 0x89, 0xf6, 0xbf, 0xaf, 0x42, 0x75, 0x20, 0x7c, 0xf4,
-	0x14, 0x36, 0xe6, 0x9f, 0xfc, 0xee, 0x6c, 0x39, 0xe5, 0x87, 0xaf, 0xdd, 0x5f, 0x14, 0x91, 0x4d,
-	0xe2, 0x19, 0xa0, 0x6b, 0xde, 0x9c, 0xf7, 0x4a, 0xfc, 0x72, 0x50, 0xfb, 0xce, 0x6b, 0x04, 0x65,
-	0xbf, 0xf3, 0x14, 0x36, 0xe6, 0x77, 0xbf, 0xdc, 0xc6, 0x5c, 0xc4, 0x35, 0x6d, 0xfc, 0xdf, 0x42,
-	0x3d, 0x86, 0xb5, 0x99, 0xc9, 0xef, 0x94, 0x98, 0x45, 0x77, 0xfb, 0xf6, 0x2b, 0xdd, 0xd3, 0xac,
-	0xed, 0xfa, 0xb7, 0x6a, 0xba, 0x87, 0x1f, 0xbf, 0xb8, 0xe8, 0x18, 0x2f, 0x2f, 0x3a, 0xc6, 0x3f,
-	0x17, 0x1d, 0xe3, 0xa7, 0xcb, 0xce, 0xd2, 0xcb, 0xcb, 0xce, 0xd2, 0x5f, 0x97, 0x9d, 0xa5, 0xaf,
-	0x77, 0x7d, 0x22, 0x83, 0x78, 0x64, 0x8d, 0x59, 0x68, 0x8f, 0x15, 0x85, 0x8a, 0x58, 0xdc, 0x55,
-	0x13, 0x2f, 0x4e, 0x5d, 0x7f, 0xc5, 0x47, 0x0d, 0xfd, 0x19, 0xbf, 0xf7, 0x5f, 0x00, 0x00, 0x00,
-	0xff, 0xff, 0xbf, 0x8b, 0x8a, 0xe4, 0x84, 0x08, 0x00, 0x00,
+	// 1279 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x57, 0xcf, 0x6f, 0x1b, 0x45,
+	0x14, 0xce, 0xc6, 0x3f, 0x92, 0xbc, 0x38, 0x49, 0x3b, 0xa4, 0xd4, 0x71, 0x1b, 0xd7, 0x6c, 0x29,
+	0x98, 0x94, 0xda, 0x4a, 0x0a, 0xb4, 0x8a, 0x2a, 0xa4, 0xa6, 0x14, 0x88, 0xc0, 0x08, 0x6d, 0x5a,
+	0x90, 0x90, 0x2a, 0x6b, 0xbd, 0x3b, 0xd9, 0x1d, 0xd5, 0xbb, 0xb3, 0x9a, 0x99, 0x0d, 0xed, 0x0d,
+	0x21, 0x24, 0x04, 0x27, 0xae, 0xfc, 0x07, 0x1c, 0x2b, 0x84, 0x10, 0x37, 0xae, 0x3d, 0xa1, 0xc2,
+	0x89, 0x13, 0x42, 0xed, 0xa1, 0x27, 0xfe, 0x07, 0x34, 0xb3, 0xeb, 0xf5, 0xfe, 0x6a, 0xdd, 0x8a,
+	0x03, 0x97, 0x28, 0xf3, 0xde, 0xfb, 0xde, 0xbc, 0xf7, 0xcd, 0xfb, 0x66, 0xd6, 0x70, 0xc2, 0x67,
+	0xb4, 0x6f, 0x86, 0x36, 0x11, 0xfd, 0xa3, 0xed, 0xbe, 0xb8, 0xd3, 0x0b, 0x18, 0x15, 0x14, 0x35,
+	0x7c, 0x46, 0x7b, 0xca, 0xdc, 0x3b, 0xda, 0x6e, 0x1d, 0x37, 0x3d, 0xe2, 0xd3, 0xbe, 0xfa, 0x1b,
+	0x05, 0xb4, 0x4e, 0x5a, 0x94, 0x7b, 0x94, 0xf7, 0x3d, 0xee, 0x48, 0xa0, 0xc7, 0x9d, 0xd8, 0xb1,
+	0x11, 0x39, 0x86, 0x6a, 0xd5, 0x8f, 0x16, 0xb1, 0xab, 0x1d, 0x63, 0x46, 0x26, 0xc7, 0xfd, 0xa3,
+	0xed, 0x11, 0x16, 0xe6, 0x76, 0xdf, 0xa2, 0xc4, 0x8f, 0xfd, 0xeb, 0x0e, 0x75, 0x68, 0x84, 0x93,
+	0xff, 0x4d, 0x12, 0x66, 0x2a, 0x1c, 0x31, 0x62, 0x3b, 0x38, 0x76, 0x35, 0xb3, 0xc5, 0xdf, 0x0d,
+	0x70, 0xbc, 0x95, 0xfe, 0xfd, 0x3c, 0xa0, 0x01, 0x77, 0x0e, 0xc2, 0x91, 0x47, 0xc4, 0x0d, 0x3c,
+	0xc6, 0x1e, 0x16, 0xec, 0x2e, 0xea, 0x41, 0xcd, 0x74, 0xb0, 0x2f, 0x9a, 0x5a, 0x47, 0xeb, 0x2e,
+	0xed, 0x35, 0xff, 0xf8, 0xe9, 0xc2, 0x7a, 0x5c, 0xe2, 0x55, 0xdb, 0x66, 0x98, 0xf3, 0x03, 0xc1,
+	0x88, 0xef, 0x18, 0x51, 0x18, 0x3a, 0x09, 0x0b, 0x3e, 0xb5, 0xf1, 0x90, 0xd8, 0xcd, 0x79, 0x89,
+	0x30, 0xea, 0x72, 0xb9, 0x6f, 0xa3, 0x75, 0xa8, 0xe1, 0x80, 0x5a, 0x6e, 0xb3, 0xd2, 0xd1, 0xba,
+	0x55, 0x23, 0x5a, 0xa0, 0x4b, 0x50, 0x75, 0x82, 0x90, 0x37, 0xab, 0x9d, 0x4a, 0x77, 0x79, 0xa7,
+	0xd9, 0x4b, 0x93, 0xd8, 0x7b, 0x2f, 0x08, 0x07, 0x58, 0x30, 0x62, 0xf1, 0xbd, 0xa5, 0xfb, 0x7f,
+	0x9d, 0x99, 0xfb, 0xe1, 0xf1, 0xbd, 0x2d, 0xcd, 0x50, 0x00, 0xf4, 0x36, 0xd4, 0xc6, 0xc4, 0xbf,
+	0xcd, 0x9b, 0x35, 0x85, 0xdc, 0xcc, 0x22, 0x3f, 0x24, 0xfe, 0xed, 0x01, 0x36, 0x79, 0xc8, 0xb0,
+	0x87, 0x7d, 0x91, 0x86, 0x47, 0xb0, 0xdd, 0xf3, 0x5f, 0x3e, 0xbe, 0xb7, 0x15, 0xd5, 0xfc, 0xed,
+	0xe3, 0x7b, 0x5b, 0xa7, 0xa7, 0xbc, 0x14, 0x49, 0xd0, 0x7f, 0xd5, 0xa0, 0x55, 0x34, 0x1b, 0x98,
+	0x07, 0xd4, 0xe7, 0x18, 0xb5, 0x60, 0xd1, 0x26, 0x3c, 0x08, 0x05, 0xb6, 0x15, 0x4d, 0x8b, 0x46,
+	0xb2, 0x46, 0x1b, 0xb0, 0x78, 0x68, 0x86, 0x63, 0x31, 0x21, 0xa4, 0x6a, 0x2c, 0xa8, 0xf5, 0xbe,
+	0x8d, 0xce, 0xc1, 0x2a, 0xc3, 0x41, 0x28, 0x4c, 0x41, 0xa8, 0x3f, 0x1c, 0x05, 0x5c, 0x51, 0xb3,
+	0x62, 0xac, 0x4c, 0xad, 0x7b, 0x01, 0x47, 0x5d, 0x38, 0x16, 0x67, 0x1b, 0x26, 0x99, 0xaa, 0x2a,
+	0xd3, 0x6a, 0x6c, 0x7f, 0x37, 0x4e, 0xb8, 0x01, 0x8b, 0x7c, 0x6c, 0x72, 0x57, 0x46, 0xd4, 0xa2,
+	0xbd, 0xd4, 0x7a, 0xdf, 0xd6, 0x7f, 0x9f, 0x87, 0x13, 0x03, 0xee, 0x5c, 0x73, 0xcd, 0xf1, 0x18,
+	0xfb, 0x0e, 0x9e, 0x1e, 0xf0, 0x65, 0x00, 0x6b, 0x62, 0x65, 0x33, 0x4f, 0x39, 0x15, 0xfb, 0xbc,
+	0x47, 0xdd, 0x81, 0x46, 0x80, 0x31, 0x1b, 0x4e, 0x30, 0x55, 0x85, 0x01, 0x69, 0xfb, 0x28, 0xc2,
+	0x9d, 0x80, 0x3a, 0x13, 0x62, 0x18, 0xf2, 0xb8, 0xfa, 0x1a, 0x13, 0xe2, 0x26, 0x47, 0xaf, 0xc2,
+	0x9a, 0x70, 0x19, 0x0d, 0x1d, 0x37, 0x08, 0xc5, 0xf0, 0xb6, 0x24, 0xaa, 0x1e, 0xf5, 0x3f, 0x35,
+	0x7f, 0x30, 0x0a, 0x38, 0xba, 0x0c, 0xd5, 0x11, 0xf5, 0xed, 0xe6, 0x42, 0x47, 0xeb, 0x2e, 0xef,
+	0x6c, 0xf4, 0xe2, 0x0e, 0xa4, 0x78, 0x7a, 0xb1, 0x78, 0x7a, 0xd7, 0x28, 0xf1, 0x33, 0xd3, 0x24,
+	0x11, 0xbb, 0x17, 0xe5, 0x34, 0xa4, 0x7a, 0x93, 0x23, 0x71, 0x26, 0x33, 0x12, 0x45, 0xe6, 0xf4,
+	0x6f, 0x34, 0xd8, 0x2c, 0xf5, 0x24, 0x83, 0xf1, 0x12, 0x34, 0x92, 0x9c, 0xb2, 0x65, 0x4d, 0x95,
+	0xbd, 0x9c, 0xd8, 0xf6, 0x6d, 0x74, 0x1a, 0x96, 0x2c, 0xea, 0x79, 0x44, 0x08, 0x8c, 0x9b, 0xf3,
+	0x9d, 0x4a, 0x77, 0xc9, 0x98, 0x1a, 0x64, 0xeb, 0x36, 0x36, 0xed, 0x31, 0xf1, 0xf1, 0xd0, 0xc5,
+	0xc4, 0x71, 0x85, 0xe2, 0xb4, 0x62, 0xac, 0x4e, 0xcc, 0xef, 0x2b, 0xab, 0xfe, 0x8f, 0xa6, 0xd4,
+	0x7b, 0xd5, 0xe7, 0x9f, 0x63, 0x96, 0x54, 0xf4, 0xdc, 0xea, 0xcd, 0x17, 0x3c, 0x5f, 0x2c, 0x38,
+	0x75, 0xea, 0x95, 0xcc, 0xa9, 0x4f, 0x4f, 0xaf, 0x3a, 0xe3, 0xf4, 0x6a, 0x65, 0xa7, 0xf7, 0x74,
+	0x45, 0xe6, 0x1a, 0xd3, 0xa9, 0x12, 0x64, 0xce, 0x9a, 0x16, 0x24, 0xc3, 0x9c, 0x8e, 0x8f, 0xa6,
+	0x82, 0x9c, 0xac, 0xd1, 0x9b, 0x50, 0xe7, 0xc2, 0x14, 0x21, 0x57, 0xcd, 0xad, 0xe6, 0x6f, 0x8e,
+	0x24, 0xd9, 0x81, 0x0a, 0x32, 0xe2, 0x60, 0xfd, 0x47, 0x0d, 0xd6, 0x06, 0xdc, 0xb9, 0x19, 0xd8,
+	0xa6, 0xc0, 0x1f, 0x9b, 0xcc, 0xf4, 0x38, 0x7a, 0x0b, 0x96, 0xcc, 0x50, 0xb8, 0x94, 0x11, 0x71,
+	0x77, 0x26, 0xc3, 0xd3, 0x50, 0x74, 0x09, 0xea, 0x81, 0xca, 0xa0, 0x4a, 0x58, 0xde, 0x59, 0xcf,
+	0x96, 0x10, 0x65, 0x4f, 0x0f, 0x69, 0x1c, 0xbe, 0xdb, 0x93, 0x14, 0x4d, 0x13, 0x49, 0x9a, 0x4e,
+	0x49, 0x9a, 0xee, 0x4c, 0x89, 0x4a, 0x17, 0xa8, 0x6f, 0xc0, 0xc9, 0x9c, 0x69, 0x42, 0x91, 0xfe,
+	0xd5, 0x3c, 0xac, 0x0f, 0xb8, 0x63, 0x60, 0x87, 0x70, 0x81, 0xd9, 0x75, 0xe1, 0x1e, 0x10, 0xc7,
+	0xc7, 0x0c, 0xbd, 0x01, 0x8b, 0x34, 0xc0, 0xcc, 0x14, 0x74, 0xf6, 0x6d, 0x90, 0x44, 0xa2, 0x33,
+	0xb0, 0x8c, 0x85, 0x3b, 0x34, 0x23, 0x77, 0x7c, 0x1f, 0x00, 0x16, 0x6e, 0x0c, 0x40, 0x57, 0xa0,
+	0x41, 0x99, 0xe5, 0x62, 0x2e, 0xa2, 0xd4, 0x95, 0x19, 0xa9, 0x33, 0xd1, 0xe8, 0x2c, 0xac, 0xc8,
+	0xf4, 0x9c, 0x38, 0xbe, 0x29, 0x42, 0x86, 0xd5, 0x88, 0x35, 0x8c, 0x06, 0x8e, 0xca, 0x56, 0xb6,
+	0xdd, 0x1d, 0xc9, 0x4e, 0x52, 0x92, 0x24, 0xa7, 0x93, 0x23, 0xa7, 0xd0, 0xad, 0xbe, 0x0f, 0xa7,
+	0xcb, 0xec, 0xc9, 0x24, 0xbd, 0x06, 0xc7, 0xf0, 0xe1, 0x21, 0xb6, 0x04, 0x39, 0x4a, 0x14, 0xa8,
+	0x29, 0x05, 0xae, 0x25, 0xf6, 0x58, 0x82, 0xbf, 0x68, 0x70, 0x4c, 0x5e, 0x07, 0xd4, 0x3f, 0x24,
+	0xcc, 0xfb, 0xc4, 0x1c, 0x73, 0x2c, 0x0a, 0x6d, 0x6b, 0xcf, 0xd5, 0xf6, 0x3a, 0xd4, 0x7c, 0xea,
+	0x5b, 0x38, 0xd6, 0x61, 0xb4, 0x90, 0x57, 0xc6, 0x94, 0x88, 0x8a, 0x22, 0x62, 0x6a, 0x88, 0x58,
+	0xc8, 0xa4, 0x49, 0xd4, 0x94, 0x62, 0x22, 0x53, 0xa5, 0xde, 0x82, 0x66, 0xde, 0x96, 0x0c, 0xca,
+	0xcf, 0xd1, 0xe0, 0xc7, 0xce, 0x3d, 0x53, 0x58, 0xee, 0xff, 0xd0, 0xd5, 0x76, 0x69, 0x57, 0xa7,
+	0xca, 0xbb, 0x52, 0x45, 0xc6, 0xc3, 0x9f, 0x36, 0x25, 0x3d, 0xfd, 0xa6, 0xc1, 0x8b, 0xf2, 0xfa,
+	0x10, 0x02, 0x73, 0xa1, 0x5c, 0xd7, 0xef, 0x60, 0x4b, 0xbd, 0xd7, 0xff, 0xad, 0xb5, 0x2b, 0x50,
+	0xb3, 0xc6, 0x26, 0xf1, 0x62, 0x61, 0x77, 0xb2, 0xc2, 0xce, 0xec, 0x74, 0x4d, 0xc6, 0xed, 0x55,
+	0xa5, 0xc8, 0x8d, 0x08, 0xb4, 0x7b, 0xb9, 0xb4, 0x49, 0x3d, 0xd7, 0x64, 0x49, 0xd5, 0xfa, 0x2e,
+	0xb4, 0xcb, 0x3d, 0xc9, 0x20, 0x37, 0x61, 0xc1, 0x0c, 0x82, 0x31, 0x49, 0x6e, 0xc4, 0xc9, 0x72,
+	0xe7, 0xeb, 0x3a, 0x54, 0x06, 0xdc, 0x41, 0xb7, 0x60, 0x2d, 0xff, 0xf1, 0x97, 0xab, 0xbf, 0xf8,
+	0x09, 0xd4, 0xea, 0xce, 0x8a, 0x48, 0x0a, 0x38, 0x04, 0x54, 0xf2, 0xf5, 0x71, 0xb6, 0x80, 0x2f,
+	0x06, 0xb5, 0xce, 0x3f, 0x43, 0x50, 0xb2, 0xcf, 0x2d, 0x58, 0xcb, 0xbf, 0x82, 0xc5, 0x36, 0x72,
+	0x11, 0x25, 0x6d, 0x3c, 0xe9, 0x69, 0xb9, 0x01, 0x8d, 0xcc, 0x1b, 0xb0, 0x59, 0x40, 0xa6, 0xdd,
+	0xad, 0x73, 0x4f, 0x75, 0x27, 0x59, 0x2d, 0x38, 0x5e, 0xbc, 0x89, 0xf5, 0x02, 0xb6, 0x10, 0xd3,
+	0xda, 0x9a, 0x1d, 0x93, 0x6c, 0xf2, 0x29, 0xac, 0x64, 0x2f, 0xa7, 0x76, 0x91, 0xd7, 0xb4, 0xbf,
+	0xf5, 0xca, 0xd3, 0xfd, 0x69, 0x4e, 0x32, 0xd7, 0xc3, 0xe6, 0x93, 0x70, 0xca, 0x5d, 0xc2, 0x49,
+	0x99, 0x48, 0x11, 0x81, 0x17, 0xca, 0x04, 0xfa, 0x72, 0xf1, 0xa8, 0x8a, 0x51, 0xad, 0xd7, 0x9f,
+	0x25, 0x6a, 0xb2, 0x55, 0xab, 0xf6, 0x85, 0x7c, 0x66, 0xf7, 0xde, 0xb9, 0xff, 0xb0, 0xad, 0x3d,
+	0x78, 0xd8, 0xd6, 0xfe, 0x7e, 0xd8, 0xd6, 0xbe, 0x7b, 0xd4, 0x9e, 0x7b, 0xf0, 0xa8, 0x3d, 0xf7,
+	0xe7, 0xa3, 0xf6, 0xdc, 0x67, 0x5b, 0x0e, 0x11, 0x6e, 0x38, 0xea, 0x59, 0xd4, 0xeb, 0x5b, 0x12,
+	0xe2, 0xf3, 0x90, 0x5f, 0x90, 0xc2, 0x4c, 0x8b, 0x53, 0xfd, 0x9c, 0x1a, 0xd5, 0xd5, 0xef, 0xa9,
+	0x8b, 0xff, 0x06, 0x00, 0x00, 0xff, 0xff, 0xe0, 0xb0, 0xf6, 0xaf, 0x28, 0x0e, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -665,6 +1105,15 @@ type MsgClient interface {
 	AnswerChallenge(ctx context.Context, in *MsgAnswerChallenge, opts ...grpc.CallOption) (*MsgAnswerChallengeResponse, error)
 	// UpdateParams changes the module parameters; governance only.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
+	// RegisterEthSigner sets a validator's Ethereum signer and orchestrator; a change waits
+	// signer_change_delay_blocks.
+	RegisterEthSigner(ctx context.Context, in *MsgRegisterEthSigner, opts ...grpc.CallOption) (*MsgRegisterEthSignerResponse, error)
+	// ConfirmValset is a validator's signature of a bridge valset update, sent by its orchestrator.
+	ConfirmValset(ctx context.Context, in *MsgConfirmValset, opts ...grpc.CallOption) (*MsgConfirmValsetResponse, error)
+	// ConfirmBatch is a validator's signature of a settlement batch, sent by its orchestrator.
+	ConfirmBatch(ctx context.Context, in *MsgConfirmBatch, opts ...grpc.CallOption) (*MsgConfirmBatchResponse, error)
+	// AttestBatchExecuted is a validator's observation that the settlement contract executed a batch.
+	AttestBatchExecuted(ctx context.Context, in *MsgAttestBatchExecuted, opts ...grpc.CallOption) (*MsgAttestBatchExecutedResponse, error)
 }
 
 type msgClient struct {
@@ -711,6 +1160,42 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 	return out, nil
 }
 
+func (c *msgClient) RegisterEthSigner(ctx context.Context, in *MsgRegisterEthSigner, opts ...grpc.CallOption) (*MsgRegisterEthSignerResponse, error) {
+	out := new(MsgRegisterEthSignerResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Msg/RegisterEthSigner", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) ConfirmValset(ctx context.Context, in *MsgConfirmValset, opts ...grpc.CallOption) (*MsgConfirmValsetResponse, error) {
+	out := new(MsgConfirmValsetResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Msg/ConfirmValset", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) ConfirmBatch(ctx context.Context, in *MsgConfirmBatch, opts ...grpc.CallOption) (*MsgConfirmBatchResponse, error) {
+	out := new(MsgConfirmBatchResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Msg/ConfirmBatch", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) AttestBatchExecuted(ctx context.Context, in *MsgAttestBatchExecuted, opts ...grpc.CallOption) (*MsgAttestBatchExecutedResponse, error) {
+	out := new(MsgAttestBatchExecutedResponse)
+	err := c.cc.Invoke(ctx, "/nro.audit.v1.Msg/AttestBatchExecuted", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// SubmitTelemetry records a node's telemetry attestation for an epoch; its agent signs it.
@@ -722,6 +1207,15 @@ type MsgServer interface {
 	AnswerChallenge(context.Context, *MsgAnswerChallenge) (*MsgAnswerChallengeResponse, error)
 	// UpdateParams changes the module parameters; governance only.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
+	// RegisterEthSigner sets a validator's Ethereum signer and orchestrator; a change waits
+	// signer_change_delay_blocks.
+	RegisterEthSigner(context.Context, *MsgRegisterEthSigner) (*MsgRegisterEthSignerResponse, error)
+	// ConfirmValset is a validator's signature of a bridge valset update, sent by its orchestrator.
+	ConfirmValset(context.Context, *MsgConfirmValset) (*MsgConfirmValsetResponse, error)
+	// ConfirmBatch is a validator's signature of a settlement batch, sent by its orchestrator.
+	ConfirmBatch(context.Context, *MsgConfirmBatch) (*MsgConfirmBatchResponse, error)
+	// AttestBatchExecuted is a validator's observation that the settlement contract executed a batch.
+	AttestBatchExecuted(context.Context, *MsgAttestBatchExecuted) (*MsgAttestBatchExecutedResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -739,6 +1233,18 @@ func (*UnimplementedMsgServer) AnswerChallenge(ctx context.Context, req *MsgAnsw
 }
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
+}
+func (*UnimplementedMsgServer) RegisterEthSigner(ctx context.Context, req *MsgRegisterEthSigner) (*MsgRegisterEthSignerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RegisterEthSigner not implemented")
+}
+func (*UnimplementedMsgServer) ConfirmValset(ctx context.Context, req *MsgConfirmValset) (*MsgConfirmValsetResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConfirmValset not implemented")
+}
+func (*UnimplementedMsgServer) ConfirmBatch(ctx context.Context, req *MsgConfirmBatch) (*MsgConfirmBatchResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConfirmBatch not implemented")
+}
+func (*UnimplementedMsgServer) AttestBatchExecuted(ctx context.Context, req *MsgAttestBatchExecuted) (*MsgAttestBatchExecutedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AttestBatchExecuted not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -817,6 +1323,78 @@ func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_RegisterEthSigner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRegisterEthSigner)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RegisterEthSigner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Msg/RegisterEthSigner",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RegisterEthSigner(ctx, req.(*MsgRegisterEthSigner))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_ConfirmValset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgConfirmValset)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).ConfirmValset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Msg/ConfirmValset",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).ConfirmValset(ctx, req.(*MsgConfirmValset))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_ConfirmBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgConfirmBatch)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).ConfirmBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Msg/ConfirmBatch",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).ConfirmBatch(ctx, req.(*MsgConfirmBatch))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_AttestBatchExecuted_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgAttestBatchExecuted)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).AttestBatchExecuted(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/nro.audit.v1.Msg/AttestBatchExecuted",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).AttestBatchExecuted(ctx, req.(*MsgAttestBatchExecuted))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "nro.audit.v1.Msg",
@@ -837,6 +1415,22 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
+		},
+		{
+			MethodName: "RegisterEthSigner",
+			Handler:    _Msg_RegisterEthSigner_Handler,
+		},
+		{
+			MethodName: "ConfirmValset",
+			Handler:    _Msg_ConfirmValset_Handler,
+		},
+		{
+			MethodName: "ConfirmBatch",
+			Handler:    _Msg_ConfirmBatch_Handler,
+		},
+		{
+			MethodName: "AttestBatchExecuted",
+			Handler:    _Msg_AttestBatchExecuted_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1230,6 +1824,288 @@ func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgRegisterEthSigner) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRegisterEthSigner) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRegisterEthSigner) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.EthSignature) > 0 {
+		i -= len(m.EthSignature)
+		copy(dAtA[i:], m.EthSignature)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.EthSignature)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Orchestrator) > 0 {
+		i -= len(m.Orchestrator)
+		copy(dAtA[i:], m.Orchestrator)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Orchestrator)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.EthAddress) > 0 {
+		i -= len(m.EthAddress)
+		copy(dAtA[i:], m.EthAddress)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.EthAddress)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Operator) > 0 {
+		i -= len(m.Operator)
+		copy(dAtA[i:], m.Operator)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Operator)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRegisterEthSignerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRegisterEthSignerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRegisterEthSignerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.EffectiveHeight != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.EffectiveHeight))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgConfirmValset) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgConfirmValset) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgConfirmValset) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Signature) > 0 {
+		i -= len(m.Signature)
+		copy(dAtA[i:], m.Signature)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Signature)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Nonce != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Nonce))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Orchestrator) > 0 {
+		i -= len(m.Orchestrator)
+		copy(dAtA[i:], m.Orchestrator)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Orchestrator)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgConfirmValsetResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgConfirmValsetResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgConfirmValsetResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgConfirmBatch) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgConfirmBatch) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgConfirmBatch) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Signature) > 0 {
+		i -= len(m.Signature)
+		copy(dAtA[i:], m.Signature)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Signature)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Nonce != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Nonce))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Orchestrator) > 0 {
+		i -= len(m.Orchestrator)
+		copy(dAtA[i:], m.Orchestrator)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Orchestrator)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgConfirmBatchResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgConfirmBatchResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgConfirmBatchResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAttestBatchExecuted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAttestBatchExecuted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAttestBatchExecuted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Claim.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Orchestrator) > 0 {
+		i -= len(m.Orchestrator)
+		copy(dAtA[i:], m.Orchestrator)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Orchestrator)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAttestBatchExecutedResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAttestBatchExecutedResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAttestBatchExecutedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Applied {
+		i--
+		if m.Applied {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -1412,6 +2288,128 @@ func (m *MsgUpdateParamsResponse) Size() (n int) {
 	}
 	var l int
 	_ = l
+	return n
+}
+
+func (m *MsgRegisterEthSigner) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Operator)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.EthAddress)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Orchestrator)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.EthSignature)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRegisterEthSignerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.EffectiveHeight != 0 {
+		n += 1 + sovTx(uint64(m.EffectiveHeight))
+	}
+	return n
+}
+
+func (m *MsgConfirmValset) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Orchestrator)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Nonce != 0 {
+		n += 1 + sovTx(uint64(m.Nonce))
+	}
+	l = len(m.Signature)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgConfirmValsetResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgConfirmBatch) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Orchestrator)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Nonce != 0 {
+		n += 1 + sovTx(uint64(m.Nonce))
+	}
+	l = len(m.Signature)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgConfirmBatchResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgAttestBatchExecuted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Orchestrator)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Claim.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgAttestBatchExecutedResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Applied {
+		n += 2
+	}
 	return n
 }
 
@@ -2528,6 +3526,810 @@ func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRegisterEthSigner) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRegisterEthSigner: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRegisterEthSigner: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Operator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Operator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EthAddress", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.EthAddress = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Orchestrator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Orchestrator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EthSignature", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.EthSignature = append(m.EthSignature[:0], dAtA[iNdEx:postIndex]...)
+			if m.EthSignature == nil {
+				m.EthSignature = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRegisterEthSignerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRegisterEthSignerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRegisterEthSignerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EffectiveHeight", wireType)
+			}
+			m.EffectiveHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EffectiveHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgConfirmValset) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgConfirmValset: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgConfirmValset: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Orchestrator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Orchestrator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			m.Nonce = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Nonce |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Signature", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Signature = append(m.Signature[:0], dAtA[iNdEx:postIndex]...)
+			if m.Signature == nil {
+				m.Signature = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgConfirmValsetResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgConfirmValsetResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgConfirmValsetResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgConfirmBatch) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgConfirmBatch: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgConfirmBatch: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Orchestrator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Orchestrator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			m.Nonce = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Nonce |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Signature", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Signature = append(m.Signature[:0], dAtA[iNdEx:postIndex]...)
+			if m.Signature == nil {
+				m.Signature = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgConfirmBatchResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgConfirmBatchResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgConfirmBatchResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAttestBatchExecuted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAttestBatchExecuted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAttestBatchExecuted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Orchestrator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Orchestrator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Claim", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Claim.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAttestBatchExecutedResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAttestBatchExecutedResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAttestBatchExecutedResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Applied", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Applied = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])

@@ -72,7 +72,7 @@ func (k Keeper) MakeBatch(ctx context.Context) error {
 // needsOvertaking reports whether the newest pending batch has timed out while some pending batch holds
 // records (and that batch's denom): only a new batch, executed, releases them.
 func (k Keeper) needsOvertaking(ctx context.Context, now uint64) (bool, string, error) {
-	pending, err := k.pendingBatches(ctx)
+	pending, err := k.PendingBatches(ctx)
 	if err != nil || len(pending) == 0 {
 		return false, "", err
 	}
@@ -87,9 +87,9 @@ func (k Keeper) needsOvertaking(ctx context.Context, now uint64) (bool, string, 
 	return false, "", nil
 }
 
-// pendingBatches returns the PENDING batches in nonce order. There are few: batches are made at most once
+// PendingBatches returns the PENDING batches in nonce order. There are few: batches are made at most once
 // per batch_blocks unless records pile up, and a bridged batch cancels those below it.
-func (k Keeper) pendingBatches(ctx context.Context) ([]types.SettlementBatch, error) {
+func (k Keeper) PendingBatches(ctx context.Context) ([]types.SettlementBatch, error) {
 	it, err := k.Batches.Indexes.State.MatchExact(ctx, int32(types.BATCH_STATE_PENDING))
 	if err != nil {
 		return nil, err
@@ -201,7 +201,7 @@ func (k Keeper) MarkBatchBridged(ctx context.Context, nonce, prev, ethBlock uint
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	height := sdkCtx.BlockHeight()
-	pending, err := k.pendingBatches(ctx)
+	pending, err := k.PendingBatches(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,23 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+)
+
+// StakingKeeper is what x/audit needs from x/staking for the Ethereum bridge: validators and their power.
+// It is declared here rather than in x/audit/types, which nro-agent imports: x/staking/types would pull the
+// SDK's server packages (and their background goroutines) into the agent.
+type StakingKeeper interface {
+	GetValidator(ctx context.Context, addr sdk.ValAddress) (stakingtypes.Validator, error)
+	GetLastTotalPower(ctx context.Context) (math.Int, error)
+	GetLastValidatorPower(ctx context.Context, operator sdk.ValAddress) (int64, error)
+	// IterateLastValidatorPowers walks the bonded validators of the last block with their consensus power.
+	IterateLastValidatorPowers(ctx context.Context, handler func(operator sdk.ValAddress, power int64) (stop bool)) error
+	ValidatorAddressCodec() address.Codec
+}
