@@ -16,7 +16,7 @@ include make/proto.mk
 include make/contracts.mk
 
 .PHONY: help build build-agent demo localnet test test-unit test-e2e test-sim-determinism test-sim-import-export test-sim \
-	lint gen-regions gen-check clean bench-alloc bench-audit
+	lint gen-regions gen-check clean bench-alloc bench-audit bench-bridge
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-24s\033[0m %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ lint: $(GOLANGCI_LINT) ## golangci-lint v2 (pinned) over all packages, including
 
 bench-audit: ## x/audit epoch benchmark: 100-10,000 reporting nodes, DeliverTx per report, EndBlock per block, bytes per node
 	$(GO) test ./app -run '^$$' -bench BenchmarkAuditEpoch -benchtime 2x -timeout 60m
+
+bench-bridge: ## Ethereum gas per settled lease: batches of 1/10/100 leases over 10 providers, 4/20/100 validators, vs one ERC20 transfer per lease
+	$(GO) test ./x/audit/keeper -run '^$$' -bench BenchmarkBridgeGas -benchtime 1x -timeout 30m
 
 bench-alloc: ## EndBlock allocation benchmark (10-1,000 leases x 100-10,000 nodes) and fallback quality vs exhaustive search
 	$(GO) test ./app -run '^$$' -bench BenchmarkEndBlockAllocation -benchtime 3x -timeout 60m

@@ -27,7 +27,7 @@ func contractValset(vs types.BridgeValset) bindings.NROSettlementValset {
 
 // sigsFor lines the chain's confirmations up with the valset's members, as a relayer does: the signature
 // of each member whose signer confirmed, v = 0 ("did not sign") for the others.
-func sigsFor(t *testing.T, vs types.BridgeValset, confirms []types.BridgeConfirm) []bindings.NROSettlementSig {
+func sigsFor(t testing.TB, vs types.BridgeValset, confirms []types.BridgeConfirm) []bindings.NROSettlementSig {
 	t.Helper()
 	by := map[string][]byte{}
 	for _, c := range confirms {

@@ -37,7 +37,7 @@ type bridgeVal struct {
 	eth          string
 }
 
-func ethKey(t *testing.T, name string) *ecdsa.PrivateKey {
+func ethKey(t testing.TB, name string) *ecdsa.PrivateKey {
 	sum := sha256.Sum256([]byte("nro-test-eth/" + name))
 	k, err := crypto.ToECDSA(sum[:])
 	require.NoError(t, err)
@@ -45,7 +45,7 @@ func ethKey(t *testing.T, name string) *ecdsa.PrivateKey {
 }
 
 // bridgeFixture turns the bridge on (bridge id, chain id, contract) and makes n validators of power 10.
-func bridgeFixture(t *testing.T, n int) (*testutil.Fixture, []bridgeVal) {
+func bridgeFixture(t testing.TB, n int) (*testutil.Fixture, []bridgeVal) {
 	t.Helper()
 	f := testutil.NewFixture(t)
 	p := f.Params()
@@ -66,21 +66,21 @@ func bridgeFixture(t *testing.T, n int) (*testutil.Fixture, []bridgeVal) {
 	return f, vals
 }
 
-func sign(t *testing.T, key *ecdsa.PrivateKey, digest common.Hash) []byte {
+func sign(t testing.TB, key *ecdsa.PrivateKey, digest common.Hash) []byte {
 	t.Helper()
 	v, r, s, err := contracts.Sign(key, digest)
 	require.NoError(t, err)
 	return contracts.SignatureBytes(v, r, s)
 }
 
-func registerMsg(t *testing.T, f *testutil.Fixture, v bridgeVal) *types.MsgRegisterEthSigner {
+func registerMsg(t testing.TB, f *testutil.Fixture, v bridgeVal) *types.MsgRegisterEthSigner {
 	t.Helper()
 	d, err := contracts.SignerRegistrationDigest(f.Ctx.ChainID(), v.valoper, v.orchestrator)
 	require.NoError(t, err)
 	return &types.MsgRegisterEthSigner{Operator: v.operator, EthAddress: v.eth, Orchestrator: v.orchestrator, EthSignature: sign(t, v.key, d)}
 }
 
-func register(t *testing.T, f *testutil.Fixture, vals ...bridgeVal) {
+func register(t testing.TB, f *testutil.Fixture, vals ...bridgeVal) {
 	t.Helper()
 	for _, v := range vals {
 		_, err := f.MsgServer.RegisterEthSigner(f.Ctx, registerMsg(t, f, v))
@@ -288,7 +288,7 @@ func TestConfirmValset(t *testing.T) {
 }
 
 // putBatch stores a pending settlement batch directly (x/lease's own tests cover how batches are made).
-func putBatch(t *testing.T, f *testutil.Fixture, nonce uint64) leasetypes.SettlementBatch {
+func putBatch(t testing.TB, f *testutil.Fixture, nonce uint64) leasetypes.SettlementBatch {
 	t.Helper()
 	b := leasetypes.SettlementBatch{
 		Nonce:   nonce,
