@@ -695,8 +695,6 @@ func fill(pool []poolEntry, entries []int, need uint32) []take {
 	return plan
 }
 
-// crossRegionFill takes GPUs from the given pool entries in order, starting with the anchor region, from
-// every region whose links to the regions already used are known and within the RTT limit.
 // rttOr is the RTT between two regions, or the largest value when the link is unknown.
 func (k Keeper) rttOr(v *view, a, b string) uint64 {
 	if r, ok := v.rtt(a, b); ok {
@@ -705,6 +703,8 @@ func (k Keeper) rttOr(v *view, a, b string) uint64 {
 	return math.MaxUint64
 }
 
+// crossRegionFill takes GPUs from the given pool entries in order, starting with the anchor region, from
+// every region whose links to the regions already used are known and within the RTT limit.
 //
 // With chain set, a region needs a known link within the limit to one region already used, not to all of
 // them: the ring may then pass through a region twice (A → B → C → B), and the plan is kept only if

@@ -447,6 +447,11 @@ func (k Keeper) AttestBatchExecuted(ctx context.Context, msg *types.MsgAttestBat
 	if b.State != leasetypes.BATCH_STATE_PENDING {
 		return nil, errorsmod.Wrapf(leasetypes.ErrBatchNotPending, "batch %d is already %s", c.BatchNonce, b.State)
 	}
+	if c.PrevBatchNonce != 0 {
+		if _, err := k.leases.GetBatch(ctx, c.PrevBatchNonce); err != nil {
+			return nil, errorsmod.Wrapf(types.ErrInvalidClaim, "prev_batch_nonce %d: %v", c.PrevBatchNonce, err)
+		}
+	}
 	vote := collections.Join(c.BatchNonce, s.Validator)
 	if has, err := k.AttestVotes.Has(ctx, vote); err != nil || has {
 		return nil, errors.Join(err, errorsmod.Wrapf(types.ErrAlreadyAttested, "validator %s already attested batch %d", s.Validator, c.BatchNonce))
@@ -519,8 +524,11 @@ func (k Keeper) applyAttestation(ctx context.Context, nonce uint64, h []byte) (b
 	}
 	if prev := att.Claim.PrevBatchNonce; prev != 0 {
 		pb, err := k.leases.GetBatch(ctx, prev)
-		if err != nil || pb.State != leasetypes.BATCH_STATE_BRIDGED {
-			return false, nil // waits for the batch before it
+		if errors.Is(err, leasetypes.ErrBatchNotFound) || (err == nil && pb.State != leasetypes.BATCH_STATE_BRIDGED) {
+			return false, nil // waits for the batch before it (or names none: never applied)
+		}
+		if err != nil {
+			return false, err
 		}
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)

@@ -344,6 +344,9 @@ func TestAttestBatchExecutedNeedsTwoThirds(t *testing.T) {
 	require.ErrorIs(t, err, types.ErrInvalidClaim, "prev must be below the batch")
 	_, err = attest(f, vals[0], 1, 0, "0x1234")
 	require.ErrorIs(t, err, types.ErrInvalidClaim, "a tx hash is 32 bytes")
+	putBatch(t, f, 3)
+	_, err = attest(f, vals[0], 3, 2, txHash(3))
+	require.ErrorIs(t, err, types.ErrInvalidClaim, "batch 2 does not exist")
 
 	for i, v := range vals[:2] {
 		res, err := attest(f, v, 1, 0, txHash(1))

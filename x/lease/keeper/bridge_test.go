@@ -31,7 +31,9 @@ func bridgeFixture(t *testing.T, mutate func(*types.Params)) *testutil.Fixture {
 	return f
 }
 
-func bridgeEscrow(f *testutil.Fixture) int64 { return f.Balance(f.Keeper.BridgeEscrowAddress()).Int64() }
+func bridgeEscrow(f *testutil.Fixture) int64 {
+	return f.Balance(f.Keeper.BridgeEscrowAddress()).Int64()
+}
 
 // runBridgedLease creates a lease on one node per (operator, eth address) pair, 4 GPUs each at 3 NRO per
 // GPU-hour, runs it for 600 blocks (one hour) and closes it. Each node earns 12 NRO, 11.76 after the 2% fee.
