@@ -45,6 +45,12 @@ type nodeJSON struct {
 
 func startNode(t *testing.T, ctx context.Context, home string, unbondingBlocks uint64) *localnet.Node {
 	t.Helper()
+	return startNodeWith(t, ctx, home, unbondingBlocks, nil)
+}
+
+// startNodeWith starts a localnet whose genesis overrides the given module params.
+func startNodeWith(t *testing.T, ctx context.Context, home string, unbondingBlocks uint64, params map[string]map[string]any) *localnet.Node {
+	t.Helper()
 	binary := os.Getenv("NROD_BINARY")
 	if binary == "" {
 		binary = "../../build/nrod"
@@ -58,6 +64,7 @@ func startNode(t *testing.T, ctx context.Context, home string, unbondingBlocks u
 	cfg := localnet.DefaultConfig(binary, home)
 	cfg.Ports = ports
 	cfg.UnbondingBlocks = unbondingBlocks
+	cfg.Params = params
 	cfg.BlockTime = 500 * time.Millisecond
 	logf, err := os.OpenFile(filepath.Join(t.TempDir(), "nrod.log"), os.O_CREATE|os.O_WRONLY, 0o644)
 	require.NoError(t, err)
