@@ -366,8 +366,11 @@ func (k Keeper) ConfirmValset(ctx context.Context, msg *types.MsgConfirmValset) 
 		return nil, err
 	}
 	key := collections.Join(msg.Nonce, s.Validator)
-	if has, err := k.ValsetConfirms.Has(ctx, key); err != nil || has {
-		return nil, errors.Join(err, errorsmod.Wrapf(types.ErrAlreadyConfirmed, "validator %s already signed valset %d", s.Validator, msg.Nonce))
+	// The refusal must stay a registered error (not an errors.Join) so that its ABCI code reaches clients.
+	if has, err := k.ValsetConfirms.Has(ctx, key); err != nil {
+		return nil, err
+	} else if has {
+		return nil, errorsmod.Wrapf(types.ErrAlreadyConfirmed, "validator %s already signed valset %d", s.Validator, msg.Nonce)
 	}
 	digest, err := types.ValsetDigest(p, vs)
 	if err != nil {
@@ -402,8 +405,11 @@ func (k Keeper) ConfirmBatch(ctx context.Context, msg *types.MsgConfirmBatch) (*
 		return nil, errorsmod.Wrapf(leasetypes.ErrBatchNotPending, "batch %d is %s; only a pending batch is signed", msg.Nonce, b.State)
 	}
 	key := collections.Join(msg.Nonce, s.Validator)
-	if has, err := k.BatchConfirms.Has(ctx, key); err != nil || has {
-		return nil, errors.Join(err, errorsmod.Wrapf(types.ErrAlreadyConfirmed, "validator %s already signed batch %d", s.Validator, msg.Nonce))
+	// The refusal must stay a registered error (not an errors.Join) so that its ABCI code reaches clients.
+	if has, err := k.BatchConfirms.Has(ctx, key); err != nil {
+		return nil, err
+	} else if has {
+		return nil, errorsmod.Wrapf(types.ErrAlreadyConfirmed, "validator %s already signed batch %d", s.Validator, msg.Nonce)
 	}
 	digest, err := types.BatchDigest(p, b)
 	if err != nil {
@@ -453,8 +459,11 @@ func (k Keeper) AttestBatchExecuted(ctx context.Context, msg *types.MsgAttestBat
 		}
 	}
 	vote := collections.Join(c.BatchNonce, s.Validator)
-	if has, err := k.AttestVotes.Has(ctx, vote); err != nil || has {
-		return nil, errors.Join(err, errorsmod.Wrapf(types.ErrAlreadyAttested, "validator %s already attested batch %d", s.Validator, c.BatchNonce))
+	// The refusal must stay a registered error (not an errors.Join) so that its ABCI code reaches clients.
+	if has, err := k.AttestVotes.Has(ctx, vote); err != nil {
+		return nil, err
+	} else if has {
+		return nil, errorsmod.Wrapf(types.ErrAlreadyAttested, "validator %s already attested batch %d", s.Validator, c.BatchNonce)
 	}
 	h := claimHash(c)
 	att, err := k.BatchAttestations.Get(ctx, collections.Join(c.BatchNonce, h))
