@@ -15,15 +15,19 @@ SIM_BLOCK_SIZE ?= 100
 include make/proto.mk
 include make/contracts.mk
 
-.PHONY: help build build-agent demo localnet test test-unit test-e2e test-sim-determinism test-sim-import-export test-sim \
+.PHONY: help build build-agent build-relayer demo localnet test test-unit test-e2e test-sim-determinism test-sim-import-export test-sim \
 	lint gen-regions gen-check clean bench-alloc bench-audit bench-bridge
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-24s\033[0m %s\n", $$1, $$2}'
 
-build: build-agent ## Build nrod and nro-agent into build/
+build: build-agent build-relayer ## Build nrod, nro-agent and nro-relayer into build/
 	@mkdir -p $(BUILD_DIR)
 	$(GO) build -o $(NROD) ./cmd/nrod
+
+build-relayer: ## Build nro-relayer into build/
+	@mkdir -p $(BUILD_DIR)
+	$(GO) build -o $(BUILD_DIR)/nro-relayer ./cmd/nro-relayer
 
 build-agent: ## Build nro-agent into build/ (cgo on: NVML is loaded at run time, the binary starts without it)
 	@mkdir -p $(BUILD_DIR)

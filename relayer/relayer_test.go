@@ -443,3 +443,121 @@ func nonces(t *testing.T, w *world) (uint64, uint64, error) {
 	}
 	return v.Uint64(), b.Uint64(), nil
 }
+
+// lockedChain and lockedOrchestrator serialise access to the in-process chain (an sdk.Context is not safe
+// for concurrent use), as a node serialises its transactions.
+type lockedChain struct {
+	mu *sync.Mutex
+	c  relayer.Chain
+}
+
+func (l lockedChain) AuditParams(ctx context.Context) (audittypes.Params, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.AuditParams(ctx)
+}
+
+func (l lockedChain) LatestValset(ctx context.Context) (audittypes.BridgeValset, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.LatestValset(ctx)
+}
+
+func (l lockedChain) Valset(ctx context.Context, n uint64) (audittypes.BridgeValset, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.Valset(ctx, n)
+}
+
+func (l lockedChain) ValsetConfirms(ctx context.Context, n uint64) ([]audittypes.BridgeConfirm, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.ValsetConfirms(ctx, n)
+}
+
+func (l lockedChain) PendingBatches(ctx context.Context) ([]leasetypes.SettlementBatch, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.PendingBatches(ctx)
+}
+
+func (l lockedChain) BatchesAbove(ctx context.Context, n uint64) ([]leasetypes.SettlementBatch, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.BatchesAbove(ctx, n)
+}
+
+func (l lockedChain) BatchConfirms(ctx context.Context, n uint64) ([]audittypes.BridgeConfirm, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.BatchConfirms(ctx, n)
+}
+
+type lockedOrchestrator struct {
+	mu *sync.Mutex
+	o  relayer.Orchestrator
+}
+
+func (l lockedOrchestrator) ConfirmValset(ctx context.Context, n uint64, sig []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.o.ConfirmValset(ctx, n, sig)
+}
+
+func (l lockedOrchestrator) ConfirmBatch(ctx context.Context, n uint64, sig []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.o.ConfirmBatch(ctx, n, sig)
+}
+
+func (l lockedOrchestrator) AttestBatchExecuted(ctx context.Context, c audittypes.BatchExecutedClaim) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.o.AttestBatchExecuted(ctx, c)
+}
+
+// TestLoopsBridgeWhileRunning runs three signers and a relay as nro-relayer does (constant-interval loops
+// under one errgroup) while batches appear on the chain; every batch ends BRIDGED and paid exactly.
+func TestLoopsBridgeWhileRunning(t *testing.T) {
+	w := newWorld(t)
+	var mu sync.Mutex
+	ch := lockedChain{mu: &mu, c: chain{w.f}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 4)
+	metrics := relayer.NewMetrics(nil)
+	for i := range 3 {
+		s := w.signer(i, "")
+		s.Chain, s.Orchestrator = ch, lockedOrchestrator{mu: &mu, o: w.vals[i].orch}
+		go func() { done <- relayer.Loops(ctx, 20*time.Millisecond, s, nil, metrics, nil) }()
+	}
+	relay := *w.relay
+	relay.Chain = ch
+	go func() { done <- relayer.Loops(ctx, 20*time.Millisecond, nil, &relay, metrics, nil) }()
+
+	provider := common.HexToAddress("0x3000000000000000000000000000000000000003")
+	var nonces []uint64
+	want := new(big.Int)
+	for range 3 {
+		mu.Lock()
+		b := w.settle(2, []common.Address{provider})
+		mu.Unlock()
+		nonces = append(nonces, b.Nonce)
+		want.Add(want, b.Total.Amount.BigInt())
+	}
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, n := range nonces {
+			b, err := w.f.LeaseKeeper.GetBatch(w.f.Ctx, n)
+			if err != nil || b.State != leasetypes.BATCH_STATE_BRIDGED {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 20*time.Millisecond)
+	cancel()
+	for range 4 {
+		require.NoError(t, <-done)
+	}
+	require.Equal(t, want, w.balance(provider), "three batches paid exactly once each")
+}
