@@ -327,6 +327,14 @@ func runLeases(ctx context.Context, st *stepper, node *localnet.Node, dataDir st
 	if err != nil {
 		return err
 	}
+	bridgeAddr, err := moduleAddress(ctx, node, "lease_bridge")
+	if err != nil {
+		return err
+	}
+	bridgeBefore, err := addressBalance(ctx, node, bridgeAddr)
+	if err != nil {
+		return err
+	}
 	activated, _ := strconv.ParseInt(l1.Lease.ActivatedHeight, 10, 64)
 	if _, err := node.WaitForHeight(ctx, activated+8, 60*time.Second); err != nil {
 		return err
@@ -371,11 +379,16 @@ func runLeases(ctx context.Context, st *stepper, node *localnet.Node, dataDir st
 	if err != nil {
 		return err
 	}
+	bridgeAfter, err := addressBalance(ctx, node, bridgeAddr)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(tw, "  lease escrow (both deposits)\t%d\t%d\t%+d\t\n", escrowBefore, escrowAfter, escrowAfter-escrowBefore)
+	fmt.Fprintf(tw, "  lease_bridge (provider-1's share, paid on Ethereum)\t%d\t%d\t%+d\t\n", bridgeBefore, bridgeAfter, bridgeAfter-bridgeBefore)
 	fmt.Fprintf(tw, "  fee collector (protocol fee)\t\t\t%+d\t\n", fees)
 	tw.Flush()
-	if sum+fees+escrowAfter-escrowBefore != 0 || escrowAfter != 0 {
-		return fmt.Errorf("balances do not add up: accounts %+d, fees %+d, escrow %+d", sum, fees, escrowAfter-escrowBefore)
+	if sum+fees+(bridgeAfter-bridgeBefore)+escrowAfter-escrowBefore != 0 || escrowAfter != 0 {
+		return fmt.Errorf("balances do not add up: accounts %+d, fees %+d, bridge escrow %+d, escrow %+d", sum, fees, bridgeAfter-bridgeBefore, escrowAfter-escrowBefore)
 	}
 	fmt.Printf("  every unro is accounted for: the escrow paid out %d = %d to providers + %d protocol fee + %d refunded\n",
 		escrowBefore, paid-fees, fees, refunded)

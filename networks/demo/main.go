@@ -50,7 +50,7 @@ func (s *stepper) step(format string, args ...any) {
 }
 
 func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
-	st := &stepper{total: 17}
+	st := &stepper{total: 19}
 	start := time.Now()
 
 	st.step("Loading provider offers from the real datasets in %s/", dataDir)
@@ -86,7 +86,15 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	cfg := localnet.DefaultConfig(binary, home)
 	cfg.Ports = ports
 	cfg.UnbondingBlocks = 5
-	cfg.Params = map[string]map[string]any{"audit": demoAuditParams}
+	auditParams := map[string]any{}
+	for k, v := range demoAuditParams {
+		auditParams[k] = v
+	}
+	for k, v := range demoBridgeParams {
+		auditParams[k] = v
+	}
+	cfg.Params = map[string]map[string]any{"audit": auditParams, "lease": demoLeaseParams}
+	cfg.Accounts = append(cfg.Accounts, localnet.Account{Name: "orchestrator", Balance: "1000000unro"})
 	for i := range offers {
 		cfg.Accounts = append(cfg.Accounts, localnet.Account{Name: fmt.Sprintf("agent-%d", i+1), Balance: "1000000unro"})
 	}
@@ -114,6 +122,12 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	}()
 	fmt.Printf("  chain is producing blocks (pid %d, resident memory %s)\n", node.PID(), rss(node.PID()))
 
+	br, err := startBridge(ctx, st, node)
+	if err != nil {
+		return err
+	}
+	defer br.close()
+
 	var params struct {
 		Params struct {
 			MinStakePerGpu  struct{ Amount string } `json:"min_stake_per_gpu"`
@@ -137,13 +151,18 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 			return err
 		}
 		price := int64(math.Round(o.USDPerGPUHour * 1e6))
-		res, err := node.Tx(ctx, key, "allocation", "register-node", o.NodeID,
+		args := []string{"allocation", "register-node", o.NodeID,
 			"--region", o.Region,
 			"--gpus", fmt.Sprintf("%dx%s:%d", o.GPUs, o.Model, o.MemoryMiB),
 			"--bandwidth-mbps", strconv.FormatUint(o.BandwidthMbps, 10),
 			"--price", fmt.Sprintf("%dunro", price),
 			"--stake", fmt.Sprintf("%dunro", minPerGPU*int64(o.GPUs)),
-			"--agent", agentAddr)
+			"--agent", agentAddr}
+		if i == 0 {
+			// provider-1 is paid on Ethereum: its node names a payout address, and the bridge is on.
+			args = append(args, "--eth-address", providerEthAddress(key))
+		}
+		res, err := node.Tx(ctx, key, args...)
 		if err != nil {
 			return err
 		}
@@ -273,6 +292,10 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 		before, after, after-before)
 	if after-before != staked {
 		return fmt.Errorf("stake did not come back: balance changed by %d, staked %d", after-before, staked)
+	}
+
+	if err := br.report(ctx, st, node); err != nil {
+		return err
 	}
 
 	st.step("Summary")
