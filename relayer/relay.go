@@ -70,7 +70,9 @@ func (r *Relay) RelayValset(ctx context.Context) (bool, error) {
 }
 
 // RelayBatches submits, lowest nonce first, every batch above the contract's lastBatchNonce that is not
-// CANCELLED on the chain, that the contract's valset has signed by more than 2/3 and that has not timed out;
+// CANCELLED on the chain, that the contract's valset has signed by more than 2/3 and that has not timed out,
+// stopping at the first live batch that still lacks signatures (a timed-out one is skipped: the next batch
+// overtakes it);
 // it re-reads the contract's nonce before each one, so a batch another relayer submitted meanwhile is
 // skipped. The contract, not the chain, says what has executed: a batch the chain holds as BRIDGED but the
 // contract does not (its execution was lost in an Ethereum reorg deeper than the signers' confirmation
@@ -114,8 +116,10 @@ func (r *Relay) RelayBatches(ctx context.Context) (int, error) {
 			return sent, err
 		}
 		if !enough {
+			// Wait for the lowest live batch rather than send a higher one past it: that would cancel it on
+			// the chain and put its records into yet another batch (more gas, later payouts).
 			r.logger().Debug("batch waits for signatures", "nonce", b.Nonce, "confirms", len(confirms))
-			continue
+			break
 		}
 		tx, err := bind.Transact(c.inst, r.opts(ctx), c.abi.PackSubmitBatch(ContractValset(current), sigs, ContractBatch(b)))
 		if err != nil {
