@@ -21,6 +21,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/consensus-nro/nro/contracts/bindings"
+	"github.com/consensus-nro/nro/relayer"
 	"github.com/consensus-nro/nro/x/audit/testutil"
 	"github.com/consensus-nro/nro/x/audit/types"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
@@ -81,7 +82,7 @@ func newBridgeBench(tb testing.TB, validators int) *bridgeBench {
 	bridgeID, err := types.ParseBridgeID(testBridgeID)
 	require.NoError(tb, err)
 	addr, _, err := bind.DeployContract(opts, common.FromHex(bindings.NROSettlementMetaData.Bin), client,
-		b.settle.PackConstructor(bridgeID, contractValset(vs)))
+		b.settle.PackConstructor(bridgeID, relayer.ContractValset(vs)))
 	require.NoError(tb, err)
 	backend.Commit()
 	b.inst = b.settle.Instance(client, addr)
@@ -140,7 +141,7 @@ func (b *bridgeBench) settleLeases(leases int, recipients []common.Address) uint
 	for _, p := range cb.Payouts {
 		eb.Payouts = append(eb.Payouts, bindings.NROSettlementPayout{Recipient: p.Recipient, Amount: p.Amount})
 	}
-	r := b.send(b.inst, b.settle.PackSubmitBatch(contractValset(b.vs), sigsFor(b.tb, b.vs, confirms.Confirms), eb))
+	r := b.send(b.inst, b.settle.PackSubmitBatch(relayer.ContractValset(b.vs), sigsFor(b.tb, b.vs, confirms.Confirms), eb))
 	// Mark it bridged, as the validators' attestations would, so that later batches follow it.
 	require.NoError(b.tb, f.LeaseKeeper.MarkBatchBridged(f.Ctx, batch.Nonce, batch.Nonce-1, r.BlockNumber.Uint64(), r.TxHash.Hex()))
 	return r.GasUsed

@@ -15,15 +15,10 @@ import (
 
 	"github.com/consensus-nro/nro/contracts"
 	"github.com/consensus-nro/nro/contracts/bindings"
+	"github.com/consensus-nro/nro/relayer"
 	"github.com/consensus-nro/nro/x/audit/types"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
-
-// contractValset is a chain valset in the contract's ABI form.
-func contractValset(vs types.BridgeValset) bindings.NROSettlementValset {
-	signers, powers := vs.Contract()
-	return bindings.NROSettlementValset{Signers: signers, Powers: powers, Nonce: new(big.Int).SetUint64(vs.Nonce)}
-}
 
 // sigsFor lines the chain's confirmations up with the valset's members, as a relayer does: the signature
 // of each member whose signer confirmed, v = 0 ("did not sign") for the others.
@@ -70,7 +65,7 @@ func TestBridgeSignaturesExecuteOnTheContract(t *testing.T) {
 	bridgeID, err := types.ParseBridgeID(testBridgeID)
 	require.NoError(t, err)
 	addr, _, err := bind.DeployContract(opts, common.FromHex(bindings.NROSettlementMetaData.Bin), client,
-		settle.PackConstructor(bridgeID, contractValset(vs1)))
+		settle.PackConstructor(bridgeID, relayer.ContractValset(vs1)))
 	require.NoError(t, err)
 	backend.Commit()
 	inst := settle.Instance(client, addr)
@@ -103,7 +98,7 @@ func TestBridgeSignaturesExecuteOnTheContract(t *testing.T) {
 	for _, po := range cb.Payouts {
 		batch.Payouts = append(batch.Payouts, bindings.NROSettlementPayout{Recipient: po.Recipient, Amount: po.Amount})
 	}
-	r := send(settle.PackSubmitBatch(contractValset(vs1), sigsFor(t, vs1, confirms.Confirms), batch))
+	r := send(settle.PackSubmitBatch(relayer.ContractValset(vs1), sigsFor(t, vs1, confirms.Confirms), batch))
 	require.Equal(t, ethtypes.ReceiptStatusSuccessful, r.Status, "the contract executes the batch the chain's validators signed")
 
 	tokAddr, err := bind.Call(inst, nil, settle.PackToken(), settle.UnpackToken)
@@ -139,7 +134,7 @@ func TestBridgeSignaturesExecuteOnTheContract(t *testing.T) {
 	}
 	vconf, err := f.QueryServer.ValsetConfirms(f.Ctx, &types.QueryValsetConfirmsRequest{Nonce: 2})
 	require.NoError(t, err)
-	r = send(settle.PackUpdateValset(contractValset(vs2), contractValset(vs1), sigsFor(t, vs1, vconf.Confirms)))
+	r = send(settle.PackUpdateValset(relayer.ContractValset(vs2), relayer.ContractValset(vs1), sigsFor(t, vs1, vconf.Confirms)))
 	require.Equal(t, ethtypes.ReceiptStatusSuccessful, r.Status)
 	last, err := bind.Call(inst, nil, settle.PackLastValsetNonce(), settle.UnpackLastValsetNonce)
 	require.NoError(t, err)
