@@ -16,34 +16,6 @@ import (
 // CapacityKey is an entry of the capacity index: (scope, price per GPU-hour, free GPUs, "node/group").
 type CapacityKey = collections.Quad[string, uint64, uint32, string]
 
-// Capacity index scopes. Every GPU group with free GPUs on an ACTIVE node is listed under four scopes, so
-// that the fallback allocator can walk the cheapest groups (then the fullest, for best fit) of one model
-// and/or one region without reading other nodes.
-const scopeAny = "*"
-
-func scopeModel(model string) string           { return "m/" + model }
-func scopeRegion(region string) string         { return "r/" + region + "/*" }
-func scopeRegionModel(region, m string) string { return "r/" + region + "/m/" + m }
-
-// LeaseScopes returns the capacity index scopes that hold every group a lease could use.
-func LeaseScopes(model string, regions []string) []string {
-	if len(regions) == 0 {
-		if model == "" {
-			return []string{scopeAny}
-		}
-		return []string{scopeModel(model)}
-	}
-	out := make([]string, len(regions))
-	for i, r := range regions {
-		if model == "" {
-			out[i] = scopeRegion(r)
-		} else {
-			out[i] = scopeRegionModel(r, model)
-		}
-	}
-	return out
-}
-
 func groupRef(nodeID string, group int) string { return nodeID + "/" + strconv.Itoa(group) }
 
 func parseGroupRef(ref string) (string, uint32, error) {
@@ -70,7 +42,7 @@ func capacityKeys(n types.Node) []CapacityKey {
 			continue
 		}
 		ref := groupRef(n.Id, i)
-		for _, s := range []string{scopeAny, scopeModel(g.Model), scopeRegion(n.Region), scopeRegionModel(n.Region, g.Model)} {
+		for _, s := range types.GroupScopes(n.Region, g.Model) {
 			keys = append(keys, collections.Join4(s, price, free, ref))
 		}
 	}
@@ -161,10 +133,11 @@ func compareCapacityKeys(a, b CapacityKey) int {
 	return strings.Compare(a.K4(), b.K4())
 }
 
-// walkCapacity visits the groups of one scope with price <= maxPrice in (price, free, ref) order until fn
-// returns true or limit entries have been read, and returns how many it read. Entries already read in this
-// block come from the view's per-scope cache, the rest from the store, continuing after the last key read.
-func (v *view) walkCapacity(scope string, maxPrice uint64, limit int,
+// WalkCapacity visits the groups of one scope with price <= maxPrice in (price, free, ref) order until fn
+// returns true or limit entries have been read, and returns how many it read (types.Fleet). Entries already
+// read in this block come from the view's per-scope cache, the rest from the store, continuing after the
+// last key read.
+func (v *view) WalkCapacity(scope string, maxPrice uint64, limit int,
 	fn func(price uint64, free uint32, nodeID string, group uint32) (bool, error),
 ) (int, error) {
 	sc, ok := v.scopes[scope]

@@ -36,7 +36,7 @@ func (k Keeper) newView(ctx context.Context) *view {
 		measured: map[[2]string]*types.RegionLink{}, scopes: map[string]*scopeCache{}}
 }
 
-func (v *view) node(id string) (*types.Node, error) {
+func (v *view) Node(id string) (*types.Node, error) {
 	if n, ok := v.nodes[id]; ok {
 		if n == nil {
 			return nil, types.ErrNodeNotFound.Wrapf("no node with id %q", id)
@@ -97,7 +97,7 @@ func (v *view) measuredLink(x, y string) (*types.RegionLink, error) {
 // ringLinks returns the links of a ring in ring order: between two nodes with a fresh measurement in x/audit's
 // link matrix, the measured link (labelled with the nodes and epoch); else the region table's link between
 // their regions.
-func (v *view) ringLinks(regionOf map[string]string, ring []string) ([]types.RegionLink, error) {
+func (v *view) RingLinks(regionOf map[string]string, ring []string) ([]types.RegionLink, error) {
 	hops := types.RingHops(regionOf, ring)
 	out := make([]types.RegionLink, 0, len(hops))
 	for i, h := range hops {
@@ -123,7 +123,7 @@ func (v *view) ringLinks(regionOf map[string]string, ring []string) ([]types.Reg
 	return out, nil
 }
 
-func (v *view) rtt(a, b string) (uint64, bool) {
+func (v *view) RTT(a, b string) (uint64, bool) {
 	l, err := v.link(a, b)
 	if err != nil || l == nil {
 		return 0, false
@@ -174,7 +174,7 @@ func (v *view) buildCandidate(spec leasetypes.LeaseSpec, placement []leasetypes.
 	c := types.Candidate{Nodes: make([]types.ScoredNode, 0, len(placement))}
 	regionOf := make(map[string]string, len(placement))
 	for _, p := range placement {
-		n, err := v.node(p.NodeId)
+		n, err := v.Node(p.NodeId)
 		if err != nil {
 			return c, err
 		}
@@ -197,7 +197,7 @@ func (v *view) buildCandidate(spec leasetypes.LeaseSpec, placement []leasetypes.
 			return c, fmt.Errorf("ring_order names %s, which is not in the placement", id)
 		}
 	}
-	links, err := v.ringLinks(regionOf, ring)
+	links, err := v.RingLinks(regionOf, ring)
 	c.Links = links
 	return c, err
 }
