@@ -82,15 +82,15 @@ type Job struct {
 
 	// Start and Finish are seconds (Finish < 0 until done); Queued is the total time spent waiting.
 	Start, Finish, Queued float64
-	Preemptions        int
-	Placement          *types.Candidate
-	remaining          float64 // iterations left
-	step, sync, wire   float64 // current seconds per iteration, its testbed sync part and actual sync part
-	since              float64 // when remaining was last brought up to date
-	queuedAt           float64
-	version            int // invalidates stale finish events
-	syncRef, syncSpent float64
-	costMicroUSD       float64
+	Preemptions           int
+	Placement             *types.Candidate
+	remaining             float64 // iterations left
+	step, sync, wire      float64 // current seconds per iteration, its testbed sync part and actual sync part
+	since                 float64 // when remaining was last brought up to date
+	queuedAt              float64
+	version               int // invalidates stale finish events
+	syncRef, syncSpent    float64
+	costMicroUSD          float64
 }
 
 // Placer decides where a job runs. Place returns a placement that Fleet.Candidate accepts, or false to
