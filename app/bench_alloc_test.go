@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/sha256"
 	"encoding/csv"
 	"fmt"
 	"math/rand"
@@ -10,7 +11,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 
@@ -21,6 +24,7 @@ import (
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
+	audittypes "github.com/consensus-nro/nro/x/audit/types"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
@@ -40,11 +44,14 @@ func BenchmarkEndBlockAllocation(b *testing.B) {
 				app, ctx := benchChain(b, offers, jobs, nodes, leases)
 				b.ResetTimer()
 				placed := 0
+				var cpu time.Duration
 				for range b.N {
 					cache, _ := ctx.CacheContext()
+					start := processCPU(b)
 					if err := app.AllocationKeeper.AllocatePending(cache); err != nil {
 						b.Fatal(err)
 					}
+					cpu += processCPU(b) - start
 					b.StopTimer()
 					placed = countActive(b, app, cache)
 					b.StartTimer()
@@ -52,12 +59,24 @@ func BenchmarkEndBlockAllocation(b *testing.B) {
 				b.StopTimer()
 				b.ReportMetric(float64(placed), "placed")
 				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(leases), "µs/lease")
+				// CPU time of the process (all threads, garbage collection included) while EndBlock ran: on a
+				// shared machine it varies less than the wall-clock time, which waits for other work.
+				b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 			})
 		}
 	}
 }
 
-func countActive(b *testing.B, app *App, ctx sdk.Context) int {
+// processCPU is the user and system CPU time the process has used so far.
+func processCPU(b testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func countActive(b testing.TB, app *App, ctx sdk.Context) int {
 	it, err := app.LeaseKeeper.Leases.Indexes.State.MatchExact(ctx, int32(leasetypes.LEASE_STATE_ACTIVE))
 	if err != nil {
 		b.Fatal(err)
@@ -83,7 +102,7 @@ type benchJob struct {
 
 var gpuTypeRe = regexp.MustCompile(`^([A-Za-z0-9-]+) \((\d+) GB\)$`)
 
-func loadBenchOffers(b *testing.B) []benchOffer {
+func loadBenchOffers(b testing.TB) []benchOffer {
 	rows := readBenchCSV(b, filepath.Join("..", "data", "fsdl-cloud-gpu-prices", "cloud-gpus.csv"))
 	var out []benchOffer
 	for _, r := range rows {
@@ -103,7 +122,7 @@ func loadBenchOffers(b *testing.B) []benchOffer {
 	return out
 }
 
-func loadBenchJobs(b *testing.B) []benchJob {
+func loadBenchJobs(b testing.TB) []benchJob {
 	rows := readBenchCSV(b, filepath.Join("..", "data", "philly-pollux", "philly.csv"))
 	var out []benchJob
 	for _, r := range rows {
@@ -120,7 +139,7 @@ func loadBenchJobs(b *testing.B) []benchJob {
 	return out
 }
 
-func readBenchCSV(b *testing.B, path string) []map[string]string {
+func readBenchCSV(b testing.TB, path string) []map[string]string {
 	f, err := os.Open(path)
 	if err != nil {
 		b.Fatal(err)
@@ -145,7 +164,7 @@ func readBenchCSV(b *testing.B, path string) []map[string]string {
 
 // benchChain builds an app with nodes written straight into x/allocation's state and leases created through
 // x/lease (so they are queued for allocation), and returns a context at the height the leases are due.
-func benchChain(b *testing.B, offers []benchOffer, jobs []benchJob, nodes, leases int) (*App, sdk.Context) {
+func benchChain(b testing.TB, offers []benchOffer, jobs []benchJob, nodes, leases int) (*App, sdk.Context) {
 	b.Helper()
 	app := Setup(b)
 	r := rand.New(rand.NewSource(int64(nodes*7919 + leases)))
@@ -237,3 +256,41 @@ func benchChain(b *testing.B, offers []benchOffer, jobs []benchJob, nodes, lease
 
 // benchOperator operates every benchmark node and submits every lease.
 func benchOperator() string { return sdk.AccAddress([]byte("nro-bench-operator--")).String() }
+
+// TestEndBlockAllocationDigest prints a digest of what one EndBlock of the benchmark leaves behind — every
+// key and value of x/allocation, x/lease and x/audit, and every event — so that two versions of the engine
+// can be compared on the benchmark's workloads (same digest: same decisions, same state, same events). It
+// runs only with NRO_ALLOC_DIGEST=1 (the setup of the large workloads takes a while).
+//
+//	NRO_ALLOC_DIGEST=1 go test ./app -run TestEndBlockAllocationDigest -v
+func TestEndBlockAllocationDigest(t *testing.T) {
+	if os.Getenv("NRO_ALLOC_DIGEST") == "" {
+		t.Skip("set NRO_ALLOC_DIGEST=1")
+	}
+	offers := loadBenchOffers(t)
+	jobs := loadBenchJobs(t)
+	for _, c := range [][2]int{{10, 100}, {100, 100}, {1000, 100}, {100, 1000}, {1000, 1000}, {1000, 10000}} {
+		app, ctx := benchChain(t, offers, jobs, c[1], c[0])
+		cache, _ := ctx.CacheContext()
+		if err := app.AllocationKeeper.AllocatePending(cache); err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.New()
+		for _, name := range []string{allocationtypes.StoreKey, leasetypes.StoreKey, audittypes.StoreKey} {
+			it := cache.KVStore(app.GetKey(name)).Iterator(nil, nil)
+			for ; it.Valid(); it.Next() {
+				fmt.Fprintf(h, "%s %x %x\n", name, it.Key(), it.Value())
+			}
+			_ = it.Close()
+		}
+		events := cache.EventManager().Events()
+		for _, e := range events {
+			fmt.Fprintf(h, "event %s", e.Type)
+			for _, a := range e.Attributes {
+				fmt.Fprintf(h, " %s=%s", a.Key, a.Value)
+			}
+			fmt.Fprintln(h)
+		}
+		t.Logf("leases=%d nodes=%d placed=%d events=%d digest=%x", c[0], c[1], countActive(t, app, cache), len(events), h.Sum(nil))
+	}
+}

@@ -13,6 +13,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/consensus-nro/nro/x/allocation/types"
+	"github.com/consensus-nro/nro/x/internal/typedevent"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
@@ -117,32 +118,103 @@ func (k Keeper) ReleaseLease(ctx context.Context, lease leasetypes.Lease) error 
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventCapacityReleased{LeaseId: lease.Id, Placement: placement})
 }
 
-func (k Keeper) reserve(ctx context.Context, v *view, nodes []types.ScoredNode) error {
+// reserve takes the GPUs of a placement on the view's nodes. It checks every node first (ACTIVE, and the group
+// holds what the placement takes from it, counting earlier entries of the placement), so that a refusal
+// changes nothing; the nodes reach the store in flush. undo gives the GPUs back (a later step of the lease
+// refused it).
+func (v *view) reserve(nodes []types.ScoredNode) (undo func(), err error) {
+	taken := make(map[groupID]uint32, len(nodes))
 	for _, sn := range nodes {
-		n, err := k.GetNode(ctx, sn.NodeId)
+		n, err := v.Node(sn.NodeId)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		before := n
-		before.Gpus = slices.Clone(n.Gpus)
-		g := &n.Gpus[sn.GpuGroup]
-		if n.Status != types.NODE_STATUS_ACTIVE || g.Free() < sn.Gpus {
-			return fmt.Errorf("reserve %d GPUs on node %s group %d: only %d free (status %s)", sn.Gpus, n.Id, sn.GpuGroup, g.Free(), n.Status)
+		if int(sn.GpuGroup) >= len(n.Gpus) {
+			return nil, fmt.Errorf("reserve %d GPUs on node %s: no GPU group %d", sn.Gpus, n.Id, sn.GpuGroup)
 		}
-		g.Reserved += sn.Gpus
-		n.ReservedGpus += sn.Gpus
-		if err := k.Nodes.Set(ctx, n.Id, n); err != nil {
-			return err
+		g := groupID{sn.NodeId, sn.GpuGroup}
+		if free := n.Gpus[sn.GpuGroup].Free() - taken[g]; n.Status != types.NODE_STATUS_ACTIVE || free < sn.Gpus {
+			return nil, fmt.Errorf("reserve %d GPUs on node %s group %d: only %d free (status %s)", sn.Gpus, n.Id, sn.GpuGroup, free, n.Status)
 		}
-		v.nodes[n.Id] = &n
-		v.reserved(before, n)
+		taken[g] += sn.Gpus
 	}
+	prev := make([]*types.Node, len(nodes))
+	for i, sn := range nodes {
+		cur := v.nodes[sn.NodeId]
+		n := *cur
+		n.Gpus = slices.Clone(cur.Gpus)
+		n.Gpus[sn.GpuGroup].Reserved += sn.Gpus
+		n.ReservedGpus += sn.Gpus
+		v.nodes[n.Id] = &n
+		v.reserved(*cur, n)
+		if _, ok := v.stored[n.Id]; !ok {
+			v.stored[n.Id] = cur
+			v.reservedOn = append(v.reservedOn, n.Id)
+		}
+		prev[i] = cur
+	}
+	return func() {
+		for i := len(nodes) - 1; i >= 0; i-- {
+			id := nodes[i].NodeId
+			v.reserved(*v.nodes[id], *prev[i])
+			v.nodes[id] = prev[i]
+		}
+	}, nil
+}
+
+// flush writes what the leases decided through the view left to the end of the block: the queue entries of
+// the leases that left it and of those deferred, and every node whose reservations changed, once, with its
+// capacity index entries. Until then the module's store has no pending writes, so that opening an iterator
+// on the capacity index does not have to merge them. (No lease reads another lease's queue entries.)
+func (v *view) flush() error {
+	for _, id := range v.dropped {
+		if err := v.k.DropPendingLease(v.ctx, id); err != nil {
+			return err
+		}
+	}
+	for _, r := range v.requeued {
+		if err := v.k.AllocationQueue.Remove(v.ctx, r.key); err != nil {
+			return err
+		}
+		if err := v.k.enqueue(v.ctx, r.key.K2(), r.retry); err != nil {
+			return err
+		}
+	}
+	v.dropped, v.requeued = nil, nil
+	for _, id := range v.reservedOn {
+		n, was := v.nodes[id], v.stored[id]
+		if n.ReservedGpus == was.ReservedGpus && slices.Equal(n.Gpus, was.Gpus) {
+			continue // every reservation on it was undone
+		}
+		if err := v.k.Nodes.Set(v.ctx, id, *n); err != nil {
+			return err
+		}
+	}
+	v.reservedOn, v.stored = nil, map[string]*types.Node{}
 	return nil
 }
 
+// storeFailure is an error of a write after every check of a lease passed: the store or a codec failed, so
+// the lease's writes may be partly done and there is no consistent state to go on from in this block.
+type storeFailure struct{ err error }
+
+func (e storeFailure) Error() string { return "allocation: store write failed: " + e.err.Error() }
+func (e storeFailure) Unwrap() error { return e.err }
+
+func failedWrite(err error) error {
+	if err == nil {
+		return nil
+	}
+	return storeFailure{err}
+}
+
 // AllocatePending runs in EndBlock: it tries the leases whose proposal window has closed, oldest first, at
-// most max_allocations_per_block of them. Each lease is decided in its own cache context, so a failure
-// leaves no partial reservation and only defers that lease.
+// most max_allocations_per_block of them. The leases are decided one after the other against one view of
+// the state, without a cache context per lease: each lease's decision is checked in full — reservation,
+// decision record, activation — before anything of it is written, so a lease that fails changes nothing
+// and is only deferred. Once every check has passed, a write can fail only if the store or a codec does;
+// AllocatePending then returns the error and the block fails, rather than leave a half-written lease.
+// The nodes the block reserved GPUs on are written once, at the end.
 func (k Keeper) AllocatePending(ctx context.Context) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -167,52 +239,43 @@ func (k Keeper) AllocatePending(ctx context.Context) error {
 		return err
 	}
 	// One view for the whole block: leases decided in this block read the same cheapest nodes, so each is
-	// decoded once. Reservations update it; a lease that fails is rolled back and the view is dropped.
+	// decoded once, and the reservations of every lease are in it.
 	v := k.newView(ctx)
 	for _, key := range due {
-		cacheCtx, write := sdkCtx.CacheContext()
-		v.ctx = cacheCtx
-		deferred, err := k.allocateOne(cacheCtx, v, params, key.K2())
+		deferred, err := k.allocateOne(ctx, v, params, key.K2())
 		if err != nil {
-			v = k.newView(ctx)
-		}
-		if err == nil {
-			write()
-			if deferred == "" {
-				continue
+			if errors.As(err, new(storeFailure)) {
+				return err
 			}
-		} else {
-			// An error here is a bug or a broken invariant, not bad user input; keep the chain alive and
-			// the lease queued, and say so loudly.
+			// Any other error is a bug or a broken invariant, not bad user input, and the lease changed
+			// nothing; keep the chain alive and the lease queued, and say so loudly.
 			k.logger.Error("allocation failed; lease deferred", "lease", key.K2(), "err", err)
 			deferred = "internal error: " + err.Error()
 		}
+		if deferred == "" {
+			continue
+		}
 		retry := height + 1
-		if err := k.AllocationQueue.Remove(ctx, key); err != nil {
-			return err
-		}
-		if err := k.enqueue(ctx, key.K2(), retry); err != nil {
-			return err
-		}
-		if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventAllocationDeferred{
+		v.requeued = append(v.requeued, requeue{key, retry})
+		sdkCtx.EventManager().EmitEvent(typedevent.AllocationDeferred(&types.EventAllocationDeferred{
 			LeaseId: key.K2(), RetryHeight: retry, Reason: deferred,
-		}); err != nil {
-			return err
-		}
+		}))
 	}
-	return nil
+	return v.flush()
 }
 
 // allocateOne decides one lease. It returns a non-empty reason when no candidate is valid (the caller
-// re-queues the lease), or an error for a failure that must roll back.
+// re-queues the lease); an error when a check refused the decision (nothing was written); or a storeFailure
+// when a write failed after every check had passed.
 func (k Keeper) allocateOne(ctx context.Context, v *view, params types.Params, leaseID uint64) (string, error) {
 	lease, err := k.leases().GetLease(ctx, leaseID)
 	if err != nil {
 		return "", err
 	}
 	if lease.State != leasetypes.LEASE_STATE_PENDING {
-		// x/lease drops leases from the queue when they leave PENDING; clean up if it did not.
-		return "", errors.Join(k.dequeue(ctx, leaseID), k.discardProposals(ctx, leaseID))
+		// x/lease drops leases from the queue when they leave PENDING; clean up (in flush) if it did not.
+		v.dropped = append(v.dropped, leaseID)
+		return "", nil
 	}
 	cands, err := k.candidates(v, params, lease)
 	if err != nil {
@@ -230,24 +293,24 @@ func (k Keeper) allocateOne(ctx context.Context, v *view, params types.Params, l
 		return strings.Join(reasons, "; "), nil
 	}
 	w := cands[winner]
-	if err := k.reserve(ctx, v, w.Nodes); err != nil {
+	undo, err := v.reserve(w.Nodes)
+	if err != nil {
 		return "", err
 	}
 	var moved *leasetypes.PastPlacement
 	if n := len(lease.PastPlacements); n > 0 {
 		moved = &lease.PastPlacements[n-1]
 	}
-	decisionID, err := k.audit().RecordDecision(ctx, lease.Id, lease.Spec, lease.BlocksPerHour, params.Weights, cands, uint32(winner), moved)
+	decisionID, storeDecision, err := k.audit().PrepareDecision(ctx, lease.Id, lease.Spec, lease.BlocksPerHour, params.Weights, cands, uint32(winner), moved)
 	if err != nil {
+		undo()
 		return "", err
 	}
 	nodes := make([]leasetypes.LeaseNode, len(w.Nodes))
 	nodeIDs := make([]string, len(w.Nodes))
+	denom := params.Denom()
 	for i, sn := range w.Nodes {
-		n, err := v.Node(sn.NodeId)
-		if err != nil {
-			return "", err
-		}
+		n := v.nodes[sn.NodeId] // read by reserve
 		nodes[i] = leasetypes.LeaseNode{
 			NodeId:          sn.NodeId,
 			Operator:        n.Operator,
@@ -257,18 +320,25 @@ func (k Keeper) allocateOne(ctx context.Context, v *view, params types.Params, l
 			GpuGroup:        sn.GpuGroup,
 			GpuModel:        sn.GpuModel,
 			GpuMemoryMib:    sn.GpuMemoryMib,
-			PricePerGpuHour: sdk.NewCoin(params.Denom(), sn.PricePerGpuHour),
+			PricePerGpuHour: sdk.Coin{Denom: denom, Amount: sn.PricePerGpuHour},
 			Paid:            sdkmath.ZeroInt(),
 		}
 		nodeIDs[i] = sn.NodeId
 	}
-	if err := k.leases().ActivateLease(ctx, lease.Id, nodes, w.RingOrder, decisionID); err != nil {
+	activate, err := k.leases().PrepareActivation(ctx, lease.Id, nodes, w.RingOrder, decisionID)
+	if err != nil {
+		undo()
 		return "", err
 	}
-	if err := k.DropPendingLease(ctx, lease.Id); err != nil {
-		return "", err
+	// Every check has passed: from here on only the store can fail.
+	if err := storeDecision(); err != nil {
+		return "", failedWrite(err)
 	}
-	return "", sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventAllocationDecided{
+	if err := activate(); err != nil {
+		return "", failedWrite(err)
+	}
+	v.dropped = append(v.dropped, lease.Id) // its queue entry and proposals go in flush
+	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(typedevent.AllocationDecided(&types.EventAllocationDecided{
 		LeaseId:    lease.Id,
 		DecisionId: decisionID,
 		Source:     w.Source,
@@ -276,7 +346,8 @@ func (k Keeper) allocateOne(ctx context.Context, v *view, params types.Params, l
 		Candidates: uint32(len(cands)),
 		NodeIds:    nodeIDs,
 		TotalCost:  w.Score.Total.String(),
-	})
+	}))
+	return "", nil
 }
 
 // Candidates scores, against the current state, every proposal kept for a pending lease (in id order) and

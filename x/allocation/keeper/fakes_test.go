@@ -26,7 +26,7 @@ import (
 // testBlocksPerHour is the blocks_per_hour the fake x/lease locks into every lease (6 s blocks).
 const testBlocksPerHour = 600
 
-// activation is one call the engine made to ActivateLease.
+// activation is one call the engine made to PrepareActivation.
 type activation struct {
 	LeaseID    uint64
 	Nodes      []leasetypes.LeaseNode
@@ -37,18 +37,20 @@ type activation struct {
 
 // fakeLeaseKeeper stands in for x/lease: leases live in a map (not in the store, so a rolled-back cache
 // context does not undo its changes), PENDING leases are created by the tests and handed to EnqueueLease as
-// x/lease does, and ActivateLease checks the lease is PENDING and the placement passes x/lease's own
-// validation before it stores the lease ACTIVE. A function field, when set, replaces that behaviour.
+// x/lease does, and PrepareActivation checks the lease is PENDING and the placement passes x/lease's own
+// validation; the function it returns stores the lease ACTIVE. A function field, when set, replaces that
+// behaviour.
 type fakeLeaseKeeper struct {
 	addrCodec address.Codec
 	denom     string
 	leases    map[uint64]leasetypes.Lease
 	nextID    uint64
 
-	GetLeaseFn      func(ctx context.Context, id uint64) (leasetypes.Lease, error)
+	GetLeaseFn func(ctx context.Context, id uint64) (leasetypes.Lease, error)
+	// ActivateLeaseFn, when set, is called first among PrepareActivation's checks; an error refuses the activation.
 	ActivateLeaseFn func(ctx context.Context, id uint64, nodes []leasetypes.LeaseNode, ringOrder []string, decisionID uint64) error
 
-	// Activations are the ActivateLease calls in order, refused ones included.
+	// Activations are the PrepareActivation calls in order, refused ones included.
 	Activations []activation
 }
 
@@ -70,24 +72,27 @@ func (l *fakeLeaseKeeper) GetLease(ctx context.Context, id uint64) (leasetypes.L
 	return cloneLease(lease), nil
 }
 
-// ActivateLease implements types.LeaseKeeper.
-func (l *fakeLeaseKeeper) ActivateLease(ctx context.Context, id uint64, nodes []leasetypes.LeaseNode, ringOrder []string, decisionID uint64) error {
+// PrepareActivation implements types.LeaseKeeper: the checks run now (ActivateLeaseFn, when set, replaces
+// them), the lease is stored ACTIVE when the engine calls the returned function.
+func (l *fakeLeaseKeeper) PrepareActivation(ctx context.Context, id uint64, nodes []leasetypes.LeaseNode, ringOrder []string, decisionID uint64) (func() error, error) {
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	l.Activations = append(l.Activations, activation{
 		LeaseID: id, Nodes: slices.Clone(nodes), RingOrder: slices.Clone(ringOrder), DecisionID: decisionID, Height: height,
 	})
 	if l.ActivateLeaseFn != nil {
-		return l.ActivateLeaseFn(ctx, id, nodes, ringOrder, decisionID)
+		if err := l.ActivateLeaseFn(ctx, id, nodes, ringOrder, decisionID); err != nil {
+			return nil, err
+		}
 	}
 	lease, ok := l.leases[id]
 	if !ok {
-		return leasetypes.ErrLeaseNotFound.Wrapf("no lease with id %d", id)
+		return nil, leasetypes.ErrLeaseNotFound.Wrapf("no lease with id %d", id)
 	}
 	if lease.State != leasetypes.LEASE_STATE_PENDING {
-		return errorsmod.Wrapf(leasetypes.ErrLeaseNotPending, "lease %d is %s; only a PENDING lease can be activated", id, lease.State)
+		return nil, errorsmod.Wrapf(leasetypes.ErrLeaseNotPending, "lease %d is %s; only a PENDING lease can be activated", id, lease.State)
 	}
 	if err := leasetypes.ValidateNodes(l.addrCodec, lease.Spec, lease.Deposit.Denom, nodes, ringOrder); err != nil {
-		return errorsmod.Wrapf(err, "activate lease %d", id)
+		return nil, errorsmod.Wrapf(err, "activate lease %d", id)
 	}
 	lease.State = leasetypes.LEASE_STATE_ACTIVE
 	lease.Nodes = slices.Clone(nodes)
@@ -96,8 +101,10 @@ func (l *fakeLeaseKeeper) ActivateLease(ctx context.Context, id uint64, nodes []
 	lease.ActivatedHeight = height
 	lease.EndHeight = height + int64(lease.Spec.DurationBlocks)
 	lease.SettledHeight = height
-	l.leases[id] = lease
-	return nil
+	return func() error {
+		l.leases[id] = lease
+		return nil
+	}, nil
 }
 
 // put stores a lease as it is.
@@ -158,19 +165,22 @@ func (a *fakeAuditKeeper) MeasuredLink(_ context.Context, x, y string) (uint64, 
 
 var _ types.AuditKeeper = (*fakeAuditKeeper)(nil)
 
-// RecordDecision implements types.AuditKeeper.
-func (a *fakeAuditKeeper) RecordDecision(ctx context.Context, leaseID uint64, spec leasetypes.LeaseSpec, blocksPerHour uint64,
+// PrepareDecision implements types.AuditKeeper: the decision is recorded when the engine calls store.
+func (a *fakeAuditKeeper) PrepareDecision(ctx context.Context, leaseID uint64, spec leasetypes.LeaseSpec, blocksPerHour uint64,
 	weights types.ScoringWeights, candidates []types.Candidate, winner uint32, moved *leasetypes.PastPlacement,
-) (uint64, error) {
+) (uint64, func() error, error) {
 	d := decision{
 		ID: uint64(len(a.Decisions) + 1), LeaseID: leaseID, Spec: spec, BlocksPerHour: blocksPerHour, Weights: weights,
 		Candidates: slices.Clone(candidates), Winner: winner, Height: sdk.UnwrapSDKContext(ctx).BlockHeight(), Moved: moved,
 	}
 	if a.RecordDecisionFn != nil {
-		return a.RecordDecisionFn(ctx, d)
+		id, err := a.RecordDecisionFn(ctx, d)
+		return id, func() error { return nil }, err
 	}
-	a.Decisions = append(a.Decisions, d)
-	return d.ID, nil
+	return d.ID, func() error {
+		a.Decisions = append(a.Decisions, d)
+		return nil
+	}, nil
 }
 
 func (a *fakeAuditKeeper) last(t *testing.T) decision {

@@ -29,11 +29,28 @@ type view struct {
 	measured map[[2]string]*types.RegionLink
 	// scopes caches the capacity index entries read so far, per scope.
 	scopes map[string]*scopeCache
+	// capRemoved are the capacity index entries of the store that reservations made through the view removed
+	// (the store still holds them until flush).
+	capRemoved map[capKey]bool
+	// reservedOn are the nodes reservations made through the view changed, in the order first changed, and
+	// stored holds each as the store has it; flush writes them.
+	reservedOn []string
+	stored     map[string]*types.Node
+	// dropped are the leases to take out of the allocation queue (with their proposals) and requeued the
+	// deferred ones, in flush.
+	dropped  []uint64
+	requeued []requeue
+}
+
+type requeue struct {
+	key   collections.Pair[int64, uint64]
+	retry int64
 }
 
 func (k Keeper) newView(ctx context.Context) *view {
 	return &view{k: k, ctx: ctx, nodes: map[string]*types.Node{}, links: map[[2]string]*types.RegionLink{},
-		measured: map[[2]string]*types.RegionLink{}, scopes: map[string]*scopeCache{}}
+		measured: map[[2]string]*types.RegionLink{}, scopes: map[string]*scopeCache{}, capRemoved: map[capKey]bool{},
+		stored: map[string]*types.Node{}}
 }
 
 func (v *view) Node(id string) (*types.Node, error) {

@@ -31,16 +31,20 @@ type BankKeeper interface {
 // engine reads pending leases and activates them once placed.
 type LeaseKeeper interface {
 	GetLease(ctx context.Context, id uint64) (leasetypes.Lease, error)
-	// ActivateLease turns a PENDING lease ACTIVE on the given placement; capacity has already been reserved.
-	ActivateLease(ctx context.Context, id uint64, nodes []leasetypes.LeaseNode, ringOrder []string, decisionID uint64) error
+	// PrepareActivation checks that a PENDING lease can turn ACTIVE on the given placement (capacity is
+	// reserved by the caller) and returns the function that stores the activation. It writes nothing itself,
+	// and activate fails only if the store does: the engine checks every step of a decision before it
+	// writes any.
+	PrepareActivation(ctx context.Context, id uint64, nodes []leasetypes.LeaseNode, ringOrder []string, decisionID uint64) (activate func() error, err error)
 }
 
 // AuditKeeper stores allocation decision records and aggregates measured links (x/audit).
 type AuditKeeper interface {
-	// RecordDecision stores the decision for a lease and returns its id; moved is the placement the lease
-	// was moved off when the decision re-places it, nil for its first placement.
-	RecordDecision(ctx context.Context, leaseID uint64, spec leasetypes.LeaseSpec, blocksPerHour uint64,
-		weights ScoringWeights, candidates []Candidate, winner uint32, moved *leasetypes.PastPlacement) (uint64, error)
+	// PrepareDecision checks the record of the decision for a lease and returns the id it will have and the
+	// function that stores it; moved is the placement the lease was moved off when the decision re-places
+	// it, nil for its first placement. It writes nothing itself, and store fails only if the store does.
+	PrepareDecision(ctx context.Context, leaseID uint64, spec leasetypes.LeaseSpec, blocksPerHour uint64,
+		weights ScoringWeights, candidates []Candidate, winner uint32, moved *leasetypes.PastPlacement) (id uint64, store func() error, err error)
 	// MeasuredLink returns the link between two nodes from the link matrix — the medians of both ends' recent
 	// probe reports, throughput in Mbit/s — and the epoch of its newest sample; found is false when the pair
 	// has no samples within link_report_window_epochs of the current epoch.

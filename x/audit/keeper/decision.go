@@ -11,6 +11,7 @@ import (
 
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
 	"github.com/consensus-nro/nro/x/audit/types"
+	"github.com/consensus-nro/nro/x/internal/typedevent"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
@@ -33,12 +34,32 @@ func (k Keeper) RecordDecision(
 	winner uint32,
 	moved *leasetypes.PastPlacement,
 ) (uint64, error) {
-	if err := types.ValidateWinner(candidates, winner); err != nil {
+	id, store, err := k.PrepareDecision(ctx, leaseID, spec, blocksPerHour, weights, candidates, winner, moved)
+	if err != nil {
 		return 0, err
+	}
+	return id, store()
+}
+
+// PrepareDecision does the checks of RecordDecision and returns the id the record gets and the function that
+// stores it; it writes nothing itself, and store fails only if the store does. The allocation engine checks
+// every step of a decision this way before it writes any, so that a refused decision leaves no state behind.
+func (k Keeper) PrepareDecision(
+	ctx context.Context,
+	leaseID uint64,
+	spec leasetypes.LeaseSpec,
+	blocksPerHour uint64,
+	weights allocationtypes.ScoringWeights,
+	candidates []allocationtypes.Candidate,
+	winner uint32,
+	moved *leasetypes.PastPlacement,
+) (uint64, func() error, error) {
+	if err := types.ValidateWinner(candidates, winner); err != nil {
+		return 0, nil, err
 	}
 	id, err := k.nextDecisionID(ctx)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	d := types.Decision{
@@ -68,20 +89,23 @@ func (k Keeper) RecordDecision(
 	}
 	// The same checks as genesis import, so that every stored record can be exported and imported again.
 	if err := d.Validate(); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	if err := k.DecisionSeq.Set(ctx, id+1); err != nil {
-		return 0, err
-	}
-	if err := k.Decisions.Set(ctx, id, d); err != nil {
-		return 0, err
-	}
-	return id, sdkCtx.EventManager().EmitTypedEvent(&types.EventDecisionRecorded{
-		DecisionId: id,
-		LeaseId:    leaseID,
-		Height:     d.Height,
-		Candidates: uint32(len(candidates)),
-	})
+	return id, func() error {
+		if err := k.DecisionSeq.Set(ctx, id+1); err != nil {
+			return err
+		}
+		if err := k.Decisions.Set(ctx, id, d); err != nil {
+			return err
+		}
+		sdkCtx.EventManager().EmitEvent(typedevent.DecisionRecorded(&types.EventDecisionRecorded{
+			DecisionId: id,
+			LeaseId:    leaseID,
+			Height:     d.Height,
+			Candidates: uint32(len(candidates)),
+		}))
+		return nil
+	}, nil
 }
 
 // MeasuredLink returns the link matrix's medians between two nodes (throughput in Mbit/s) and the epoch of

@@ -32,9 +32,70 @@ type LeaseIndexes struct {
 	ActiveNode *collx.MultiIndex[string, uint64, types.Lease]
 }
 
-// IndexesList implements collections.Indexes.
+// IndexesList implements collections.Indexes. The indexes are behind one that reads the lease's old value
+// once for all of them (collections would otherwise read and decode it once per index on every write), and
+// the submitter and state indexes are left alone when a write keeps the field they index (a write of an
+// active lease — payment, settlement — changes neither, and the submitter index decodes two bech32
+// addresses per write).
 func (i LeaseIndexes) IndexesList() []collections.Index[uint64, types.Lease] {
-	return []collections.Index[uint64, types.Lease]{i.Submitter, i.State, i.Node, i.ActiveNode}
+	return []collections.Index[uint64, types.Lease]{sharedOldLease{
+		skipUnchangedLease[string]{i.Submitter, func(l types.Lease) string { return l.Submitter }},
+		skipUnchangedLease[types.LeaseState]{i.State, func(l types.Lease) types.LeaseState { return l.State }},
+		i.Node,
+		i.ActiveNode,
+	}}
+}
+
+// skipUnchangedLease leaves an index alone when a write of a lease keeps the field it indexes: its entry is
+// already there.
+type skipUnchangedLease[F comparable] struct {
+	collections.Index[uint64, types.Lease]
+	field func(types.Lease) F
+}
+
+func (s skipUnchangedLease[F]) Reference(ctx context.Context, pk uint64, v types.Lease, lazyOld func() (types.Lease, error)) error {
+	if old, err := lazyOld(); err == nil && s.field(old) == s.field(v) {
+		return nil
+	}
+	return s.Index.Reference(ctx, pk, v, lazyOld)
+}
+
+// sharedOldLease updates several indexes of the leases with one read of the old value.
+type sharedOldLease []collections.Index[uint64, types.Lease]
+
+func onceLease(get func() (types.Lease, error)) func() (types.Lease, error) {
+	var (
+		v    types.Lease
+		err  error
+		done bool
+	)
+	return func() (types.Lease, error) {
+		if !done {
+			v, err = get()
+			done = true
+		}
+		return v, err
+	}
+}
+
+func (s sharedOldLease) Reference(ctx context.Context, pk uint64, v types.Lease, lazyOld func() (types.Lease, error)) error {
+	old := onceLease(lazyOld)
+	for _, idx := range s {
+		if err := idx.Reference(ctx, pk, v, old); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s sharedOldLease) Unreference(ctx context.Context, pk uint64, lazyOld func() (types.Lease, error)) error {
+	old := onceLease(lazyOld)
+	for _, idx := range s {
+		if err := idx.Unreference(ctx, pk, old); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newLeaseIndexes(sb *collections.SchemaBuilder, addrCodec address.Codec) LeaseIndexes {

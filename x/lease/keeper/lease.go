@@ -12,6 +12,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/consensus-nro/nro/x/internal/typedevent"
 	"github.com/consensus-nro/nro/x/lease/types"
 )
 
@@ -286,16 +287,27 @@ func (k Keeper) ReallocateLease(ctx context.Context, leaseID uint64, reason type
 // height is this block plus the duration not yet served (all of it, unless the lease was moved), and the
 // deadline is the end height, or earlier when the deposit runs out first.
 func (k Keeper) ActivateLease(ctx context.Context, id uint64, nodes []types.LeaseNode, ringOrder []string, decisionID uint64) error {
-	lease, err := k.GetLease(ctx, id)
+	activate, err := k.PrepareActivation(ctx, id, nodes, ringOrder, decisionID)
 	if err != nil {
 		return err
 	}
+	return activate()
+}
+
+// PrepareActivation does the checks of ActivateLease and returns the function that stores the activation; it
+// writes nothing itself, and activate fails only if the store does. The allocation engine checks every step
+// of a decision this way before it writes any, so that a refused decision leaves no state behind.
+func (k Keeper) PrepareActivation(ctx context.Context, id uint64, nodes []types.LeaseNode, ringOrder []string, decisionID uint64) (func() error, error) {
+	lease, err := k.GetLease(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	if lease.State != types.LEASE_STATE_PENDING {
-		return errorsmod.Wrapf(types.ErrLeaseNotPending, "lease %d is %s; only a PENDING lease can be activated", id, lease.State)
+		return nil, errorsmod.Wrapf(types.ErrLeaseNotPending, "lease %d is %s; only a PENDING lease can be activated", id, lease.State)
 	}
 	params, err := k.Params.Get(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	placed := make([]types.LeaseNode, len(nodes))
 	for i, n := range nodes {
@@ -303,13 +315,17 @@ func (k Keeper) ActivateLease(ctx context.Context, id uint64, nodes []types.Leas
 		// Payouts go through the bridge for nodes with an Ethereum address while it is enabled; the choice is
 		// locked for the placement, like the price.
 		n.Bridged = params.BridgeEnabled && n.EthAddress != ""
-		if _, canonical, err := k.canonicalAddress(n.Operator); err == nil {
-			n.Operator = canonical
+		// Stored addresses are canonical (lower case); only one with upper-case letters can differ from its
+		// canonical form (an invalid one is refused by ValidateNodes below either way).
+		if strings.ToLower(n.Operator) != n.Operator {
+			if _, canonical, err := k.canonicalAddress(n.Operator); err == nil {
+				n.Operator = canonical
+			}
 		}
 		placed[i] = n
 	}
 	if err := types.ValidateNodes(k.addrCodec, lease.Spec, lease.Deposit.Denom, placed, ringOrder); err != nil {
-		return errorsmod.Wrapf(err, "activate lease %d", id)
+		return nil, errorsmod.Wrapf(err, "activate lease %d", id)
 	}
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	lease.Nodes = placed
@@ -319,25 +335,29 @@ func (k Keeper) ActivateLease(ctx context.Context, id uint64, nodes []types.Leas
 	lease.EndHeight = height + lease.RemainingBlocks()
 	lease.SettledHeight = height
 	lease.State = types.LEASE_STATE_ACTIVE
-	if err := k.moveDeadline(ctx, &lease, lease.ComputeDeadline()); err != nil {
-		return err
-	}
-	if err := k.Leases.Set(ctx, id, lease); err != nil {
-		return err
-	}
-	nodeIDs := make([]string, len(lease.Nodes))
-	for i, n := range lease.Nodes {
-		nodeIDs[i] = n.NodeId
-	}
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseActivated{
-		LeaseId:        id,
-		NodeIds:        nodeIDs,
-		RingOrder:      lease.RingOrder,
-		DecisionId:     decisionID,
-		RatePerHour:    sdk.NewCoin(lease.Deposit.Denom, lease.TotalRate()).String(),
-		EndHeight:      lease.EndHeight,
-		DeadlineHeight: lease.DeadlineHeight,
-	})
+	deadline := lease.ComputeDeadline()
+	return func() error {
+		if err := k.moveDeadline(ctx, &lease, deadline); err != nil {
+			return err
+		}
+		if err := k.Leases.Set(ctx, id, lease); err != nil {
+			return err
+		}
+		nodeIDs := make([]string, len(lease.Nodes))
+		for i, n := range lease.Nodes {
+			nodeIDs[i] = n.NodeId
+		}
+		sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(typedevent.LeaseActivated(&types.EventLeaseActivated{
+			LeaseId:        id,
+			NodeIds:        nodeIDs,
+			RingOrder:      lease.RingOrder,
+			DecisionId:     decisionID,
+			RatePerHour:    sdk.NewCoin(lease.Deposit.Denom, lease.TotalRate()).String(),
+			EndHeight:      lease.EndHeight,
+			DeadlineHeight: lease.DeadlineHeight,
+		}))
+		return nil
+	}, nil
 }
 
 // submitterLease loads a lease and checks that signer is its submitter; action names what the signer tried.
