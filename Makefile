@@ -16,7 +16,7 @@ include make/proto.mk
 include make/contracts.mk
 
 .PHONY: help build build-agent build-relayer demo localnet test test-unit test-e2e test-sim-determinism test-sim-import-export test-sim \
-	lint gen-regions gen-check clean bench-alloc bench-audit bench-bridge
+	lint gen-regions gen-check clean bench-alloc bench-audit bench-bridge bench-policy train-policy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-24s\033[0m %s\n", $$1, $$2}'
@@ -69,6 +69,13 @@ bench-audit: ## x/audit epoch benchmark: 100-10,000 reporting nodes, DeliverTx p
 
 bench-bridge: ## Ethereum gas per settled lease: batches of 1/10/100 leases over 10 providers, 4/20/100 validators, vs one ERC20 transfer per lease
 	$(GO) test ./x/audit/keeper -run '^$$' -bench BenchmarkBridgeGas -benchtime 1x -timeout 30m
+
+bench-policy: ## Placement policy on held-out Philly slices vs random/first-fit/best-fit/cheapest-first/chain fallback/offline bound (table, docs/policy/*.png), and decision latency over 1,000 nodes
+	$(GO) run ./cmd/nro-agent eval --plots docs/policy
+	$(GO) test ./agent/policy -run '^$$' -bench BenchmarkDecision -benchtime 2000x
+
+train-policy: ## Retrain the committed default policy (agent/policy/default_policy.json) with the default training configuration
+	$(GO) run ./cmd/nro-agent train --out agent/policy/default_policy.json
 
 bench-alloc: ## EndBlock allocation benchmark (10-1,000 leases x 100-10,000 nodes) and fallback quality vs exhaustive search
 	$(GO) test ./app -run '^$$' -bench BenchmarkEndBlockAllocation -benchtime 3x -timeout 60m

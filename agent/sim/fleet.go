@@ -51,6 +51,10 @@ type Fleet struct {
 	// offers[i] is node i's instance type.
 	offers []Offer
 	byID   map[string]int
+	// price[i] is node i's price per GPU-hour; byRegion lists node indexes per region, in Regions order.
+	price    []uint64
+	byRegion [][]int
+	regions  []string
 	// links is the region link table in force (degradations applied); base is the measured table.
 	links, base map[[2]string]types.RegionLink
 	// scopes is the capacity index: per scope, entries in ascending (price, free, ref) order.
@@ -145,6 +149,14 @@ func NewFleet(cfg FleetConfig, offers []Offer, links []types.RegionLink, seed in
 			ReputationBps:   types.NeutralReputationBps,
 		}
 		f.byID[n.Id] = len(f.nodes)
+		ri := slices.Index(f.regions, region)
+		if ri < 0 {
+			ri = len(f.regions)
+			f.regions = append(f.regions, region)
+			f.byRegion = append(f.byRegion, nil)
+		}
+		f.byRegion[ri] = append(f.byRegion[ri], len(f.nodes))
+		f.price = append(f.price, o.PricePerGPUHour)
 		f.nodes = append(f.nodes, n)
 		f.offers = append(f.offers, o)
 		f.totalGPUs += o.GPUs
@@ -155,6 +167,10 @@ func NewFleet(cfg FleetConfig, offers []Offer, links []types.RegionLink, seed in
 
 // Nodes returns the fleet's nodes (the fleet's own records: do not modify).
 func (f *Fleet) Nodes() []types.Node { return f.nodes }
+
+// RefBandwidthMbps is the in-region throughput placements inside one region sync at (the median
+// same-region link of the table).
+func (f *Fleet) RefBandwidthMbps() uint64 { return f.refBandwidth }
 
 // TotalGPUs is the number of GPUs of all nodes, up or down.
 func (f *Fleet) TotalGPUs() uint32 { return f.totalGPUs }
@@ -173,15 +189,7 @@ func (f *Fleet) FreeGPUs() uint32 {
 }
 
 // Regions returns the regions the fleet's nodes are in, in first-node order.
-func (f *Fleet) Regions() []string {
-	var out []string
-	for _, n := range f.nodes {
-		if !slices.Contains(out, n.Region) {
-			out = append(out, n.Region)
-		}
-	}
-	return out
-}
+func (f *Fleet) Regions() []string { return slices.Clone(f.regions) }
 
 // index adds (add) or removes a node's capacity entries, as the chain's capacity index does on every
 // node write: one entry per scope for each group with free GPUs on an ACTIVE node.

@@ -3,7 +3,6 @@ package sim
 import (
 	"cmp"
 	"slices"
-	"strings"
 
 	"github.com/consensus-nro/nro/x/allocation/types"
 )
@@ -28,8 +27,14 @@ type FirstFit struct{}
 
 func (FirstFit) Name() string { return "first-fit (static, region-blind)" }
 
-func (FirstFit) Place(d *Decision) (types.Candidate, bool) {
-	return fillInOrder(d, func(a, b *types.Node) int { return 0 })
+func (FirstFit) Place(d *Decision) (types.Candidate, bool) { return firstFit(d, capacityOf(d)) }
+
+func firstFit(d *Decision, cp capacity) (types.Candidate, bool) {
+	order := make([]int, len(d.Fleet.nodes))
+	for i := range order {
+		order[i] = i
+	}
+	return fillNodes(d, cp, order)
 }
 
 // BestFit puts a job on the single node whose free GPUs fit it most tightly; a job no node can hold takes
@@ -38,20 +43,20 @@ type BestFit struct{}
 
 func (BestFit) Name() string { return "best-fit" }
 
-func (BestFit) Place(d *Decision) (types.Candidate, bool) {
+func (BestFit) Place(d *Decision) (types.Candidate, bool) { return bestFit(d, capacityOf(d)) }
+
+func bestFit(d *Decision, cp capacity) (types.Candidate, bool) {
 	need := d.Job.Lease.Spec.TotalGpus
 	best := -1
-	var bestFree uint32
-	for i := range d.Fleet.nodes {
-		n := &d.Fleet.nodes[i]
-		if free := usable(d, n); free >= need && (best < 0 || free < bestFree) {
-			best, bestFree = i, free
+	for i, free := range cp.avail {
+		if free >= need && (best < 0 || free < cp.avail[best]) {
+			best = i
 		}
 	}
 	if best >= 0 {
-		return fillNodes(d, []int{best})
+		return fillNodes(d, cp, []int{best})
 	}
-	return fillInOrder(d, func(a, b *types.Node) int { return cmp.Compare(usable(d, b), usable(d, a)) })
+	return fillSorted(d, cp, func(a, b int) int { return cmp.Compare(cp.avail[b], cp.avail[a]) })
 }
 
 // CheapestFirst takes the cheapest GPUs first (ties: the node with more free GPUs, then id).
@@ -59,10 +64,11 @@ type CheapestFirst struct{}
 
 func (CheapestFirst) Name() string { return "cheapest-first" }
 
-func (CheapestFirst) Place(d *Decision) (types.Candidate, bool) {
-	return fillInOrder(d, func(a, b *types.Node) int {
-		return cmp.Or(a.PricePerGpuHour.Amount.BigIntMut().Cmp(b.PricePerGpuHour.Amount.BigIntMut()),
-			cmp.Compare(usable(d, b), usable(d, a)))
+func (CheapestFirst) Place(d *Decision) (types.Candidate, bool) { return cheapestFirst(d, capacityOf(d)) }
+
+func cheapestFirst(d *Decision, cp capacity) (types.Candidate, bool) {
+	return fillSorted(d, cp, func(a, b int) int {
+		return cmp.Or(cmp.Compare(cp.price[a], cp.price[b]), cmp.Compare(cp.avail[b], cp.avail[a]))
 	})
 }
 
@@ -77,7 +83,7 @@ func (Random) Place(d *Decision) (types.Candidate, bool) {
 		order[i] = i
 	}
 	d.Rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-	return fillNodes(d, order)
+	return fillNodes(d, capacityOf(d), order)
 }
 
 // Baselines are the heuristics the policy is evaluated against, in table order.
@@ -85,10 +91,23 @@ func Baselines() []Placer {
 	return []Placer{Random{}, FirstFit{}, BestFit{}, CheapestFirst{}, Fallback{}}
 }
 
-// usable is how many GPUs of a node's first matching group the job may take.
-func usable(d *Decision, n *types.Node) uint32 {
-	_, free := matchingGroup(d, n)
-	return free
+// capacity is, per node of the fleet, the group a decision's lease would take GPUs from (its matching
+// group with the most free GPUs), how many it may take (0: none), and the node's price: computed once per
+// decision, so that orderings do not recompute them per comparison.
+type capacity struct {
+	group, avail []uint32
+	price        []uint64
+}
+
+func capacityOf(d *Decision) capacity {
+	n := len(d.Fleet.nodes)
+	cp := capacity{group: make([]uint32, n), avail: make([]uint32, n), price: make([]uint64, n)}
+	for i := range d.Fleet.nodes {
+		node := &d.Fleet.nodes[i]
+		cp.group[i], cp.avail[i] = matchingGroup(d, node)
+		cp.price[i] = d.Fleet.price[i]
+	}
+	return cp
 }
 
 // matchingGroup is a node's group with the lease's model and memory that has the most free GPUs, and how
@@ -114,33 +133,31 @@ func matchingGroup(d *Decision, n *types.Node) (uint32, uint32) {
 	return group, free
 }
 
-// fillInOrder takes GPUs from the nodes sorted by cmp (a stable sort of id order).
-func fillInOrder(d *Decision, compare func(a, b *types.Node) int) (types.Candidate, bool) {
-	order := make([]int, len(d.Fleet.nodes))
-	for i := range order {
-		order[i] = i
+// fillSorted takes GPUs from the nodes that can give some, sorted by compare (then id order).
+func fillSorted(d *Decision, cp capacity, compare func(a, b int) int) (types.Candidate, bool) {
+	order := make([]int, 0, len(cp.avail))
+	for i, a := range cp.avail {
+		if a > 0 {
+			order = append(order, i)
+		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Or(compare(&d.Fleet.nodes[a], &d.Fleet.nodes[b]), strings.Compare(d.Fleet.nodes[a].Id, d.Fleet.nodes[b].Id))
-	})
-	return fillNodes(d, order)
+	slices.SortFunc(order, func(a, b int) int { return cmp.Or(compare(a, b), cmp.Compare(a, b)) })
+	return fillNodes(d, cp, order)
 }
 
 // fillNodes takes GPUs from the nodes in order until the job has them all, and checks the placement.
-func fillNodes(d *Decision, order []int) (types.Candidate, bool) {
+func fillNodes(d *Decision, cp capacity, order []int) (types.Candidate, bool) {
 	need := d.Job.Lease.Spec.TotalGpus
 	var takes []Take
 	for _, i := range order {
 		if need == 0 {
 			break
 		}
-		n := &d.Fleet.nodes[i]
-		group, free := matchingGroup(d, n)
-		if free == 0 {
+		if cp.avail[i] == 0 {
 			continue
 		}
-		t := min(free, need)
-		takes = append(takes, Take{Node: n.Id, Group: group, GPUs: t})
+		t := min(cp.avail[i], need)
+		takes = append(takes, Take{Node: d.Fleet.nodes[i].Id, Group: cp.group[i], GPUs: t})
 		need -= t
 	}
 	if need > 0 {

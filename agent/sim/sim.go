@@ -100,13 +100,17 @@ type Placer interface {
 	Place(d *Decision) (types.Candidate, bool)
 }
 
-// Decision is what a placer sees: the job and its lease, the fleet as it is now, the chain's parameters.
+// Decision is what a placer sees: the job and its lease, the fleet as it is now, the chain's parameters,
+// and how many jobs wait and run. A placer may leave a job waiting only while another job runs (something
+// will free GPUs); otherwise it could wait forever.
 type Decision struct {
 	Job    *Job
 	Fleet  *Fleet
 	Params types.Params
 	Now    float64
 	Rand   *rand.Rand
+	// Queued counts the jobs waiting (this one included), Running those running.
+	Queued, Running int
 }
 
 // Result is a simulation's metrics.
@@ -488,7 +492,7 @@ func (s *run) schedule() error {
 			kept = append(kept, j)
 			continue
 		}
-		d := &Decision{Job: j, Fleet: s.fleet, Params: s.m.params, Now: s.now, Rand: s.rand}
+		d := &Decision{Job: j, Fleet: s.fleet, Params: s.m.params, Now: s.now, Rand: s.rand, Queued: len(s.queue), Running: len(s.running)}
 		start := time.Now()
 		c, ok := s.placer.Place(d)
 		s.res.PlaceTime += time.Since(start)
@@ -752,3 +756,35 @@ func (m *Market) Bound() Result {
 
 // ErrNoPlacement is what a placer's helper returns when it finds no valid placement.
 var ErrNoPlacement = errors.New("no valid placement")
+
+// Snapshot returns n decisions on one fleet of the market with about taken of its GPUs reserved (whole
+// groups' GPUs drawn at random), for the market's first n jobs that fit what is free: what a placer sees in
+// the middle of a busy market, for benchmarks and tests.
+func Snapshot(m *Market, taken float64, n int, r *rand.Rand) []*Decision {
+	fleet, err := m.newFleet()
+	if err != nil {
+		return nil
+	}
+	for i := range fleet.nodes {
+		g := fleet.nodes[i].Gpus[0]
+		var k int64
+		for range g.Count {
+			if r.Float64() < taken {
+				k++
+			}
+		}
+		_ = fleet.reserve(i, 0, k)
+	}
+	free := fleet.FreeGPUs()
+	var out []*Decision
+	for _, j := range m.Jobs() {
+		if len(out) == n {
+			break
+		}
+		if j.Trace.GPUs > free {
+			continue
+		}
+		out = append(out, &Decision{Job: j, Fleet: fleet, Params: m.params, Rand: r, Queued: 1})
+	}
+	return out
+}

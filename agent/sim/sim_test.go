@@ -375,3 +375,38 @@ func TestMarketConfigErrors(t *testing.T) {
 	_, err = NewMarket(cfg, d)
 	require.ErrorContains(t, err, "degrade factor")
 }
+
+func TestCandidates(t *testing.T) {
+	d := loadData(t)
+	cfg := DefaultConfig()
+	cfg.Start, cfg.Jobs = 70_000, 500
+	m, err := NewMarket(cfg, d)
+	require.NoError(t, err)
+	decisions := Snapshot(m, 0.3, 200, rand.New(rand.NewSource(5)))
+	require.Len(t, decisions, 200)
+	multi := 0
+	for _, dec := range decisions {
+		cands := Candidates(dec, 0)
+		require.NotEmpty(t, cands)
+		fb, ok := Fallback{}.Place(dec)
+		require.True(t, ok)
+		require.Equal(t, placementKey(fb), placementKey(cands[0]), "the chain's fallback comes first")
+		seen := map[string]bool{}
+		for _, c := range cands {
+			k := placementKey(c)
+			require.False(t, seen[k], "candidates are distinct")
+			seen[k] = true
+			takes := make([]Take, len(c.Nodes))
+			for i, n := range c.Nodes {
+				takes[i] = Take{Node: n.NodeId, Group: n.GpuGroup, GPUs: n.Gpus}
+			}
+			_, err := dec.Fleet.Candidate(dec.Job.Lease, dec.Params, takes, c.RingOrder)
+			require.NoError(t, err, "every candidate passes the chain's checks")
+		}
+		require.LessOrEqual(t, len(Candidates(dec, 3)), 3)
+		if len(cands) > 1 {
+			multi++
+		}
+	}
+	require.Greater(t, multi, 100, "most decisions have a choice")
+}

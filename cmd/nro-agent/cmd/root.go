@@ -41,7 +41,7 @@ with TCP probes, and exports both as Prometheus metrics. It also serves a probe 
 		SilenceUsage:  true,
 	}
 	root.PersistentFlags().String(flagHome, DefaultHome(), "agent home: holds "+agent.ConfigFileName+" (default $"+envHome+" or ~/.nro-agent)")
-	root.AddCommand(newInitCmd(), newStartCmd(), newTelemetryCmd(), newProbeCmd(), newSimCmd())
+	root.AddCommand(newInitCmd(), newStartCmd(), newTelemetryCmd(), newProbeCmd(), newSimCmd(), newTrainCmd(), newEvalCmd())
 	return root
 }
 

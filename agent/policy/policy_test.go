@@ -1,0 +1,141 @@
+package policy
+
+import (
+	"context"
+	"math/rand"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/consensus-nro/nro/agent/sim"
+)
+
+func TestForwardMatchesGorgonia(t *testing.T) {
+	net := NewNetwork([]int{8, 4}, 3)
+	const batch, k = 3, MaxCandidates
+	gr, err := newGraph(net, batch, k)
+	require.NoError(t, err)
+	f := len(FeatureNames)
+	r := rand.New(rand.NewSource(1))
+	x := make([]float64, batch*k*f)
+	for i := range x {
+		x[i] = r.Float64()
+	}
+	mask := make([]float64, batch*k)
+	pick := make([]float64, batch*k)
+	for b := range batch {
+		pick[b*k] = 1
+	}
+	require.NoError(t, gr.set(x, mask, pick, []float64{1, 1, 1}))
+	require.NoError(t, gr.vm.RunAll())
+	got := gr.scores.Value().Data().([]float64)
+	rows := make([][]float64, batch*k)
+	for i := range rows {
+		rows[i] = x[i*f : (i+1)*f]
+	}
+	want := net.Score(rows)
+	require.InDeltaSlice(t, want, got, 1e-12)
+}
+
+func TestSaveLoad(t *testing.T) {
+	net := NewNetwork([]int{8}, 2)
+	net.Trained.Iterations = 7
+	path := filepath.Join(t.TempDir(), "p.json")
+	require.NoError(t, net.Save(path))
+	back, err := Load(path)
+	require.NoError(t, err)
+	require.Equal(t, net, back)
+	row := make([]float64, len(FeatureNames))
+	row[0] = 0.5
+	require.Equal(t, net.Score([][]float64{row}), back.Score([][]float64{row}))
+
+	bad := NewNetwork([]int{8}, 2)
+	bad.Features = bad.Features[1:]
+	require.NoError(t, bad.Save(path))
+	_, err = Load(path)
+	require.ErrorContains(t, err, "retrain it")
+}
+
+func TestTrainingImprovesOnRandom(t *testing.T) {
+	data, err := sim.LoadData("../../data")
+	require.NoError(t, err)
+	cfg := DefaultTrainConfig()
+	cfg.Iterations, cfg.Episodes, cfg.Jobs, cfg.ValidateEvery = 6, 3, 300, 2
+	cfg.Validation.Jobs = 300
+	cfg.ValidationStarts = cfg.ValidationStarts[:1]
+	net, err := Train(context.Background(), cfg, data, nil, func(p Progress) { t.Logf("%+v", p) })
+	require.NoError(t, err)
+	vc := cfg.Validation
+	vc.Start = cfg.ValidationStarts[0]
+	m, err := sim.NewMarket(vc, data)
+	require.NoError(t, err)
+	random, err := m.Run(sim.Random{})
+	require.NoError(t, err)
+	trained, err := m.Run(&Placer{Net: net, Greedy: true})
+	require.NoError(t, err)
+	t.Logf("random %.2f h, trained %.2f h", random.MeanJCT/3600, trained.MeanJCT/3600)
+	require.Less(t, trained.MeanJCT, random.MeanJCT)
+}
+
+func TestDefaultPolicy(t *testing.T) {
+	net, err := Default()
+	require.NoError(t, err)
+	require.NoError(t, net.Validate())
+	require.Positive(t, net.Trained.Iterations)
+	// Default returns a copy: changing it does not change the next one.
+	net.Layers[0].W[0] += 1
+	again, err := Default()
+	require.NoError(t, err)
+	require.NotEqual(t, net.Layers[0].W[0], again.Layers[0].W[0])
+}
+
+func TestEvaluate(t *testing.T) {
+	data, err := sim.LoadData("../../data")
+	require.NoError(t, err)
+	net, err := Default()
+	require.NoError(t, err)
+	cfg := DefaultEvalConfig()
+	cfg.Market.Jobs = 200
+	cfg.Starts = []int{70_000, 71_000}
+	ev, err := Evaluate(net, data, cfg)
+	require.NoError(t, err)
+	require.Len(t, ev.Slices, 2)
+	require.Len(t, ev.Summary, 2+len(sim.Baselines()))
+	require.Equal(t, "offline bound", ev.Summary[0].Placer)
+	require.Equal(t, "policy", ev.Summary[len(ev.Summary)-1].Placer)
+	for i, s := range ev.Summary {
+		require.InDelta(t, (ev.Slices[0].Results[i].MeanJCT+ev.Slices[1].Results[i].MeanJCT)/2, s.MeanJCT, 1e-6)
+		require.GreaterOrEqual(t, s.MeanJCT, ev.Summary[0].MeanJCT, "nothing beats the offline bound: %s", s.Placer)
+	}
+	pol := ev.Summary[len(ev.Summary)-1]
+	var best sim.Result
+	for _, s := range ev.Summary[1 : len(ev.Summary)-1] {
+		if s.Placer == ev.BestHeuristic {
+			best = s
+		}
+	}
+	require.InDelta(t, 1-pol.MeanJCT/best.MeanJCT, ev.JCTReduction, 1e-12)
+	var out strings.Builder
+	require.NoError(t, ev.WriteReport(&out))
+	require.Contains(t, out.String(), "policy vs the best heuristic ("+ev.BestHeuristic+")")
+	dir := t.TempDir()
+	require.NoError(t, WritePlots(dir, ev))
+	for _, f := range []string{"mean-jct.png", "bandwidth-utilisation.png", "cost.png"} {
+		require.FileExists(t, filepath.Join(dir, f))
+	}
+}
+
+func TestTrainConfigValidate(t *testing.T) {
+	cfg := DefaultTrainConfig()
+	require.NoError(t, cfg.Validate())
+	cfg.ValidationStarts = []int{1000}
+	require.ErrorContains(t, cfg.Validate(), "overlaps the training range")
+	cfg = DefaultTrainConfig()
+	cfg.Episodes = 1
+	require.ErrorContains(t, cfg.Validate(), "episodes 1")
+	cfg = DefaultTrainConfig()
+	cfg.LearnRate = 0
+	require.ErrorContains(t, cfg.Validate(), "learn rate")
+}

@@ -1,0 +1,67 @@
+package sim
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/consensus-nro/nro/x/allocation/types"
+)
+
+// Candidates returns the distinct valid placements a policy chooses among for a decision: the chain's
+// fallback, best-fit, cheapest-first, first-fit, and for every region of the fleet a fill of that region
+// alone (its tightest single node, else its emptiest nodes first) — so that a compact placement in each
+// region is always on the list next to the cheap and the spread ones. At most limit (0: no limit), in
+// that order.
+func Candidates(d *Decision, limit int) []types.Candidate {
+	var out []types.Candidate
+	seen := map[string]bool{}
+	add := func(c types.Candidate, ok bool) {
+		if !ok || (limit > 0 && len(out) >= limit) {
+			return
+		}
+		k := placementKey(c)
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, c)
+	}
+	add(Fallback{}.Place(d))
+	cp := capacityOf(d)
+	add(bestFit(d, cp))
+	add(cheapestFirst(d, cp))
+	add(firstFit(d, cp))
+	need := d.Job.Lease.Spec.TotalGpus
+	for _, idx := range d.Fleet.byRegion {
+		tightest := -1
+		var nodes []int
+		for _, i := range idx {
+			if cp.avail[i] == 0 {
+				continue
+			}
+			nodes = append(nodes, i)
+			if cp.avail[i] >= need && (tightest < 0 || cp.avail[i] < cp.avail[tightest]) {
+				tightest = i
+			}
+		}
+		if tightest >= 0 {
+			add(fillNodes(d, cp, []int{tightest}))
+			continue
+		}
+		slices.SortStableFunc(nodes, func(a, b int) int { return cmp.Compare(cp.avail[b], cp.avail[a]) })
+		add(fillNodes(d, cp, nodes))
+	}
+	return out
+}
+
+// placementKey identifies a placement by its (node, GPUs) pairs in node order.
+func placementKey(c types.Candidate) string {
+	parts := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		parts[i] = n.NodeId + ":" + strconv.FormatUint(uint64(n.Gpus), 10)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
+}
