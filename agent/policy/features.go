@@ -13,22 +13,22 @@ import (
 // simulator's hidden state (which model a job trains, how long it will really run). Values are scaled to
 // about [0, 1].
 var FeatureNames = []string{
-	"lease_gpus_log2",          // log2(1 + GPUs) / 7
-	"lease_hours_log",          // ln(1 + duration hours) / 5
-	"fleet_free_share",         // free GPUs / all GPUs
-	"queue_log",                // ln(1 + leases waiting) / 7
-	"price_usd",                // mean price per GPU-hour, USD / 2
-	"price_vs_cheapest",        // mean price / the cheapest candidate's − 1 (at most 3)
-	"rtt_ms_log",               // ln(1 + bottleneck RTT ms) / 5
-	"bandwidth_share",          // bottleneck throughput / 10 Gbit/s (at most 1)
-	"nodes_log2",               // log2(nodes) / 6
-	"extra_regions",            // regions spanned − 1, / 3
-	"stranded_per_gpu",         // GPUs left free on the groups it takes from / lease GPUs (at most 4), / 4
-	"region_free_taken",        // lease GPUs / free GPUs of the regions it uses
-	"chain_cost_vs_best",       // the chain's total cost / the lowest candidate's − 1 (at most 3)
-	"is_chain_fallback",        // 1 for the chain's own fallback placement
-	"reputation",               // GPU-weighted (reputation − 5000) / 5000
-	"largest_node_share",       // the largest node's GPUs in the placement / lease GPUs
+	"lease_gpus_log2",           // log2(1 + GPUs) / 7
+	"lease_hours_log",           // ln(1 + duration hours) / 5
+	"fleet_free_share",          // free GPUs / all GPUs
+	"queue_log",                 // ln(1 + leases waiting) / 7
+	"price_usd",                 // mean price per GPU-hour, USD / 2
+	"price_vs_cheapest",         // mean price / the cheapest candidate's − 1 (at most 3)
+	"rtt_ms_log",                // ln(1 + bottleneck RTT ms) / 5
+	"bandwidth_share",           // bottleneck throughput / 10 Gbit/s (at most 1)
+	"nodes_log2",                // log2(nodes) / 6
+	"extra_regions",             // regions spanned − 1, / 3
+	"stranded_per_gpu",          // GPUs left free on the groups it takes from / lease GPUs (at most 4), / 4
+	"region_free_taken",         // lease GPUs / free GPUs of the regions it uses
+	"chain_cost_vs_best",        // the chain's total cost / the lowest candidate's − 1 (at most 3)
+	"is_chain_fallback",         // 1 for the chain's own fallback placement
+	"reputation",                // GPU-weighted (reputation − 5000) / 5000
+	"largest_node_share",        // the largest node's GPUs in the placement / lease GPUs
 	"cross_region_sync_penalty", // (in-region throughput / bottleneck throughput − 1) / 10, at most 1, when the ring leaves a region
 }
 

@@ -35,10 +35,10 @@ type TrainConfig struct {
 	Validation       sim.Config
 	ValidationStarts []int
 	ValidateEvery    int
-	Market        sim.Config // fleet, load and fault rates of the training slices
-	LearnRate     float64
-	Batch         int
-	Seed          int64
+	Market           sim.Config // fleet, load and fault rates of the training slices
+	LearnRate        float64
+	Batch            int
+	Seed             int64
 	// Checkpoint, when set, is where the best network is saved after every validation; with Resume a
 	// run continues from it (the iteration count, the weights; Adam's moments start again from zero).
 	Checkpoint string

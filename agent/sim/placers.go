@@ -64,7 +64,9 @@ type CheapestFirst struct{}
 
 func (CheapestFirst) Name() string { return "cheapest-first" }
 
-func (CheapestFirst) Place(d *Decision) (types.Candidate, bool) { return cheapestFirst(d, capacityOf(d)) }
+func (CheapestFirst) Place(d *Decision) (types.Candidate, bool) {
+	return cheapestFirst(d, capacityOf(d))
+}
 
 func cheapestFirst(d *Decision, cp capacity) (types.Candidate, bool) {
 	return fillSorted(d, cp, func(a, b int) int {
