@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"math/big"
 	"os"
-	"path/filepath"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/consensus-nro/nro/contracts"
+	"github.com/consensus-nro/nro/internal/atomicfile"
 	audittypes "github.com/consensus-nro/nro/x/audit/types"
 )
 
@@ -228,18 +228,5 @@ func (s *Signer) saveCursor() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.CursorFile), ".cursor-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(bz); err != nil {
-		return errors.Join(err, tmp.Close(), os.Remove(tmp.Name()))
-	}
-	if err := tmp.Sync(); err != nil {
-		return errors.Join(err, tmp.Close(), os.Remove(tmp.Name()))
-	}
-	if err := tmp.Close(); err != nil {
-		return errors.Join(err, os.Remove(tmp.Name()))
-	}
-	return os.Rename(tmp.Name(), s.CursorFile)
+	return atomicfile.WriteFile(s.CursorFile, bz, 0o600)
 }

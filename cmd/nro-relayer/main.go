@@ -18,8 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"cosmossdk.io/log/v2"
-	dbm "github.com/cosmos/cosmos-db"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
@@ -28,15 +26,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/cosmos/cosmos-sdk/codec"
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
-	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
-	sdk "github.com/cosmos/cosmos-sdk/types"
-
-	"github.com/consensus-nro/nro/app"
+	"github.com/consensus-nro/nro/internal/chainclient"
 	"github.com/consensus-nro/nro/relayer"
 )
 
@@ -185,33 +176,21 @@ func run(ctx context.Context, home string, cfg relayer.Config) error {
 		return fmt.Errorf("ethereum %s: %w", cfg.Ethereum.RPC, err)
 	}
 
-	// The app's codecs for the chain's messages and queries.
-	tmp, err := os.MkdirTemp("", "nro-relayer-codec")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = os.RemoveAll(tmp) }()
-	codecApp := app.New(log.NewNopLogger(), dbm.NewMemDB(), true, simtestutil.NewAppOptionsWithFlagHome(tmp))
-	conn, err := grpc.NewClient(cfg.Chain.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(codec.NewProtoCodec(codecApp.InterfaceRegistry()).GRPCCodec())))
-	if err != nil {
-		return fmt.Errorf("chain gRPC %s: %w", cfg.Chain.GRPC, err)
-	}
-	defer func() { _ = conn.Close() }()
 	krDir := inHome(home, cfg.Chain.KeyringDir)
 	if krDir == "" {
 		krDir = home
 	}
-	kr, err := keyring.New(sdk.KeyringServiceName(), cfg.Chain.KeyringBackend, krDir, os.Stdin, codecApp.AppCodec())
+	chain, err := chainclient.Dial(cfg.Chain.GRPC, cfg.Chain.KeyringBackend, krDir, os.Stdin)
 	if err != nil {
-		return fmt.Errorf("keyring: %w", err)
+		return err
 	}
+	defer func() { _ = chain.Close() }()
 	contract := common.HexToAddress(cfg.Ethereum.Contract)
 
 	var signer *relayer.Signer
 	var relay *relayer.Relay
 	if slices.Contains(cfg.Roles, "signer") {
-		cosmos, err := relayer.NewCosmos(conn, cfg.Chain.ChainID, codecApp.TxConfig(), kr, cfg.Chain.KeyName)
+		cosmos, err := relayer.NewCosmos(chain.Conn, cfg.Chain.ChainID, chain.TxConfig, chain.Keyring, cfg.Chain.KeyName)
 		if err != nil {
 			return err
 		}
@@ -232,7 +211,7 @@ func run(ctx context.Context, home string, cfg relayer.Config) error {
 		if err != nil {
 			return fmt.Errorf("relay key: %w", err)
 		}
-		reader, err := relayer.NewCosmos(conn, cfg.Chain.ChainID, codecApp.TxConfig(), kr, cfg.Chain.KeyName)
+		reader, err := relayer.NewCosmos(chain.Conn, cfg.Chain.ChainID, chain.TxConfig, chain.Keyring, cfg.Chain.KeyName)
 		if err != nil {
 			return err
 		}
