@@ -2,9 +2,10 @@
 //
 // Each epoch the agent samples the node's GPUs (agent/telemetry: NVML, or a fallback labelled as such) and
 // measures the network path to its peers (agent/probe), and publishes the result as a report.Epoch: in its log,
-// as Prometheus metrics, and to an OnEpoch hook. Meanwhile it serves its own probe endpoint so that its peers
-// can measure it. Signing the report into MsgSubmitTelemetry, proposals and the policy come later; see
-// agent/README.md.
+// as Prometheus metrics, and to an OnEpoch hook. With chain.submit it signs the report with the node's agent
+// key into MsgSubmitTelemetry and submits it for the chain's current epoch, at most once per chain epoch
+// (Submitter). Meanwhile it serves its own probe endpoint so that its peers can measure it. Proposals and the
+// policy come later; see agent/README.md.
 package agent
 
 import (
@@ -12,9 +13,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +29,7 @@ import (
 	"github.com/consensus-nro/nro/agent/probe"
 	"github.com/consensus-nro/nro/agent/report"
 	"github.com/consensus-nro/nro/agent/telemetry"
+	"github.com/consensus-nro/nro/internal/chainclient"
 )
 
 // Options are the agent's collaborators.
@@ -33,8 +37,17 @@ type Options struct {
 	// Logger receives the agent's structured log; nothing is logged when nil.
 	Logger *slog.Logger
 	// OnEpoch, when set, receives every completed epoch report, on the agent's loop goroutine: it must return
-	// promptly. (The attestation submitter will hook in here.)
+	// promptly.
 	OnEpoch func(report.Epoch)
+	// Home is the agent's home: the submitter's state file (StateFileName) and the default keyring live
+	// there. Required when chain.submit is set.
+	Home string
+	// Chain, when set, is used to submit instead of dialing chain.grpc with the keyring (tests).
+	Chain TelemetryChain
+	// KeyringInput answers the keyring's passphrase prompts (file backend); nil for none.
+	KeyringInput io.Reader
+	// OnSubmit, when set, receives every submission outcome, on the submitter's goroutine.
+	OnSubmit func(Submission)
 }
 
 // Agent samples, probes and serves. Create it with New, then Run it.
@@ -49,6 +62,11 @@ type Agent struct {
 	server    *probe.Server
 	metricsLn net.Listener
 	metrics   *metrics
+
+	submitter *Submitter
+	endpoint  *chainclient.Endpoint
+	reports   chan report.Epoch // to the submitter: the newest report not yet taken
+	onSubmit  func(Submission)
 
 	epochs    int // epochs started; rotates which peer is probed first
 	mu        sync.Mutex
@@ -85,8 +103,44 @@ func New(cfg Config, opts Options) (*Agent, error) {
 		a.metricsLn = ln
 	}
 	a.metrics = newMetrics(server)
+	if cfg.Chain.Submit {
+		if err := a.openSubmitter(opts); err != nil {
+			_ = server.Close()
+			if a.metricsLn != nil {
+				_ = a.metricsLn.Close()
+			}
+			return nil, err
+		}
+	}
 	a.sampler = telemetry.Open(cfg.TelemetryConfig(), log.With("component", "telemetry"))
 	return a, nil
+}
+
+// openSubmitter dials the chain (unless opts.Chain is given) and loads the submitter's state.
+func (a *Agent) openSubmitter(opts Options) error {
+	if opts.Home == "" {
+		return errors.New("chain.submit is set but the agent has no home for its state file")
+	}
+	chain := opts.Chain
+	if chain == nil {
+		c, ep, err := DialChain(a.cfg, opts.Home, opts.KeyringInput)
+		if err != nil {
+			return err
+		}
+		chain, a.endpoint = c, ep
+	}
+	sub, err := NewSubmitter(chain, SubmitterConfig{
+		NodeID: a.cfg.NodeID, ChainID: a.cfg.Chain.ChainID, StatePath: filepath.Join(opts.Home, StateFileName),
+		Logger: a.log, Registerer: a.metrics.registry,
+	})
+	if err != nil {
+		if a.endpoint != nil {
+			_ = a.endpoint.Close()
+		}
+		return err
+	}
+	a.submitter, a.reports, a.onSubmit = sub, make(chan report.Epoch, 1), opts.OnSubmit
+	return nil
 }
 
 // ProbeAddr is where the agent's probe server listens.
@@ -121,6 +175,9 @@ func (a *Agent) Close() error {
 			}
 		}
 		errs = append(errs, a.sampler.Close())
+		if a.endpoint != nil {
+			errs = append(errs, a.endpoint.Close())
+		}
 	})
 	return errors.Join(errs...)
 }
@@ -133,8 +190,13 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Warn("closing the agent", "error", err)
 		}
 	}()
+	submitAs := "off"
+	if a.submitter != nil {
+		submitAs = a.submitter.chain.Address()
+	}
 	a.log.Info("nro-agent starting", "probe_addr", a.ProbeAddr().String(), "metrics_addr", addrString(a.MetricsAddr()),
-		"gpu_source", a.sampler.Source(), "peers", len(a.peers), "epoch_interval", a.cfg.EpochInterval.String())
+		"gpu_source", a.sampler.Source(), "peers", len(a.peers), "epoch_interval", a.cfg.EpochInterval.String(),
+		"submit_as", submitAs, "chain_id", a.cfg.Chain.ChainID)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.server.Serve(gctx) })
@@ -161,6 +223,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		})
 	}
 	g.Go(func() error { return a.loop(gctx) })
+	if a.submitter != nil {
+		g.Go(func() error { return a.submitLoop(gctx) })
+	}
 	err := g.Wait()
 	a.log.Info("nro-agent stopped")
 	return err
@@ -257,6 +322,40 @@ func (a *Agent) runEpoch(ctx context.Context, interval time.Duration) {
 		"peers", len(links), "peers_failed", linksFailed, "took_ms", took.Milliseconds())
 	if a.onEpoch != nil {
 		a.onEpoch(e)
+	}
+	if a.reports != nil {
+		// The newest report replaces one the submitter has not taken yet (it is still busy with an older one).
+		select {
+		case <-a.reports:
+		default:
+		}
+		a.reports <- e
+	}
+}
+
+// minSubmitTime is the least time a report gets for its submission and retries, however short the epoch
+// interval: enough for a few blocks, so that a slow block does not turn into a second transaction.
+const minSubmitTime = 30 * time.Second
+
+// submitLoop submits each report as it comes, giving each one epoch interval (at least minSubmitTime) for its
+// retries. Reports made meanwhile wait in a.reports, the newest replacing older ones.
+func (a *Agent) submitLoop(ctx context.Context) error {
+	interval := max(time.Duration(a.cfg.EpochInterval), minSubmitTime)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e := <-a.reports:
+			sctx, cancel := context.WithTimeout(ctx, interval)
+			sub := a.submitter.Submit(sctx, e)
+			cancel()
+			if ctx.Err() != nil {
+				return nil
+			}
+			if a.onSubmit != nil {
+				a.onSubmit(sub)
+			}
+		}
 	}
 }
 

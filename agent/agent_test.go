@@ -19,7 +19,11 @@ import (
 	"github.com/consensus-nro/nro/agent/report"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// The chain client's codecs (the app's, through internal/chainclient) import grpc-web, whose timer package
+// starts a goroutine at init; it is not the agent's.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/desertbit/timer.timerRoutine"))
+}
 
 func TestConfigRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "home", ConfigFileName)
@@ -146,6 +150,7 @@ func testConfig(peers ...string) Config {
 	cfg.Probe.Timeout = Duration(2 * time.Second)
 	cfg.Telemetry.DisableNVML = true
 	cfg.Telemetry.RegisteredGPUs = []GPUGroupConfig{{Model: "H100", Count: 2, MemoryMiB: 81920}}
+	cfg.Chain.Submit = false // submission tests inject a fake chain
 	return cfg
 }
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"github.com/consensus-nro/nro/agent/probe"
 	"github.com/consensus-nro/nro/agent/report"
 	"github.com/consensus-nro/nro/agent/telemetry"
@@ -56,15 +58,18 @@ type Config struct {
 	Metrics       MetricsConfig   `toml:"metrics"`
 }
 
-// ChainConfig says how the agent reaches the chain and which key signs for the node. The agent does not submit
-// yet; the values are validated so that a config written now keeps working when it does.
+// ChainConfig says how the agent reaches the chain and which key signs for the node.
 type ChainConfig struct {
+	// Submit makes the agent sign and submit each epoch's report (MsgSubmitTelemetry); false only measures.
+	Submit         bool   `toml:"submit"`
 	GRPC           string `toml:"grpc"`
 	RPC            string `toml:"rpc"`
 	ChainID        string `toml:"chain_id"`
 	KeyName        string `toml:"key_name"`
 	KeyringBackend string `toml:"keyring_backend"`
 	KeyringDir     string `toml:"keyring_dir"`
+	// GasPrices are paid per unit of simulated gas, e.g. "0.025unro" ("0unro" where validators take no fees).
+	GasPrices string `toml:"gas_prices"`
 }
 
 // TelemetryConfig selects the GPU source.
@@ -109,11 +114,13 @@ func DefaultConfig() Config {
 		LogLevel:      "info",
 		LogFormat:     "text",
 		Chain: ChainConfig{
+			Submit:         true,
 			GRPC:           "127.0.0.1:9090",
 			RPC:            "http://127.0.0.1:26657",
 			ChainID:        "nro-local-1",
 			KeyName:        "agent",
 			KeyringBackend: "test",
+			GasPrices:      "0unro",
 		},
 		Telemetry: TelemetryConfig{NVMLLibrary: telemetry.DefaultNVMLLibrary, RegisteredGPUs: []GPUGroupConfig{}},
 		Probe: ProbeConfig{
@@ -191,9 +198,20 @@ func (c Config) Validate(requireNodeID bool) error {
 	if !contains(logFormats, c.LogFormat) {
 		add("log_format %q is not one of %s", c.LogFormat, strings.Join(logFormats, ", "))
 	}
-	if c.Chain.GRPC != "" {
+	switch {
+	case c.Chain.GRPC != "":
 		if err := checkHostPort(c.Chain.GRPC); err != nil {
 			add("chain.grpc %q: %v", c.Chain.GRPC, err)
+		}
+	case c.Chain.Submit:
+		add("chain.grpc is empty: the agent submits telemetry through nrod's gRPC (host:port, e.g. 127.0.0.1:9090); or set chain.submit = false")
+	}
+	if c.Chain.Submit && c.Chain.ChainID == "" {
+		add("chain.chain_id is empty: name the chain the reports are signed for (e.g. nro-local-1)")
+	}
+	if c.Chain.GasPrices != "" {
+		if _, err := sdk.ParseDecCoins(c.Chain.GasPrices); err != nil {
+			add("chain.gas_prices %q: %v; write it like \"0.025unro\" (or \"0unro\")", c.Chain.GasPrices, err)
 		}
 	}
 	if c.Chain.RPC != "" && !strings.HasPrefix(c.Chain.RPC, "http://") && !strings.HasPrefix(c.Chain.RPC, "https://") &&
@@ -424,7 +442,8 @@ var configTemplate = template.Must(template.New("config").Funcs(template.FuncMap
 # node_id is the id of the node this agent serves, as registered on chain (x/allocation).
 node_id = {{q .NodeID}}
 
-# epoch_interval is how often the agent samples its GPUs and probes its peers (and, later, attests on chain).
+# epoch_interval is how often the agent samples its GPUs and probes its peers. Each report goes to the chain's
+# current epoch if that epoch has none yet, so keep it well below the chain's epoch (epoch_blocks x block time).
 epoch_interval = {{q .EpochInterval.String}}
 
 # log_level is one of debug, info, warn, error; log_format is text or json. Logs go to stderr.
@@ -432,8 +451,11 @@ log_level = {{q .LogLevel}}
 log_format = {{q .LogFormat}}
 
 [chain]
-# grpc is the node's gRPC endpoint (host:port); rpc is its CometBFT RPC URL. Used once the agent submits
-# telemetry and proposals; accepted and validated now.
+# submit = true signs each epoch's report with key_name and submits it as MsgSubmitTelemetry, once per chain
+# epoch (x/audit); the last epoch submitted is kept in telemetry-state.json in the agent's home, so that a
+# restart sends nothing twice. false only measures (metrics and GET /report).
+submit = {{.Chain.Submit}}
+# grpc is the node's gRPC endpoint (host:port, plaintext); rpc is its CometBFT RPC URL (not used yet).
 grpc = {{q .Chain.GRPC}}
 rpc = {{q .Chain.RPC}}
 chain_id = {{q .Chain.ChainID}}
@@ -442,6 +464,8 @@ chain_id = {{q .Chain.ChainID}}
 key_name = {{q .Chain.KeyName}}
 keyring_backend = {{q .Chain.KeyringBackend}}
 keyring_dir = {{q .Chain.KeyringDir}}
+# gas_prices is paid per unit of the simulated gas, e.g. "0.025unro"; "0unro" where validators take no fees.
+gas_prices = {{q .Chain.GasPrices}}
 
 [telemetry]
 # disable_nvml = true never touches the GPUs: every report then comes from the fallback source.

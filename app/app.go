@@ -348,11 +348,12 @@ func New(
 		panic(err)
 	}
 	reflectionv1.RegisterReflectionServiceServer(app.GRPCQueryRouter(), reflectionSvc)
-	protoFiles, err := proto.MergedRegistry()
-	if err != nil {
-		panic(err)
-	}
-	if err := msgservice.ValidateProtoAnnotations(protoFiles); err != nil {
+	// The merged registry is only needed for this check. It cannot be built in a binary that also links a
+	// package registering protos against github.com/gogo/protobuf's paths (nro-agent links gorgonia's tensor
+	// for the policy and builds this app for its chain client's codecs), so a failure is logged, not fatal.
+	if protoFiles, err := proto.MergedRegistry(); err != nil {
+		logger.Debug("proto registry merge for the annotation check", "err", err)
+	} else if err := msgservice.ValidateProtoAnnotations(protoFiles); err != nil {
 		// Only log: some SDK protos lack annotations; ours are checked in tests.
 		logger.Debug("proto annotation check", "err", err)
 	}

@@ -19,7 +19,11 @@ import (
 	"github.com/consensus-nro/nro/agent/report"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// The chain client's codecs (the app's, through internal/chainclient) import grpc-web, whose timer package
+// starts a goroutine at init; it is not the agent's.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/desertbit/timer.timerRoutine"))
+}
 
 // syncBuffer is a bytes.Buffer safe to read while a command writes its log.
 type syncBuffer struct {
@@ -95,7 +99,7 @@ func TestStartRunsUntilCancelledWithFlagsOverConfig(t *testing.T) {
 	root.SetErr(&stderr)
 	root.SetArgs([]string{"start", "--home", home, "--node-id", "from-flag", "--probe-listen", "127.0.0.1:0",
 		"--metrics-listen", "", "--peers", "gpu-node-2@" + peer.Addr().String(), "--disable-nvml", "--gpus", "2xL4:24576",
-		"--log-format", "json"})
+		"--log-format", "json", "--submit=false"})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 
@@ -126,6 +130,22 @@ func TestStartWithoutConfigSaysToInit(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = run(context.Background(), "start", "--home", home)
 	require.ErrorContains(t, err, "node_id is empty")
+}
+
+func TestStartWithoutTheAgentKeySaysHowToFixIt(t *testing.T) {
+	home := t.TempDir()
+	_, _, err := run(context.Background(), "init", "--home", home, "--node-id", "gpu-node-1", "--probe-listen", "127.0.0.1:0")
+	require.NoError(t, err)
+	raw, err := os.ReadFile(agent.ConfigPath(home))
+	require.NoError(t, err)
+	require.Contains(t, string(raw), "submit = true", "submitting is the default")
+	_, _, err = run(context.Background(), "start", "--home", home, "--metrics-listen", "", "--disable-nvml")
+	require.ErrorContains(t, err, `key "agent"`)
+	require.ErrorContains(t, err, "nrod keys add agent --keyring-backend test --keyring-dir "+home)
+	require.ErrorContains(t, err, "chain.submit = false")
+
+	_, _, err = run(context.Background(), "start", "--home", home, "--gas-prices", "cheap")
+	require.ErrorContains(t, err, `chain.gas_prices "cheap"`)
 }
 
 func TestTelemetryOnce(t *testing.T) {

@@ -13,6 +13,8 @@ const (
 	flagEpochInterval  = "epoch-interval"
 	flagLogLevel       = "log-level"
 	flagLogFormat      = "log-format"
+	flagSubmit         = "submit"
+	flagGasPrices      = "gas-prices"
 	flagGRPC           = "grpc"
 	flagRPC            = "rpc"
 	flagChainID        = "chain-id"
@@ -36,6 +38,8 @@ func addConfigFlags(cmd *cobra.Command) {
 	f.Duration(flagEpochInterval, time.Duration(d.EpochInterval), "how often to sample and probe (config: epoch_interval)")
 	f.String(flagLogLevel, d.LogLevel, "debug, info, warn or error (config: log_level)")
 	f.String(flagLogFormat, d.LogFormat, "text or json (config: log_format)")
+	f.Bool(flagSubmit, d.Chain.Submit, "sign and submit each epoch's report as MsgSubmitTelemetry; --submit=false only measures (config: chain.submit)")
+	f.String(flagGasPrices, d.Chain.GasPrices, "gas prices of the submissions, e.g. 0.025unro (config: chain.gas_prices)")
 	f.String(flagGRPC, d.Chain.GRPC, "chain gRPC endpoint host:port (config: chain.grpc)")
 	f.String(flagRPC, d.Chain.RPC, "chain CometBFT RPC URL (config: chain.rpc)")
 	f.String(flagChainID, d.Chain.ChainID, "chain id (config: chain.chain_id)")
@@ -72,12 +76,16 @@ func applyFlags(cmd *cobra.Command, cfg *agent.Config) error {
 	str(flagKeyName, &cfg.Chain.KeyName)
 	str(flagKeyringBackend, &cfg.Chain.KeyringBackend)
 	str(flagKeyringDir, &cfg.Chain.KeyringDir)
+	str(flagGasPrices, &cfg.Chain.GasPrices)
 	str(flagNVMLLibrary, &cfg.Telemetry.NVMLLibrary)
 	str(flagProbeListen, &cfg.Probe.Listen)
 	str(flagMetricsListen, &cfg.Metrics.Listen)
 	if f.Lookup(flagEpochInterval) != nil && f.Changed(flagEpochInterval) {
 		d, _ := f.GetDuration(flagEpochInterval)
 		cfg.EpochInterval = agent.Duration(d)
+	}
+	if f.Lookup(flagSubmit) != nil && f.Changed(flagSubmit) {
+		cfg.Chain.Submit, _ = f.GetBool(flagSubmit)
 	}
 	if f.Lookup(flagDisableNVML) != nil && f.Changed(flagDisableNVML) {
 		cfg.Telemetry.DisableNVML, _ = f.GetBool(flagDisableNVML)

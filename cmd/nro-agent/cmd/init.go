@@ -35,6 +35,11 @@ An existing config is kept unless --overwrite is given.`,
 			if cfg.NodeID == "" {
 				fmt.Fprintln(cmd.OutOrStdout(), "set node_id (or pass --node-id to start) before running nro-agent start")
 			}
+			if cfg.Chain.Submit {
+				dir := cfg.KeyringDir(home)
+				fmt.Fprintf(cmd.OutOrStdout(), "the agent signs its reports with key %q of the %s keyring in %s: add or import the node's registered agent key there (nrod keys add|import %s --keyring-backend %s --keyring-dir %s), or set chain.submit = false\n",
+					cfg.Chain.KeyName, cfg.Chain.KeyringBackend, dir, cfg.Chain.KeyName, cfg.Chain.KeyringBackend, dir)
+			}
 			return nil
 		},
 	}

@@ -14,10 +14,13 @@ func newStartCmd() *cobra.Command {
 		Short: "Run the agent until SIGINT or SIGTERM",
 		Long: `Load the config from --home, apply the flags given on top, and run: serve probes, and every epoch sample
 the GPUs and probe the peers, exporting the results as Prometheus metrics (GET /metrics) and the last epoch's
-report as JSON (GET /report) on metrics.listen. SIGINT or SIGTERM stops it gracefully; a second signal stops it
-at once.`,
+report as JSON (GET /report) on metrics.listen. With chain.submit (the default) each report is signed with the
+node's agent key (chain.key_name) and submitted as MsgSubmitTelemetry for the chain's current epoch, once per
+chain epoch; the last epoch submitted is kept in telemetry-state.json in the home. SIGINT or SIGTERM stops it
+gracefully; a second signal stops it at once.`,
 		Example: `  nro-agent start --home ~/.nro-agent
-  nro-agent start --node-id gpu-node-1 --peers gpu-node-2@10.0.0.2:26680 --log-format json`,
+  nro-agent start --node-id gpu-node-1 --peers gpu-node-2@10.0.0.2:26680 --log-format json
+  nro-agent start --submit=false    # measure only`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd, false)
@@ -30,7 +33,11 @@ at once.`,
 			if err := cfg.Validate(true); err != nil {
 				return fmt.Errorf("invalid agent config:\n%w", err)
 			}
-			a, err := agent.New(cfg, agent.Options{Logger: cfg.NewLogger(cmd.ErrOrStderr())})
+			home, err := cmd.Flags().GetString(flagHome)
+			if err != nil {
+				return err
+			}
+			a, err := agent.New(cfg, agent.Options{Logger: cfg.NewLogger(cmd.ErrOrStderr()), Home: home, KeyringInput: cmd.InOrStdin()})
 			if err != nil {
 				return err
 			}
