@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -12,12 +11,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/cosmos-sdk/types/query"
 
+	nroagent "github.com/consensus-nro/nro/agent"
 	"github.com/consensus-nro/nro/agent/probe"
 	"github.com/consensus-nro/nro/agent/report"
 	"github.com/consensus-nro/nro/agent/telemetry"
+	"github.com/consensus-nro/nro/internal/chainclient"
 	"github.com/consensus-nro/nro/testutil/localnet"
+	audittypes "github.com/consensus-nro/nro/x/audit/types"
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
 // demoAuditParams are the x/audit params the demo's genesis sets, so that epochs end, a silent node is
@@ -30,22 +33,24 @@ var demoAuditParams = map[string]any{
 }
 
 // agent is one node's nro-agent as the demo runs it: a probe server on 127.0.0.1, the agent's GPU sampler
-// (NVML when the machine has it, else the labelled fallback), and its own signing key.
+// (NVML when the machine has it, else the labelled fallback), and the agent's submitter, which signs with the
+// node's own agent key and submits over gRPC exactly as `nro-agent start` does.
 type agent struct {
-	key     string
-	address string
-	nodeID  string
-	sampler *telemetry.Sampler
-	server  *probe.Server
+	key       string
+	address   string
+	nodeID    string
+	sampler   *telemetry.Sampler
+	server    *probe.Server
+	submitter *nroagent.Submitter
 }
 
 // agents report telemetry for every node with an active lease, once per epoch, in the background.
 type agents struct {
-	node   *localnet.Node
-	client *probe.Client
-	dir    string
-	byNode map[string]*agent
-	order  []string
+	node     *localnet.Node
+	client   *probe.Client
+	endpoint *chainclient.Endpoint
+	byNode   map[string]*agent
+	order    []string
 
 	mu       sync.Mutex
 	silent   map[string]bool
@@ -60,10 +65,24 @@ func startAgents(ctx context.Context, node *localnet.Node, offers []offer, dir s
 	if err != nil {
 		return nil, err
 	}
-	a := &agents{node: node, client: client, dir: dir, byNode: map[string]*agent{}, silent: map[string]bool{}, reported: map[string]uint64{}}
+	// The agents' keys are in the validator home's test keyring; one endpoint serves them all, with one
+	// sequence guard per key.
+	ep, err := chainclient.Dial(fmt.Sprintf("127.0.0.1:%d", node.Ports.GRPC), "test", node.Home, nil)
+	if err != nil {
+		return nil, err
+	}
+	a := &agents{node: node, client: client, endpoint: ep, byNode: map[string]*agent{}, silent: map[string]bool{}, reported: map[string]uint64{}}
 	for i, o := range offers {
 		key := fmt.Sprintf("agent-%d", i+1)
-		addr, err := node.Address(ctx, key)
+		tx, err := ep.Client(node.ChainID, key)
+		if err != nil {
+			return nil, err
+		}
+		tx.GasPrices = "0unro"
+		sub, err := nroagent.NewSubmitter(nroagent.NewCosmosChain(ep.Conn, tx), nroagent.SubmitterConfig{
+			NodeID: o.NodeID, ChainID: node.ChainID, StatePath: filepath.Join(dir, "agent-"+o.NodeID+"-"+nroagent.StateFileName),
+			MinBackoff: 500 * time.Millisecond, MaxBackoff: 2 * time.Second, MaxAttempts: 4,
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +92,7 @@ func startAgents(ctx context.Context, node *localnet.Node, offers []offer, dir s
 		}
 		go func() { _ = srv.Serve(ctx) }()
 		sampler := telemetry.Open(telemetry.Config{Registered: []report.GPUGroup{{Model: o.Model, Count: o.GPUs, MemoryMiB: o.MemoryMiB}}}, slog.New(slog.DiscardHandler))
-		a.byNode[o.NodeID] = &agent{key: key, address: addr, nodeID: o.NodeID, sampler: sampler, server: srv}
+		a.byNode[o.NodeID] = &agent{key: key, address: tx.Address(), nodeID: o.NodeID, sampler: sampler, server: srv, submitter: sub}
 		a.order = append(a.order, o.NodeID)
 	}
 	return a, nil
@@ -98,12 +117,14 @@ type epochJSON struct {
 	} `json:"epoch"`
 }
 
+// tick reads the chain over gRPC (no CLI processes in the background: the demo's foreground steps are timed
+// in blocks).
 func (a *agents) tick(ctx context.Context) {
-	var ep epochJSON
-	if err := a.node.Query(ctx, &ep, "audit", "epoch"); err != nil {
+	res, err := audittypes.NewQueryClient(a.endpoint.Conn).Epoch(ctx, &audittypes.QueryEpochRequest{})
+	if err != nil {
 		return
 	}
-	epoch, _ := strconv.ParseUint(ep.Epoch.Number, 10, 64)
+	epoch := res.Epoch.Number
 	for _, id := range a.order {
 		ag := a.byNode[id]
 		a.mu.Lock()
@@ -116,10 +137,7 @@ func (a *agents) tick(ctx context.Context) {
 		if !ok {
 			continue // no active lease: nothing to attest
 		}
-		if err := a.report(ctx, ag, epoch, peers); err != nil {
-			if strings.Contains(err.Error(), "shares no active lease") {
-				continue // a lease ended between the query and the report: the next tick reports without it
-			}
+		if err := a.report(ctx, ag, peers); err != nil {
 			a.mu.Lock()
 			a.errs = append(a.errs, fmt.Sprintf("%s epoch %d: %v", id, epoch, err))
 			a.mu.Unlock()
@@ -130,35 +148,23 @@ func (a *agents) tick(ctx context.Context) {
 
 // activePeers returns the other nodes of the node's active leases; ok is false when it has none.
 func (a *agents) activePeers(ctx context.Context, nodeID string) ([]string, bool) {
-	var res struct {
-		Leases []struct {
-			State string `json:"state"`
-			Nodes []struct {
-				NodeID string `json:"node_id"`
-			} `json:"nodes"`
-		} `json:"leases"`
-	}
-	if err := a.node.Query(ctx, &res, "lease", "leases", "--node-id", nodeID); err != nil {
+	res, err := leasetypes.NewQueryClient(a.endpoint.Conn).Leases(ctx, &leasetypes.QueryLeasesRequest{
+		NodeId: nodeID, State: leasetypes.LEASE_STATE_ACTIVE, Pagination: &query.PageRequest{Limit: 1000},
+	})
+	if err != nil {
 		return nil, false
 	}
 	var peers []string
 	active := false
 	for _, l := range res.Leases {
-		if l.State != "LEASE_STATE_ACTIVE" {
-			continue
-		}
-		on := slices.ContainsFunc(l.Nodes, func(n struct {
-			NodeID string `json:"node_id"`
-		}) bool {
-			return n.NodeID == nodeID
-		})
-		if !on {
+		// The node filter also matches leases the node was moved off (past placements).
+		if !slices.ContainsFunc(l.Nodes, func(n leasetypes.LeaseNode) bool { return n.NodeId == nodeID }) {
 			continue
 		}
 		active = true
 		for _, n := range l.Nodes {
-			if n.NodeID != nodeID && !slices.Contains(peers, n.NodeID) {
-				peers = append(peers, n.NodeID)
+			if n.NodeId != nodeID && !slices.Contains(peers, n.NodeId) {
+				peers = append(peers, n.NodeId)
 			}
 		}
 	}
@@ -166,8 +172,9 @@ func (a *agents) activePeers(ctx context.Context, nodeID string) ([]string, bool
 	return peers, active
 }
 
-// report samples the GPUs, probes each peer's agent and submits the signed report.
-func (a *agents) report(ctx context.Context, ag *agent, epoch uint64, peers []string) error {
+// report samples the GPUs, probes each peer's agent and submits the signed report through the agent's
+// submitter (for the chain's current epoch, once).
+func (a *agents) report(ctx context.Context, ag *agent, peers []string) error {
 	gpus, err := ag.sampler.Sample(ctx)
 	if err != nil {
 		return err
@@ -188,29 +195,20 @@ func (a *agents) report(ctx context.Context, ag *agent, epoch uint64, peers []st
 		e.Links.Links = append(e.Links.Links, l)
 		linkDesc = append(linkDesc, fmt.Sprintf("%s %d µs %.1f Gbit/s", p, l.RTTMicros, float64(l.ThroughputKbps)/1e6))
 	}
-	msg := e.Msg(ag.address, epoch)
-	bz, err := codec.ProtoMarshalJSON(msg, nil)
-	if err != nil {
-		return err
-	}
-	file := filepath.Join(a.dir, fmt.Sprintf("report-%s-%d.json", ag.nodeID, epoch))
-	if err := os.WriteFile(file, bz, 0o600); err != nil {
-		return err
-	}
-	res, err := a.node.Tx(ctx, ag.key, "audit", "submit-telemetry", file)
-	if err != nil {
-		return err
-	}
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	sub := ag.submitter.Submit(sctx, e)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if res.Code != 0 {
-		if strings.Contains(res.Log, "already reported") {
-			a.reported[ag.nodeID] = epoch
-			return nil
-		}
-		return fmt.Errorf("code %d: %s", res.Code, shorten(cleanLog(res.Log), 200))
+	switch sub.Result {
+	case nroagent.SubmitSkipped, nroagent.SubmitDuplicate:
+		a.reported[ag.nodeID] = sub.Epoch
+		return nil
+	case nroagent.SubmitOK:
+	default:
+		return fmt.Errorf("%s: %s", sub.Result, shorten(cleanLog(sub.Err.Error()), 200))
 	}
-	a.reported[ag.nodeID] = epoch
+	a.reported[ag.nodeID] = sub.Epoch
 	a.reports++
 	src := string(gpus.Source)
 	if gpus.Source == report.SourceFallback {
@@ -221,7 +219,7 @@ func (a *agents) report(ctx context.Context, ag *agent, epoch uint64, peers []st
 		links = "none (its lease is on this node alone)"
 	}
 	a.lines = append(a.lines, fmt.Sprintf("epoch %d  %-20s %d GPUs from %s; links: %s  [block %d]",
-		epoch, ag.nodeID, len(gpus.Devices), src, links, res.Height))
+		sub.Epoch, ag.nodeID, len(gpus.Devices), src, links, sub.Height))
 	return nil
 }
 
@@ -246,6 +244,7 @@ func (a *agents) close() {
 		_ = ag.server.Close()
 		_ = ag.sampler.Close()
 	}
+	_ = a.endpoint.Close()
 }
 
 func printLines(lines []string, max int) {
