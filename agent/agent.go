@@ -349,10 +349,8 @@ func (a *Agent) submitLoop(ctx context.Context) error {
 			sctx, cancel := context.WithTimeout(ctx, interval)
 			sub := a.submitter.Submit(sctx, e)
 			cancel()
-			if ctx.Err() != nil {
-				return nil
-			}
-			if a.onSubmit != nil {
+			// A submission cut short by shutdown is not an outcome; the select above then returns.
+			if ctx.Err() == nil && a.onSubmit != nil {
 				a.onSubmit(sub)
 			}
 		}
