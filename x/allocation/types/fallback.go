@@ -67,6 +67,34 @@ func LeaseScopes(model string, regions []string) []string {
 	return out
 }
 
+// fallbackNode is what Fallback keeps about a node a walk named.
+type fallbackNode struct {
+	node *Node // nil until read
+	// seen has bit g set when group g (< 64) is in the pool.
+	seen uint64
+	// cap is the most GPUs the lease can take from one of its groups in the pool in the scope numbered
+	// capScope (1-based; 0: none yet).
+	cap      uint32
+	capScope int
+}
+
+// regionCapacity is the usable GPUs of one region in the scope being walked.
+type regionCapacity struct {
+	region string
+	gpus   uint64
+}
+
+// regionCapOf returns the counter of a region, adding it at zero (a lease's scope spans few regions).
+func regionCapOf(rcs *[]regionCapacity, region string) *uint64 {
+	for i := range *rcs {
+		if (*rcs)[i].region == region {
+			return &(*rcs)[i].gpus
+		}
+	}
+	*rcs = append(*rcs, regionCapacity{region: region})
+	return &(*rcs)[len(*rcs)-1].gpus
+}
+
 // fallbackGroup names one GPU group of one node.
 type fallbackGroup struct {
 	node  string
@@ -75,7 +103,9 @@ type fallbackGroup struct {
 
 // poolEntry is a GPU group the fallback may take GPUs from.
 type poolEntry struct {
-	node  *Node
+	node *Node
+	// ni is the node's index among the nodes this call of Fallback read (fallbackNode).
+	ni    int
 	group uint32
 	price uint64
 	free  uint32
@@ -108,25 +138,46 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 	// scan limit. Cheaper groups come first, so what is left unread costs more.
 	enough := max(uint64(spec.TotalGpus)*fallbackPoolFactor, fallbackMinPool)
 	var pool []poolEntry
-	seen := map[fallbackGroup]bool{}
+	// The nodes the walks name get dense indices (nodeIdx), so that what is kept per node is in a slice.
+	nodeIdx := make(map[string]int, 64)
+	var nodes []fallbackNode
+	var seenHigh map[fallbackGroup]bool // groups >= 64 (fallbackNode.seen holds the others)
+	var regionCap []regionCapacity     // of the scope being walked
 	read := 0
-	for _, scope := range scopes {
+	for si, scope := range scopes {
 		var scopeCap, fullAt uint64
-		regionCap := map[string]uint64{}
-		nodeCap := map[string]uint32{} // a lease takes GPUs from one group per node: count its largest
+		regionCap = regionCap[:0]
 		full := false
 		n, err := v.WalkCapacity(scope, maxPrice, perScope,
 			func(price uint64, free uint32, nodeID string, group uint32) (bool, error) {
 				if full && (price > fullAt || (spec.MaxRttMs == 0 && scopeCap >= 2*enough)) {
 					return true, nil // the price level is read, or (many groups at one price) enough of it
 				}
-				if seen[fallbackGroup{nodeID, group}] || avoid[nodeID] {
+				ni, ok := nodeIdx[nodeID]
+				if !ok {
+					ni = len(nodes)
+					nodeIdx[nodeID] = ni
+					nodes = append(nodes, fallbackNode{})
+				}
+				fn := &nodes[ni]
+				if group < 64 {
+					if fn.seen&(1<<group) != 0 {
+						return false, nil
+					}
+				} else if seenHigh[fallbackGroup{nodeID, group}] {
 					return false, nil
 				}
-				n, err := v.Node(nodeID)
-				if err != nil {
-					return false, err
+				if avoid[nodeID] {
+					return false, nil
 				}
+				if fn.node == nil {
+					n, err := v.Node(nodeID)
+					if err != nil {
+						return false, err
+					}
+					fn.node = n
+				}
+				n := fn.node
 				g := n.Gpus[group]
 				if g.MemoryMib < spec.MinGpuMemoryMib || n.BandwidthMbps < spec.MinBandwidthMbps {
 					return false, nil
@@ -135,16 +186,29 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 				if spec.MaxGpusPerNode > 0 {
 					c = min(c, spec.MaxGpusPerNode)
 				}
-				seen[fallbackGroup{nodeID, group}] = true
-				pool = append(pool, poolEntry{node: n, group: group, price: price, free: free, cap: c})
-				if c > nodeCap[nodeID] {
-					scopeCap += uint64(c - nodeCap[nodeID])
-					regionCap[n.Region] += uint64(c - nodeCap[nodeID])
-					nodeCap[nodeID] = c
+				if group < 64 {
+					fn.seen |= 1 << group
+				} else {
+					if seenHigh == nil {
+						seenHigh = map[fallbackGroup]bool{}
+					}
+					seenHigh[fallbackGroup{nodeID, group}] = true
+				}
+				pool = append(pool, poolEntry{node: n, ni: ni, group: group, price: price, free: free, cap: c})
+				// A lease takes GPUs from one group per node: count its largest in this scope.
+				var nodeCap uint32
+				if fn.capScope == si+1 {
+					nodeCap = fn.cap
+				}
+				rc := regionCapOf(&regionCap, n.Region)
+				if c > nodeCap {
+					scopeCap += uint64(c - nodeCap)
+					*rc += uint64(c - nodeCap)
+					fn.capScope, fn.cap = si+1, c
 				}
 				// Under an RTT bound GPUs of different regions may not combine (cheap capacity spread over
 				// far-apart regions must not hide the regions within reach): only one region's GPUs count.
-				if !full && (regionCap[n.Region] >= enough || (spec.MaxRttMs == 0 && scopeCap >= enough)) {
+				if !full && (*rc >= enough || (spec.MaxRttMs == 0 && scopeCap >= enough)) {
 					full, fullAt = true, price
 				}
 				return false, nil
@@ -162,16 +226,19 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 	})
 	// A node gives a lease GPUs from one group: multi-node plans use the group of each node the lease can
 	// take the most from (the first in pool order on a tie), at that group's place in the pool order.
-	largest := map[string]int{}
+	largest := make([]int, len(nodes))
+	for i := range largest {
+		largest[i] = -1
+	}
 	for i, e := range pool {
-		if j, ok := largest[e.node.Id]; !ok || e.cap > pool[j].cap {
-			largest[e.node.Id] = i
+		if j := largest[e.ni]; j < 0 || e.cap > pool[j].cap {
+			largest[e.ni] = i
 		}
 	}
 	var perNode []int
 	var capacity uint64
 	for i, e := range pool {
-		if largest[e.node.Id] == i {
+		if largest[e.ni] == i {
 			perNode = append(perNode, i)
 			capacity += uint64(e.cap)
 		}
@@ -187,9 +254,14 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 	bound := newPlanBound(pool, params.Weights, spec, lease.BlocksPerHour)
 	// Plans pick a node by its largest usable group; once the GPUs per node are known, the tightest group of
 	// the node that covers them leaves the fewest stranded GPUs at the same price.
-	groupsOf := map[string][]int{}
-	for i, e := range pool {
-		groupsOf[e.node.Id] = append(groupsOf[e.node.Id], i)
+	// The pool entries of each node, in pool order: firstOf[ni], then nextOf[i].
+	firstOf, nextOf := largest, make([]int, len(pool)) // largest is not needed any more
+	for i := range firstOf {
+		firstOf[i] = -1
+	}
+	for i := len(pool) - 1; i >= 0; i-- {
+		nextOf[i] = firstOf[pool[i].ni]
+		firstOf[pool[i].ni] = i
 	}
 	var best *Candidate
 	lastErr := fmt.Errorf("%w: no region holds %d GPUs and regions cannot be combined within max_rtt_ms %d", ErrNoPlacement, spec.TotalGpus, spec.MaxRttMs)
@@ -204,7 +276,7 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 			return
 		}
 		for j, t := range plan {
-			for _, i := range groupsOf[pool[t.entry].node.Id] {
+			for i := firstOf[pool[t.entry].ni]; i >= 0; i = nextOf[i] {
 				if pool[i].cap >= t.gpus && pool[i].free < pool[plan[j].entry].free {
 					plan[j].entry = i
 				}
@@ -281,7 +353,7 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 			// the whole lease, spread over the GPUs it can give. A cheap region a little farther away can
 			// beat an expensive one next door, which neither order above finds.
 			blended := slices.Clone(perNode)
-			cost := make(map[int]uint64, len(perNode))
+			cost := make([]uint64, len(pool)) // by pool entry
 			for _, i := range perNode {
 				e := pool[i]
 				lat := uint64(math.MaxUint64)
