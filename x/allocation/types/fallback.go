@@ -142,7 +142,7 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 	nodeIdx := make(map[string]int, 64)
 	var nodes []fallbackNode
 	var seenHigh map[fallbackGroup]bool // groups >= 64 (fallbackNode.seen holds the others)
-	var regionCap []regionCapacity     // of the scope being walked
+	var regionCap []regionCapacity      // of the scope being walked
 	read := 0
 	for si, scope := range scopes {
 		var scopeCap, fullAt uint64
