@@ -16,7 +16,7 @@ include make/proto.mk
 include make/contracts.mk
 
 .PHONY: help build build-agent build-relayer demo localnet test test-unit test-e2e test-sim-determinism test-sim-import-export test-sim \
-	lint gen-regions gen-check clean bench-alloc bench-audit bench-bridge bench-policy train-policy
+	lint gen-regions gen-check clean bench-alloc bench-audit bench-bridge bench-policy bench-agent train-policy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-24s\033[0m %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ bench-bridge: ## Ethereum gas per settled lease: batches of 1/10/100 leases over
 bench-policy: ## Placement policy on held-out Philly slices vs random/first-fit/best-fit/cheapest-first/chain fallback/offline bound (table, docs/policy/*.png), and decision latency over 1,000 nodes
 	$(GO) run ./cmd/nro-agent eval --plots docs/policy
 	$(GO) test ./agent/policy -run '^$$' -bench BenchmarkDecision -benchtime 2000x
+
+bench-agent: build-agent ## A running nro-agent's resident memory and CPU over several epochs (two agents probing each other on 127.0.0.1)
+	scripts/bench-agent.sh $(NRO_AGENT)
 
 train-policy: ## Retrain the committed default policy (agent/policy/default_policy.json) with the default training configuration
 	$(GO) run ./cmd/nro-agent train --out agent/policy/default_policy.json

@@ -23,14 +23,16 @@ kill -0 "$pid" || { echo "agent exited:"; cat "$work/a.log"; exit 1; }
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 t0=$(ticks); s0=$(date +%s.%N)
-peak=0
+peak=0 anon=0
 for _ in $(seq 1 "$MEASURE"); do
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+  ra=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status")
   (( rss > peak )) && peak=$rss
+  (( ra > anon )) && anon=$ra
   sleep 1
 done
 t1=$(ticks); s1=$(date +%s.%N)
 epochs=$(curl -s http://127.0.0.1:36690/metrics | awk '/^nro_agent_epochs_total/ {print $2}')
-awk -v t0="$t0" -v t1="$t1" -v s0="$s0" -v s1="$s1" -v hz="$hz" -v peak="$peak" -v epochs="$epochs" -v e="$EPOCH" 'BEGIN {
-  printf "nro-agent over %.0f s (epoch %s, %s epochs done, one peer probed per epoch): peak RSS %.1f MiB, CPU %.2f %% of one core\n",
-    s1 - s0, e, epochs, peak / 1024, 100 * (t1 - t0) / hz / (s1 - s0) }'
+awk -v t0="$t0" -v t1="$t1" -v s0="$s0" -v s1="$s1" -v hz="$hz" -v peak="$peak" -v anon="$anon" -v epochs="$epochs" -v e="$EPOCH" 'BEGIN {
+  printf "nro-agent over %.0f s (epoch %s, %s epochs done, one peer probed per epoch): peak RSS %.1f MiB (of which private %.1f MiB; the rest is the binary mapped from disk), CPU %.2f %% of one core\n",
+    s1 - s0, e, epochs, peak / 1024, anon / 1024, 100 * (t1 - t0) / hz / (s1 - s0) }'
