@@ -4,8 +4,9 @@
 // measures the network path to its peers (agent/probe), and publishes the result as a report.Epoch: in its log,
 // as Prometheus metrics, and to an OnEpoch hook. With chain.submit it signs the report with the node's agent
 // key into MsgSubmitTelemetry and submits it for the chain's current epoch, at most once per chain epoch
-// (Submitter). Meanwhile it serves its own probe endpoint so that its peers can measure it. Proposals and the
-// policy come later; see agent/README.md.
+// (Submitter). With proposer.enabled it proposes placements for PENDING leases with the learned policy
+// (agent/proposer), signed with the same key through the same client. Meanwhile it serves its own probe
+// endpoint so that its peers can measure it; see agent/README.md.
 package agent
 
 import (
@@ -26,7 +27,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/consensus-nro/nro/agent/policy"
 	"github.com/consensus-nro/nro/agent/probe"
+	"github.com/consensus-nro/nro/agent/proposer"
 	"github.com/consensus-nro/nro/agent/report"
 	"github.com/consensus-nro/nro/agent/telemetry"
 	"github.com/consensus-nro/nro/internal/chainclient"
@@ -48,6 +51,10 @@ type Options struct {
 	KeyringInput io.Reader
 	// OnSubmit, when set, receives every submission outcome, on the submitter's goroutine.
 	OnSubmit func(Submission)
+	// ProposerChain, when set, is what the proposer uses instead of the dialed chain (tests). Without it the
+	// proposer uses Chain when that implements proposer.Chain, else the dialed CosmosChain: the telemetry's
+	// client, so that one sequence guard orders every transaction of the key.
+	ProposerChain proposer.Chain
 }
 
 // Agent samples, probes and serves. Create it with New, then Run it.
@@ -67,6 +74,7 @@ type Agent struct {
 	endpoint  *chainclient.Endpoint
 	reports   chan report.Epoch // to the submitter: the newest report not yet taken
 	onSubmit  func(Submission)
+	proposer  *proposer.Proposer
 
 	epochs    int // epochs started; rotates which peer is probed first
 	mu        sync.Mutex
@@ -103,8 +111,8 @@ func New(cfg Config, opts Options) (*Agent, error) {
 		a.metricsLn = ln
 	}
 	a.metrics = newMetrics(server)
-	if cfg.Chain.Submit {
-		if err := a.openSubmitter(opts); err != nil {
+	if cfg.Chain.Submit || cfg.Proposer.Enabled {
+		if err := a.openChain(opts); err != nil {
 			_ = server.Close()
 			if a.metricsLn != nil {
 				_ = a.metricsLn.Close()
@@ -116,32 +124,67 @@ func New(cfg Config, opts Options) (*Agent, error) {
 	return a, nil
 }
 
-// openSubmitter dials the chain (unless opts.Chain is given) and loads the submitter's state.
-func (a *Agent) openSubmitter(opts Options) error {
-	if opts.Home == "" {
+// openChain dials the chain (unless opts gives the chains), then builds the submitter (chain.submit: it loads
+// its state) and the proposer (proposer.enabled) over the same client.
+func (a *Agent) openChain(opts Options) error {
+	if a.cfg.Chain.Submit && opts.Home == "" {
 		return errors.New("chain.submit is set but the agent has no home for its state file")
 	}
-	chain := opts.Chain
-	if chain == nil {
+	tchain, pchain := opts.Chain, opts.ProposerChain
+	if pchain == nil {
+		if pc, ok := tchain.(proposer.Chain); ok {
+			pchain = pc
+		}
+	}
+	if (a.cfg.Chain.Submit && tchain == nil) || (a.cfg.Proposer.Enabled && pchain == nil) {
 		c, ep, err := DialChain(a.cfg, opts.Home, opts.KeyringInput)
 		if err != nil {
 			return err
 		}
-		chain, a.endpoint = c, ep
+		a.endpoint = ep
+		if tchain == nil {
+			tchain = c
+		}
+		if pchain == nil {
+			pchain = c
+		}
 	}
-	sub, err := NewSubmitter(chain, SubmitterConfig{
-		NodeID: a.cfg.NodeID, ChainID: a.cfg.Chain.ChainID, StatePath: filepath.Join(opts.Home, StateFileName),
-		Logger: a.log, Registerer: a.metrics.registry,
-	})
-	if err != nil {
+	fail := func(err error) error {
 		if a.endpoint != nil {
 			_ = a.endpoint.Close()
 		}
 		return err
 	}
-	a.submitter, a.reports, a.onSubmit = sub, make(chan report.Epoch, 1), opts.OnSubmit
+	if a.cfg.Chain.Submit {
+		sub, err := NewSubmitter(tchain, SubmitterConfig{
+			NodeID: a.cfg.NodeID, ChainID: a.cfg.Chain.ChainID, StatePath: filepath.Join(opts.Home, StateFileName),
+			Logger: a.log, Registerer: a.metrics.registry,
+		})
+		if err != nil {
+			return fail(err)
+		}
+		a.submitter, a.reports, a.onSubmit = sub, make(chan report.Epoch, 1), opts.OnSubmit
+	}
+	if a.cfg.Proposer.Enabled {
+		var net *policy.Network
+		if f := a.cfg.Proposer.PolicyFile; f != "" {
+			var err error
+			if net, err = policy.Load(f); err != nil {
+				return fail(fmt.Errorf("proposer.policy_file: %w", err))
+			}
+		}
+		p, err := proposer.New(pchain, proposer.Config{Policy: net, PollInterval: time.Duration(a.cfg.Proposer.PollInterval),
+			Logger: a.log, Registerer: a.metrics.registry})
+		if err != nil {
+			return fail(err)
+		}
+		a.proposer = p
+	}
 	return nil
 }
+
+// Proposer is the agent's allocation proposer; nil unless proposer.enabled.
+func (a *Agent) Proposer() *proposer.Proposer { return a.proposer }
 
 // ProbeAddr is where the agent's probe server listens.
 func (a *Agent) ProbeAddr() net.Addr { return a.server.Addr() }
@@ -225,6 +268,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	g.Go(func() error { return a.loop(gctx) })
 	if a.submitter != nil {
 		g.Go(func() error { return a.submitLoop(gctx) })
+	}
+	if a.proposer != nil {
+		g.Go(func() error { return a.proposer.Run(gctx) })
 	}
 	err := g.Wait()
 	a.log.Info("nro-agent stopped")

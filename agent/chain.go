@@ -12,26 +12,31 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/cosmos/cosmos-sdk/client/grpc/cmtservice"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/consensus-nro/nro/internal/chainclient"
+	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
 	audittypes "github.com/consensus-nro/nro/x/audit/types"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
 // CosmosChain is the agent's connection to nrod: x/audit and x/lease queries over gRPC, and transactions
 // signed by the node's agent key through chainclient (simulated gas, broadcast, inclusion wait, the key's
-// sequence guard). It implements TelemetryChain. Everything the agent sends with this key (telemetry, and
-// later proposals) must go through one CosmosChain, so that one sequence guard sees all of it.
+// sequence guard). It implements TelemetryChain. Everything the agent sends with this key (telemetry and
+// proposals) must go through one CosmosChain, so that one sequence guard sees all of it.
 type CosmosChain struct {
 	*chainclient.Client
 	audit audittypes.QueryClient
 	lease leasetypes.QueryClient
+	alloc allocationtypes.QueryClient
+	cmt   cmtservice.ServiceClient
 }
 
 // NewCosmosChain builds the chain client over conn, sending with tx.
 func NewCosmosChain(conn grpc.ClientConnInterface, tx *chainclient.Client) *CosmosChain {
-	return &CosmosChain{Client: tx, audit: audittypes.NewQueryClient(conn), lease: leasetypes.NewQueryClient(conn)}
+	return &CosmosChain{Client: tx, audit: audittypes.NewQueryClient(conn), lease: leasetypes.NewQueryClient(conn),
+		alloc: allocationtypes.NewQueryClient(conn), cmt: cmtservice.NewServiceClient(conn)}
 }
 
 // DialChain connects to cfg.Chain's gRPC endpoint with the key chain.key_name from the keyring

@@ -56,6 +56,17 @@ type Config struct {
 	Telemetry     TelemetryConfig `toml:"telemetry"`
 	Probe         ProbeConfig     `toml:"probe"`
 	Metrics       MetricsConfig   `toml:"metrics"`
+	Proposer      ProposerConfig  `toml:"proposer"`
+}
+
+// ProposerConfig turns on the allocation proposer (agent/proposer): it proposes placements for PENDING
+// leases with the node's agent key (chain.key_name), through the same transaction client as telemetry.
+type ProposerConfig struct {
+	Enabled bool `toml:"enabled"`
+	// PolicyFile is a policy written by `nro-agent train`; "" takes the committed default policy.
+	PolicyFile string `toml:"policy_file"`
+	// PollInterval is how often the PENDING leases are read.
+	PollInterval Duration `toml:"poll_interval"`
 }
 
 // ChainConfig says how the agent reaches the chain and which key signs for the node.
@@ -136,7 +147,8 @@ func DefaultConfig() Config {
 			MaxTransferBytes:    sc.MaxTransferBytes,
 			MaxTransferDuration: Duration(sc.MaxTransferDuration),
 		},
-		Metrics: MetricsConfig{Listen: "127.0.0.1:26681"},
+		Metrics:  MetricsConfig{Listen: "127.0.0.1:26681"},
+		Proposer: ProposerConfig{PollInterval: Duration(time.Second)},
 	}
 }
 
@@ -203,8 +215,16 @@ func (c Config) Validate(requireNodeID bool) error {
 		if err := checkHostPort(c.Chain.GRPC); err != nil {
 			add("chain.grpc %q: %v", c.Chain.GRPC, err)
 		}
-	case c.Chain.Submit:
-		add("chain.grpc is empty: the agent submits telemetry through nrod's gRPC (host:port, e.g. 127.0.0.1:9090); or set chain.submit = false")
+	case c.Chain.Submit || c.Proposer.Enabled:
+		add("chain.grpc is empty: the agent submits telemetry and proposals through nrod's gRPC (host:port, e.g. 127.0.0.1:9090); or set chain.submit = false and proposer.enabled = false")
+	}
+	if c.Proposer.Enabled {
+		if d := time.Duration(c.Proposer.PollInterval); d < 100*time.Millisecond || d > time.Minute {
+			add("proposer.poll_interval %s is out of range: use 100ms to 1m (below the block time × proposal_window_blocks)", d)
+		}
+		if c.Chain.ChainID == "" {
+			add("chain.chain_id is empty: name the chain the proposals are signed for (e.g. nro-local-1)")
+		}
 	}
 	if c.Chain.Submit && c.Chain.ChainID == "" {
 		add("chain.chain_id is empty: name the chain the reports are signed for (e.g. nro-local-1)")
@@ -511,6 +531,15 @@ max_transfer_duration = {{q .Probe.MaxTransferDuration.String}}
 [metrics]
 # listen is the Prometheus endpoint (http://listen/metrics); "" serves no metrics.
 listen = {{q .Metrics.Listen}}
+
+[proposer]
+# enabled = true proposes placements for the chain's PENDING leases (MsgProposeAllocation, signed with
+# chain.key_name through the same client as telemetry), when the policy's placement would win the allocation.
+enabled = {{.Proposer.Enabled}}
+# policy_file is a policy written by "nro-agent train"; "" takes the committed default policy.
+policy_file = {{q .Proposer.PolicyFile}}
+# poll_interval is how often the PENDING leases are read; keep it below block time x proposal_window_blocks.
+poll_interval = {{q .Proposer.PollInterval.String}}
 `))
 
 // ParseGPUGroups reads GPU groups written as for `nrod tx allocation register-node --gpus`: COUNTxMODEL:MEMORY_MIB,

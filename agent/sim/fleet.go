@@ -88,25 +88,10 @@ func NewFleet(cfg FleetConfig, offers []Offer, links []types.RegionLink, seed in
 	if len(models) == 0 {
 		models = []string{"T4"}
 	}
-	f := &Fleet{byID: map[string]int{}, links: map[[2]string]types.RegionLink{}, base: map[[2]string]types.RegionLink{},
-		scopes: map[string][]capEntry{}}
-	var selfBW []uint64
-	for _, l := range links {
-		a, b := types.LinkKey(l.RegionA, l.RegionB)
-		f.base[[2]string{a, b}] = l
-		f.links[[2]string{a, b}] = l
-		if a == b && l.BandwidthMbps > 0 {
-			selfBW = append(selfBW, l.BandwidthMbps)
-			if f.selfRTT == 0 || l.RttUs < f.selfRTT {
-				f.selfRTT = l.RttUs
-			}
-		}
+	f, err := newFleet(links)
+	if err != nil {
+		return nil, err
 	}
-	if len(selfBW) == 0 {
-		return nil, fmt.Errorf("fleet: the link table has no same-region link with a measured throughput")
-	}
-	slices.Sort(selfBW)
-	f.refBandwidth = selfBW[(len(selfBW)-1)/2]
 	for i, a := range cfg.Regions {
 		for _, b := range cfg.Regions[i:] {
 			if _, ok := f.RTT(a, b); !ok {
@@ -148,21 +133,84 @@ func NewFleet(cfg FleetConfig, offers []Offer, links []types.RegionLink, seed in
 			Status:          types.NODE_STATUS_ACTIVE,
 			ReputationBps:   types.NeutralReputationBps,
 		}
-		f.byID[n.Id] = len(f.nodes)
-		ri := slices.Index(f.regions, region)
-		if ri < 0 {
-			ri = len(f.regions)
-			f.regions = append(f.regions, region)
-			f.byRegion = append(f.byRegion, nil)
-		}
-		f.byRegion[ri] = append(f.byRegion[ri], len(f.nodes))
-		f.price = append(f.price, o.PricePerGPUHour)
-		f.nodes = append(f.nodes, n)
-		f.offers = append(f.offers, o)
-		f.totalGPUs += o.GPUs
-		f.index(len(f.nodes)-1, true)
+		f.add(n, o)
 	}
 	return f, nil
+}
+
+// NewFleetFromNodes builds a fleet of the chain's registered nodes as they are (ids, GPU groups and their
+// reservations, prices, bandwidth, reputation, status) and the chain's region link table: what an agent
+// reads from the chain to place a lease. Only ACTIVE nodes are in the capacity index, as on the chain.
+// Nodes are kept in id order (the chain's registration index order).
+func NewFleetFromNodes(nodes []types.Node, links []types.RegionLink) (*Fleet, error) {
+	f, err := newFleet(links)
+	if err != nil {
+		return nil, err
+	}
+	sorted := slices.Clone(nodes)
+	slices.SortFunc(sorted, func(a, b types.Node) int { return strings.Compare(a.Id, b.Id) })
+	for _, n := range sorted {
+		if _, dup := f.byID[n.Id]; dup {
+			return nil, fmt.Errorf("fleet: node %s listed twice", n.Id)
+		}
+		if !n.PricePerGpuHour.Amount.IsUint64() {
+			return nil, fmt.Errorf("fleet: node %s: price %s does not fit 64 bits", n.Id, n.PricePerGpuHour)
+		}
+		cloud, _, _ := strings.Cut(n.Region, ":")
+		o := Offer{Cloud: cloud, PricePerGPUHour: n.PricePerGpuHour.Amount.Uint64()}
+		if len(n.Gpus) > 0 {
+			o.Model, o.MemoryMiB = n.Gpus[0].Model, n.Gpus[0].MemoryMib
+		}
+		for _, g := range n.Gpus {
+			o.GPUs += g.Count
+		}
+		n.Gpus = slices.Clone(n.Gpus) // the fleet reserves on its own copy
+		f.add(n, o)
+	}
+	return f, nil
+}
+
+// newFleet is an empty fleet over a region link table.
+func newFleet(links []types.RegionLink) (*Fleet, error) {
+	f := &Fleet{byID: map[string]int{}, links: map[[2]string]types.RegionLink{}, base: map[[2]string]types.RegionLink{},
+		scopes: map[string][]capEntry{}}
+	var selfBW []uint64
+	for _, l := range links {
+		a, b := types.LinkKey(l.RegionA, l.RegionB)
+		f.base[[2]string{a, b}] = l
+		f.links[[2]string{a, b}] = l
+		if a == b && l.BandwidthMbps > 0 {
+			selfBW = append(selfBW, l.BandwidthMbps)
+			if f.selfRTT == 0 || l.RttUs < f.selfRTT {
+				f.selfRTT = l.RttUs
+			}
+		}
+	}
+	if len(selfBW) == 0 {
+		return nil, fmt.Errorf("fleet: the link table has no same-region link with a measured throughput")
+	}
+	slices.Sort(selfBW)
+	f.refBandwidth = selfBW[(len(selfBW)-1)/2]
+	return f, nil
+}
+
+// add appends a node (its instance type o) and indexes its capacity.
+func (f *Fleet) add(n types.Node, o Offer) {
+	f.byID[n.Id] = len(f.nodes)
+	ri := slices.Index(f.regions, n.Region)
+	if ri < 0 {
+		ri = len(f.regions)
+		f.regions = append(f.regions, n.Region)
+		f.byRegion = append(f.byRegion, nil)
+	}
+	f.byRegion[ri] = append(f.byRegion[ri], len(f.nodes))
+	f.price = append(f.price, n.PricePerGpuHour.Amount.Uint64())
+	f.nodes = append(f.nodes, n)
+	f.offers = append(f.offers, o)
+	for _, g := range n.Gpus {
+		f.totalGPUs += g.Count
+	}
+	f.index(len(f.nodes)-1, true)
 }
 
 // Nodes returns the fleet's nodes (the fleet's own records: do not modify).

@@ -1,0 +1,213 @@
+package proposer
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/consensus-nro/nro/internal/chainclient"
+	"github.com/consensus-nro/nro/x/allocation/types"
+	audittypes "github.com/consensus-nro/nro/x/audit/types"
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
+)
+
+const me = "nro1proposer"
+
+// fakeChain is a Chain of function fields; nil fields fail the test when called.
+type fakeChain struct {
+	t         *testing.T
+	height    int64
+	leases    []leasetypes.Lease
+	nodes     []types.Node
+	params    types.Params
+	kept      map[uint64][]types.Proposal
+	decisions map[uint64][]audittypes.Decision
+	propose   func(*types.MsgProposeAllocation) (TxResult, error)
+	sent      []*types.MsgProposeAllocation
+}
+
+func (f *fakeChain) Address() string                                           { return me }
+func (f *fakeChain) LatestHeight(context.Context) (int64, error)               { return f.height, nil }
+func (f *fakeChain) PendingLeases(context.Context) ([]leasetypes.Lease, error) { return f.leases, nil }
+func (f *fakeChain) AllocationParams(context.Context) (types.Params, error)    { return f.params, nil }
+func (f *fakeChain) ActiveNodes(context.Context) ([]types.Node, error)         { return f.nodes, nil }
+func (f *fakeChain) RegionLinks(context.Context) ([]types.RegionLink, error) {
+	return types.MeasuredRegionLinks, nil
+}
+func (f *fakeChain) Proposals(_ context.Context, id uint64) ([]types.Proposal, error) {
+	return f.kept[id], nil
+}
+func (f *fakeChain) LeaseDecisions(_ context.Context, id uint64) ([]audittypes.Decision, error) {
+	return f.decisions[id], nil
+}
+func (f *fakeChain) ProposeAllocation(_ context.Context, msg *types.MsgProposeAllocation) (TxResult, error) {
+	f.sent = append(f.sent, msg)
+	if f.propose != nil {
+		return f.propose(msg)
+	}
+	f.kept[msg.LeaseId] = append(f.kept[msg.LeaseId], types.Proposal{Id: 1, LeaseId: msg.LeaseId, Proposer: msg.Proposer})
+	return TxResult{Hash: "AB", Height: f.height}, nil
+}
+
+func node(id string, gpus uint32, price int64) types.Node {
+	return types.Node{Id: id, Region: "aws:us-east-1", Gpus: []types.GpuGroup{{Model: "H100", Count: gpus, MemoryMib: 81920}},
+		BandwidthMbps: 25000, PricePerGpuHour: sdk.NewInt64Coin(types.DefaultDenom, price),
+		Status: types.NODE_STATUS_ACTIVE, ReputationBps: types.NeutralReputationBps}
+}
+
+func lease(id uint64, created int64) leasetypes.Lease {
+	return leasetypes.Lease{Id: id, State: leasetypes.LEASE_STATE_PENDING, CreatedHeight: created, BlocksPerHour: 3600,
+		Spec: leasetypes.LeaseSpec{TotalGpus: 4, GpuModel: "H100", MinGpuMemoryMib: 81920, DurationBlocks: 600,
+			MaxPricePerGpuHour: sdk.NewInt64Coin(types.DefaultDenom, 3_000_000)}}
+}
+
+// newFake is a fleet where the fallback's pool (16 GPUs at the cheapest price) misses a slightly dearer
+// node that fits a 4-GPU lease exactly: it strands no GPUs, so it costs less on the chain's own score.
+func newFake(t *testing.T, withExactFit bool) *fakeChain {
+	nodes := []types.Node{node("gpu-a1", 8, 2_500_000), node("gpu-a2", 8, 2_500_000)}
+	if withExactFit {
+		nodes = append(nodes, node("gpu-b", 4, 2_550_000))
+	}
+	return &fakeChain{t: t, height: 11, leases: []leasetypes.Lease{lease(1, 10)}, nodes: nodes, params: types.DefaultParams(),
+		kept: map[uint64][]types.Proposal{}, decisions: map[uint64][]audittypes.Decision{}}
+}
+
+func decided(winner types.Candidate, height int64) audittypes.Decision {
+	return audittypes.Decision{LeaseId: 1, Height: height, Winner: 1,
+		Candidates: []types.Candidate{{Source: types.CANDIDATE_SOURCE_FALLBACK}, winner}}
+}
+
+func TestProposesCheaperThanFallbackAndCountsWon(t *testing.T) {
+	ctx := context.Background()
+	c := newFake(t, true)
+	p, err := New(c, Config{})
+	require.NoError(t, err)
+	require.NoError(t, p.Round(ctx))
+	require.Len(t, c.sent, 1)
+	msg := c.sent[0]
+	require.Equal(t, me, msg.Proposer)
+	require.Equal(t, []leasetypes.Placement{{NodeId: "gpu-b", Gpus: 4}}, msg.Placement)
+
+	// Next block, still inside the window: at most one proposal per lease.
+	c.height++
+	require.NoError(t, p.Round(ctx))
+	require.Len(t, c.sent, 1)
+	require.Equal(t, Counts{Sent: 1}, p.Counts())
+
+	// The window closes and the chain places the lease with our proposal.
+	c.height = 10 + int64(c.params.ProposalWindowBlocks) + 1
+	c.leases = nil
+	c.decisions[1] = []audittypes.Decision{decided(types.Candidate{Source: types.CANDIDATE_SOURCE_PROPOSAL, ProposalId: 1, Proposer: me}, c.height)}
+	require.NoError(t, p.Round(ctx))
+	require.Equal(t, Counts{Sent: 1, Won: 1}, p.Counts())
+	require.NoError(t, p.Round(ctx))
+	require.Equal(t, Counts{Sent: 1, Won: 1}, p.Counts(), "an outcome is counted once")
+}
+
+func TestRestartDoesNotProposeTwice(t *testing.T) {
+	ctx := context.Background()
+	c := newFake(t, true)
+	p, err := New(c, Config{})
+	require.NoError(t, err)
+	require.NoError(t, p.Round(ctx))
+	require.Len(t, c.sent, 1)
+
+	// A new process (no memory): the chain keeps our proposal, so nothing is sent; the outcome still counts.
+	p2, err := New(c, Config{})
+	require.NoError(t, err)
+	require.NoError(t, p2.Round(ctx))
+	require.Len(t, c.sent, 1)
+	c.height, c.leases = 20, nil
+	c.decisions[1] = []audittypes.Decision{decided(types.Candidate{Source: types.CANDIDATE_SOURCE_PROPOSAL, ProposalId: 7, Proposer: "nro1other"}, 16)}
+	require.NoError(t, p2.Round(ctx))
+	require.Equal(t, Counts{Lost: 1}, p2.Counts(), "another proposal won")
+}
+
+func TestSkipsWhenNothingBeatsFallback(t *testing.T) {
+	c := newFake(t, false)
+	p, err := New(c, Config{})
+	require.NoError(t, err)
+	require.NoError(t, p.Round(context.Background()))
+	require.Empty(t, c.sent)
+	require.Equal(t, Counts{Skipped: 1}, p.Counts())
+	require.NoError(t, p.Round(context.Background()))
+	require.Equal(t, Counts{Skipped: 1}, p.Counts(), "a lease is decided on once")
+}
+
+func TestOutsideWindowAndRefusals(t *testing.T) {
+	ctx := context.Background()
+	c := newFake(t, true)
+	c.height = 100 // the window of lease 1 (created at 10) is over: the fallback places it
+	p, err := New(c, Config{})
+	require.NoError(t, err)
+	require.NoError(t, p.Round(ctx))
+	require.Empty(t, c.sent)
+	require.Equal(t, Counts{}, p.Counts())
+
+	// A refusal is counted and not retried; a transport error is retried at the next poll.
+	c.height = 11
+	c.propose = func(*types.MsgProposeAllocation) (TxResult, error) {
+		return TxResult{}, errors.New("connection refused")
+	}
+	require.Error(t, p.Round(ctx))
+	c.propose = func(*types.MsgProposeAllocation) (TxResult, error) {
+		return TxResult{}, &chainclient.ChainError{Codespace: types.ErrProposalWindow.Codespace(), Code: types.ErrProposalWindow.ABCICode()}
+	}
+	err = p.Round(ctx)
+	require.ErrorIs(t, err, types.ErrProposalWindow)
+	require.NoError(t, p.Round(ctx))
+	require.Len(t, c.sent, 2)
+	require.Equal(t, Counts{Errors: 2}, p.Counts())
+}
+
+func opt(total int64) Option {
+	return Option{Valid: true, Candidate: types.Candidate{Score: types.ScoreBreakdown{Total: sdkmath.NewInt(total)}}}
+}
+
+func TestChoose(t *testing.T) {
+	invalid := Option{}
+	for _, tc := range []struct {
+		name             string
+		opts             []Option
+		fallback, choice int
+		want             int
+	}{
+		{"policy choice cheaper", []Option{opt(100), opt(90), opt(80)}, 0, 1, 1},
+		{"policy choice ties the fallback: a proposal wins ties", []Option{opt(100), opt(100), opt(80)}, 0, 1, 1},
+		{"policy choice dearer: the cheapest other", []Option{opt(100), opt(120), opt(80), opt(90)}, 0, 1, 2},
+		{"policy choice dearer, nothing cheaper: skip", []Option{opt(100), opt(120), opt(100)}, 0, 1, -1},
+		{"policy chose the fallback, something cheaper", []Option{opt(100), opt(99)}, 0, 0, 1},
+		{"policy chose the fallback, nothing cheaper: skip", []Option{opt(100), opt(100)}, 0, 0, -1},
+		{"policy choice invalid on the chain", []Option{opt(100), invalid, opt(90)}, 0, 1, 2},
+		{"no fallback: the policy's choice", []Option{opt(100), opt(90)}, -1, 0, 0},
+		{"no fallback, invalid choice: the cheapest valid", []Option{invalid, opt(90), opt(80)}, -1, 0, 2},
+		{"nothing valid", []Option{invalid}, -1, 0, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, reason := Choose(tc.opts, tc.fallback, tc.choice)
+			require.Equal(t, tc.want, got, reason)
+			if got < 0 {
+				require.NotEmpty(t, reason)
+			}
+		})
+	}
+}
+
+func TestWon(t *testing.T) {
+	ours := types.Candidate{Source: types.CANDIDATE_SOURCE_PROPOSAL, Proposer: me}
+	old := decided(ours, 5)
+	won, found := Won([]audittypes.Decision{old}, 10, me)
+	require.False(t, found, "a decision before the pending period is an earlier placement")
+	require.False(t, won)
+	won, found = Won([]audittypes.Decision{old, decided(types.Candidate{Source: types.CANDIDATE_SOURCE_FALLBACK}, 16)}, 10, me)
+	require.True(t, found)
+	require.False(t, won)
+	won, _ = Won([]audittypes.Decision{decided(ours, 16)}, 10, me)
+	require.True(t, won)
+}
