@@ -11,7 +11,6 @@ package sim
 
 import (
 	"container/heap"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand"
@@ -753,9 +752,6 @@ func (m *Market) Bound() Result {
 	r.P95JCT = percentile(jcts, 95)
 	return r
 }
-
-// ErrNoPlacement is what a placer's helper returns when it finds no valid placement.
-var ErrNoPlacement = errors.New("no valid placement")
 
 // Snapshot returns n decisions on one fleet of the market with about taken of its GPUs reserved (whole
 // groups' GPUs drawn at random), for the market's first n jobs that fit what is free: what a placer sees in

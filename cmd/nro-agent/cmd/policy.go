@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/consensus-nro/nro/agent/policy"
-	"github.com/consensus-nro/nro/agent/sim"
 )
 
 func newTrainCmd() *cobra.Command {
@@ -42,12 +41,7 @@ than both, so it is never trained on.`,
 			if cfg.Checkpoint == "" {
 				return fmt.Errorf("--out is required: the file the best network is saved to")
 			}
-			dir, _ := f.GetString("data")
-			dir, err := sim.FindDataDir(dir)
-			if err != nil {
-				return err
-			}
-			data, err := sim.LoadData(dir)
+			data, err := loadSimData(cmd)
 			if err != nil {
 				return err
 			}
@@ -65,7 +59,7 @@ than both, so it is never trained on.`,
 		},
 	}
 	f := cmd.Flags()
-	f.String("data", "", "the project's data/ folder (default: data/ in the working directory or a parent)")
+	addDataFlag(f)
 	f.String("out", "", "where the best network is saved (and resumed from)")
 	f.Bool("resume", false, "continue from --out if it exists")
 	f.Int("iterations", def.Iterations, "training iterations (total, counting those of a resumed run)")
@@ -109,12 +103,7 @@ utilisation and cost per placer.`,
 			if err != nil {
 				return err
 			}
-			dir, _ := f.GetString("data")
-			dir, err = sim.FindDataDir(dir)
-			if err != nil {
-				return err
-			}
-			data, err := sim.LoadData(dir)
+			data, err := loadSimData(cmd)
 			if err != nil {
 				return err
 			}
@@ -140,7 +129,7 @@ utilisation and cost per placer.`,
 		},
 	}
 	f := cmd.Flags()
-	f.String("data", "", "the project's data/ folder (default: data/ in the working directory or a parent)")
+	addDataFlag(f)
 	f.String("policy", "", "policy file (default: the committed default policy)")
 	f.String("plots", "", "folder to write PNG charts to")
 	f.Int("start", def.Market.Start, "index (in arrival order) of the held-out slice's first job")

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/consensus-nro/nro/agent/sim"
 )
@@ -34,11 +35,6 @@ free GPUs on partly used nodes), and the offline bound (no queueing, fastest pla
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: use text or json", output)
 			}
-			dir, _ := f.GetString("data")
-			dir, err := sim.FindDataDir(dir)
-			if err != nil {
-				return err
-			}
 			cfg := sim.DefaultConfig()
 			cfg.Jobs, _ = f.GetInt("jobs")
 			cfg.Start, _ = f.GetInt("start")
@@ -63,7 +59,10 @@ free GPUs on partly used nodes), and the offline bound (no queueing, fastest pla
 					placers = append(placers, p)
 				}
 			}
-			data, err := sim.LoadData(dir)
+			if len(placers) == 0 {
+				return fmt.Errorf("--placers is empty: give all, or a list of random, first-fit, best-fit, cheapest-first, fallback")
+			}
+			data, err := loadSimData(cmd)
 			if err != nil {
 				return err
 			}
@@ -91,7 +90,7 @@ free GPUs on partly used nodes), and the offline bound (no queueing, fastest pla
 		},
 	}
 	f := cmd.Flags()
-	f.String("data", "", "the project's data/ folder (default: data/ in the working directory or a parent)")
+	addDataFlag(f)
 	f.Int("jobs", def.Jobs, "trace jobs in the slice")
 	f.Int("start", def.Start, "index (in arrival order) of the slice's first trace job")
 	f.Float64("load", def.Load, "offered GPU time over the fleet's GPU time across the slice's arrivals (0: the trace's own arrival times)")
@@ -104,4 +103,19 @@ free GPUs on partly used nodes), and the offline bound (no queueing, fastest pla
 	f.StringSlice("placers", []string{"all"}, "placers to run: all, or a list of random, first-fit, best-fit, cheapest-first, fallback")
 	f.StringP(flagOutput, "o", "text", "text or json")
 	return cmd
+}
+
+// addDataFlag adds --data, the datasets the simulator reads (sim, train, eval).
+func addDataFlag(f *pflag.FlagSet) {
+	f.String("data", "", "the project's data/ folder (default: data/ in the working directory or a parent)")
+}
+
+// loadSimData finds the data folder (--data, else data/ in the working directory or a parent) and loads it.
+func loadSimData(cmd *cobra.Command) (*sim.Data, error) {
+	dir, _ := cmd.Flags().GetString("data")
+	dir, err := sim.FindDataDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return sim.LoadData(dir)
 }
