@@ -282,6 +282,9 @@ func (k Keeper) MaybeMakeValset(ctx context.Context, p types.Params) error {
 	if err := k.Valsets.Set(ctx, nonce, cur); err != nil {
 		return err
 	}
+	if err := k.queueBridgeItem(ctx, p, types.BRIDGE_ITEM_KIND_VALSET, nonce, cur.Height, nonce); err != nil {
+		return err
+	}
 	k.logger.Info("bridge valset made", "nonce", nonce, "members", len(cur.Members), "power", cur.TotalPower())
 	return sdkCtx.EventManager().EmitTypedEvent(&types.EventValsetCreated{Nonce: nonce, Members: uint32(len(cur.Members)), Power: cur.TotalPower()})
 }

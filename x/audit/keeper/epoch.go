@@ -65,6 +65,15 @@ func (k Keeper) EndBlock(ctx context.Context) error {
 	if err := k.MaybeMakeValset(ctx, p); err != nil {
 		return err
 	}
+	if err := k.observeBatches(ctx, p); err != nil {
+		return err
+	}
+	if err := k.checkSigningWindows(ctx, p); err != nil {
+		return err
+	}
+	if err := k.pruneBridge(ctx, p); err != nil {
+		return err
+	}
 	return k.prune(ctx, p, cur)
 }
 

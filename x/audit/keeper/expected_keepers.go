@@ -20,4 +20,9 @@ type StakingKeeper interface {
 	// IterateLastValidatorPowers walks the bonded validators of the last block with their consensus power.
 	IterateLastValidatorPowers(ctx context.Context, handler func(operator sdk.ValAddress, power int64) (stop bool)) error
 	ValidatorAddressCodec() address.Codec
+	// Slash, Jail and PowerReduction punish a validator that does not sign the bridge's valsets and
+	// batches (bridge_signing.go), as x/slashing does for downtime.
+	Slash(ctx context.Context, consAddr sdk.ConsAddress, infractionHeight, power int64, slashFactor math.LegacyDec) (math.Int, error)
+	Jail(ctx context.Context, consAddr sdk.ConsAddress) error
+	PowerReduction(ctx context.Context) math.Int
 }

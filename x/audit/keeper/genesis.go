@@ -147,7 +147,17 @@ func (k Keeper) initBridgeGenesis(ctx context.Context, gs types.GenesisState) er
 			}
 		}
 	}
-	return nil
+	for _, q := range gs.BridgePrunes {
+		if err := k.BridgePrunes.Set(ctx, queueKey(q.Height, q.Kind, q.Nonce)); err != nil {
+			return err
+		}
+	}
+	for _, c := range gs.UnsignedChecks {
+		if err := k.UnsignedChecks.Set(ctx, queueKey(c.DueHeight, c.Kind, c.Nonce), c); err != nil {
+			return err
+		}
+	}
+	return k.LastObservedBatch.Set(ctx, gs.LastObservedBatchNonce)
 }
 
 func (k Keeper) exportBridgeGenesis(ctx context.Context, gs *types.GenesisState) error {
@@ -180,10 +190,30 @@ func (k Keeper) exportBridgeGenesis(ctx context.Context, gs *types.GenesisState)
 	}); err != nil {
 		return err
 	}
-	return k.BatchAttestations.Walk(ctx, nil, func(_ collections.Pair[uint64, []byte], a types.BatchAttestation) (bool, error) {
+	if err := k.BatchAttestations.Walk(ctx, nil, func(_ collections.Pair[uint64, []byte], a types.BatchAttestation) (bool, error) {
 		gs.BatchAttestations = append(gs.BatchAttestations, a)
 		return false, nil
-	})
+	}); err != nil {
+		return err
+	}
+	if err := k.BridgePrunes.Walk(ctx, nil, func(key BridgeQueueKey) (bool, error) {
+		gs.BridgePrunes = append(gs.BridgePrunes, types.BridgePrune{Height: key.K1(), Kind: types.BridgeItemKind(key.K2()), Nonce: key.K3()})
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	if err := k.UnsignedChecks.Walk(ctx, nil, func(_ BridgeQueueKey, c types.UnsignedCheck) (bool, error) {
+		gs.UnsignedChecks = append(gs.UnsignedChecks, c)
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	last, err := k.LastObservedBatch.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return err
+	}
+	gs.LastObservedBatchNonce = last
+	return nil
 }
 
 // ExportGenesis exports the params, every record in key order, the current epoch, the unfinished sweeps and

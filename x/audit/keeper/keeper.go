@@ -159,7 +159,17 @@ type Keeper struct {
 	// AttestVotes holds (batch nonce, validator): one attestation per validator per batch.
 	BatchAttestations collections.Map[collections.Pair[uint64, []byte], types.BatchAttestation]
 	AttestVotes       collections.KeySet[collections.Pair[uint64, string]]
+	// BridgePrunes queues (height, kind, nonce): at height EndBlock looks at the item's records and removes
+	// them once they are no longer needed (bridge_prune.go).
+	BridgePrunes collections.KeySet[BridgeQueueKey]
+	// UnsignedChecks queues (due height, kind, nonce) → the signing window to check at that height.
+	UnsignedChecks collections.Map[BridgeQueueKey, types.UnsignedCheck]
+	// LastObservedBatch is the newest x/lease batch nonce queued for its signing window and pruning.
+	LastObservedBatch collections.Item[uint64]
 }
+
+// BridgeQueueKey is the key of the bridge queues: (height, kind, nonce).
+type BridgeQueueKey = collections.Triple[int64, int32, uint64]
 
 // ChallengeIndexes index the challenges by challenged node.
 type ChallengeIndexes struct {
@@ -265,6 +275,12 @@ func NewKeeper(
 			collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey), codec.CollValue[types.BatchAttestation](cdc)),
 		AttestVotes: collections.NewKeySet(sb, types.AttestVotesKey, "attest_votes",
 			collections.PairKeyCodec(collections.Uint64Key, collections.StringKey)),
+		BridgePrunes: collections.NewKeySet(sb, types.BridgePrunesKey, "bridge_prunes",
+			collections.TripleKeyCodec(collections.Int64Key, collections.Int32Key, collections.Uint64Key)),
+		UnsignedChecks: collections.NewMap(sb, types.UnsignedChecksKey, "unsigned_checks",
+			collections.TripleKeyCodec(collections.Int64Key, collections.Int32Key, collections.Uint64Key),
+			codec.CollValue[types.UnsignedCheck](cdc)),
+		LastObservedBatch: collections.NewItem(sb, types.LastObservedBatchKey, "last_observed_batch", collections.Uint64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -24,6 +24,8 @@ import (
 	"cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/cosmos-sdk/crypto/keys/ed25519"
+	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 	"github.com/cosmos/cosmos-sdk/runtime"
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
@@ -181,15 +183,33 @@ func NewFixtureWithoutGenesis(t testing.TB) *Fixture {
 const CommunityPoolModule = "distribution"
 
 // FakeStaking stands in for x/staking's validator set: validators by operator address with their
-// consensus power, iterated in address order as x/staking's last-power store is.
+// consensus power, iterated in address order as x/staking's last-power store is. Each validator has a
+// consensus key derived from its address; Slash and Jail record what x/audit asked for (Slashes, Jailed)
+// without changing the powers.
 type FakeStaking struct {
-	Powers   map[string]int64 // nrovaloper → power; 0 means a validator that is not bonded
+	Powers map[string]int64 // nrovaloper → power; 0 means a validator that is not bonded
+	// Unbonding marks validators that are unbonding (power kept, status UNBONDING).
+	Unbonding map[string]bool
+	// Jailed marks jailed validators; Jail sets it.
+	Jailed map[string]bool
+	// Slashes is every Slash call, in order.
+	Slashes  []FakeSlash
 	valCodec address.Codec
+}
+
+// FakeSlash is one call of FakeStaking.Slash.
+type FakeSlash struct {
+	Validator        string
+	InfractionHeight int64
+	Power            int64
+	Fraction         math.LegacyDec
+	Amount           math.Int
 }
 
 // NewFakeStaking returns an empty validator set.
 func NewFakeStaking() *FakeStaking {
-	return &FakeStaking{Powers: map[string]int64{}, valCodec: addresscodec.NewBech32Codec(Bech32Prefix + "valoper")}
+	return &FakeStaking{Powers: map[string]int64{}, Unbonding: map[string]bool{}, Jailed: map[string]bool{},
+		valCodec: addresscodec.NewBech32Codec(Bech32Prefix + "valoper")}
 }
 
 // SetPower makes the account operator a validator with power (0: unbonded) and returns its nrovaloper.
@@ -202,17 +222,82 @@ func (s *FakeStaking) SetPower(operator sdk.AccAddress, power int64) string {
 	return val
 }
 
-// GetValidator implements types.StakingKeeper.
+func consKey(val string) cryptotypes.PubKey {
+	return ed25519.GenPrivKeyFromSecret([]byte("nro-test-consensus/" + val)).PubKey()
+}
+
+// GetValidator implements types.StakingKeeper: status BONDED with power, UNBONDING when marked, else
+// UNBONDED; tokens are the power at the default power reduction.
 func (s *FakeStaking) GetValidator(_ context.Context, addr sdk.ValAddress) (stakingtypes.Validator, error) {
 	val, err := s.valCodec.BytesToString(addr)
 	if err != nil {
 		return stakingtypes.Validator{}, err
 	}
-	if _, ok := s.Powers[val]; !ok {
+	power, ok := s.Powers[val]
+	if !ok {
 		return stakingtypes.Validator{}, stakingtypes.ErrNoValidatorFound
 	}
-	return stakingtypes.Validator{OperatorAddress: val}, nil
+	v, err := stakingtypes.NewValidator(val, consKey(val), stakingtypes.Description{})
+	if err != nil {
+		return stakingtypes.Validator{}, err
+	}
+	v.Tokens = sdk.TokensFromConsensusPower(power, sdk.DefaultPowerReduction)
+	switch {
+	case s.Unbonding[val]:
+		v.Status = stakingtypes.Unbonding
+	case power > 0:
+		v.Status = stakingtypes.Bonded
+	default:
+		v.Status = stakingtypes.Unbonded
+	}
+	v.Jailed = s.Jailed[val]
+	return v, nil
 }
+
+// byConsAddr finds the validator of a consensus address.
+func (s *FakeStaking) byConsAddr(cons sdk.ConsAddress) (string, error) {
+	vals := make([]string, 0, len(s.Powers))
+	for val := range s.Powers {
+		vals = append(vals, val)
+	}
+	slices.Sort(vals)
+	for _, val := range vals {
+		if bytes.Equal(consKey(val).Address(), cons) {
+			return val, nil
+		}
+	}
+	return "", stakingtypes.ErrNoValidatorFound
+}
+
+// Slash implements keeper.StakingKeeper: it records the call and returns fraction × the power's tokens.
+func (s *FakeStaking) Slash(ctx context.Context, cons sdk.ConsAddress, infractionHeight, power int64, fraction math.LegacyDec) (math.Int, error) {
+	val, err := s.byConsAddr(cons)
+	if err != nil {
+		return math.ZeroInt(), err
+	}
+	if infractionHeight > sdk.UnwrapSDKContext(ctx).BlockHeight() {
+		return math.ZeroInt(), stakingtypes.ErrNoValidatorFound.Wrap("future infraction")
+	}
+	amount := math.LegacyNewDecFromInt(sdk.TokensFromConsensusPower(power, sdk.DefaultPowerReduction)).Mul(fraction).TruncateInt()
+	s.Slashes = append(s.Slashes, FakeSlash{Validator: val, InfractionHeight: infractionHeight, Power: power, Fraction: fraction, Amount: amount})
+	return amount, nil
+}
+
+// Jail implements keeper.StakingKeeper; jailing a jailed validator fails, as in x/staking.
+func (s *FakeStaking) Jail(_ context.Context, cons sdk.ConsAddress) error {
+	val, err := s.byConsAddr(cons)
+	if err != nil {
+		return err
+	}
+	if s.Jailed[val] {
+		return stakingtypes.ErrValidatorJailed
+	}
+	s.Jailed[val] = true
+	return nil
+}
+
+// PowerReduction implements keeper.StakingKeeper.
+func (s *FakeStaking) PowerReduction(context.Context) math.Int { return sdk.DefaultPowerReduction }
 
 // GetLastTotalPower implements types.StakingKeeper.
 func (s *FakeStaking) GetLastTotalPower(context.Context) (math.Int, error) {

@@ -222,7 +222,39 @@ func (gs GenesisState) validateBridge() error {
 			votes[key] = true
 		}
 	}
+	return gs.validateBridgeQueues()
+}
+
+// validateBridgeQueues checks the bridge's pruning and signing-window queues: known kinds, nonces from 1,
+// each entry once, and a signing window that closes after its item was made, a valset's own nonce for a
+// valset.
+func (gs GenesisState) validateBridgeQueues() error {
+	prunes := map[string]bool{}
+	for i, q := range gs.BridgePrunes {
+		key := fmt.Sprintf("%d/%d/%d", q.Height, q.Kind, q.Nonce)
+		if !validBridgeKind(q.Kind) || q.Nonce == 0 || q.Height < 0 || prunes[key] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "bridge_prunes[%d]: want kind VALSET or BATCH, nonce ≥ 1, height ≥ 0, each entry once; got %s %d at %d",
+				i, q.Kind, q.Nonce, q.Height)
+		}
+		prunes[key] = true
+	}
+	checks := map[string]bool{}
+	for i, c := range gs.UnsignedChecks {
+		key := fmt.Sprintf("%d/%d/%d", c.DueHeight, c.Kind, c.Nonce)
+		if !validBridgeKind(c.Kind) || c.Nonce == 0 || c.ValsetNonce == 0 || c.DueHeight <= c.CreatedHeight || checks[key] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "unsigned_checks[%d]: want kind VALSET or BATCH, nonce and valset_nonce ≥ 1, due_height after created_height, each entry once; got %s %d (valset %d) made at %d due at %d",
+				i, c.Kind, c.Nonce, c.ValsetNonce, c.CreatedHeight, c.DueHeight)
+		}
+		if c.Kind == BRIDGE_ITEM_KIND_VALSET && c.ValsetNonce != c.Nonce {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "unsigned_checks[%d]: a valset's signing window expects its own members (valset_nonce %d, nonce %d)", i, c.ValsetNonce, c.Nonce)
+		}
+		checks[key] = true
+	}
 	return nil
+}
+
+func validBridgeKind(k BridgeItemKind) bool {
+	return k == BRIDGE_ITEM_KIND_VALSET || k == BRIDGE_ITEM_KIND_BATCH
 }
 
 func (gs GenesisState) validateChallenges() error {

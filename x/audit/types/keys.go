@@ -77,4 +77,10 @@ var (
 	BatchConfirmsKey        = collections.NewPrefix(33)
 	BatchAttestationsKey    = collections.NewPrefix(34)
 	AttestVotesKey          = collections.NewPrefix(35)
+	// BridgePrunesKey queues (height, kind, nonce) of valsets and batches whose records are to be pruned.
+	BridgePrunesKey = collections.NewPrefix(36)
+	// UnsignedChecksKey queues (due height, kind, nonce) → UnsignedCheck: signing windows to check.
+	UnsignedChecksKey = collections.NewPrefix(37)
+	// LastObservedBatchKey is the newest x/lease batch nonce x/audit has queued.
+	LastObservedBatchKey = collections.NewPrefix(38)
 )

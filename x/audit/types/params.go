@@ -95,7 +95,27 @@ const (
 	// DefaultSignerChangeDelayBlocks: a changed Ethereum signer takes effect 100 blocks later, so that the
 	// batches and valsets in flight can still be signed by the old key.
 	DefaultSignerChangeDelayBlocks uint64 = 100
+
+	// DefaultBridgeRetentionBlocks: a bridged or cancelled batch's confirmations and attestations, and a
+	// valset valsets_kept valsets old, are kept 100,800 blocks (7 days) more.
+	DefaultBridgeRetentionBlocks uint64 = 100_800
+	// DefaultValsetsKept: the 10 newest valsets are never pruned.
+	DefaultValsetsKept uint32 = 10
+	// DefaultMaxBridgePrunedPerBlock bounds the bridge records EndBlock removes per block.
+	DefaultMaxBridgePrunedPerBlock uint32 = 200
+	// DefaultSignedWindowBlocks: a valset or batch must be confirmed within 1,200 blocks (2 hours).
+	DefaultSignedWindowBlocks uint64 = 1_200
+	// DefaultJailUnsigned: a validator that does not sign is jailed, as Gravity Bridge does.
+	DefaultJailUnsigned = true
+	// DefaultMaxUnsignedChecksPerBlock bounds the signing windows EndBlock checks per block.
+	DefaultMaxUnsignedChecksPerBlock uint32 = 10
+	// MaxValsetsKept bounds valsets_kept.
+	MaxValsetsKept uint32 = 10_000
 )
+
+// DefaultSlashFractionUnsigned: a missed valset or batch costs 0.1% of the validator's tokens (Gravity's
+// slash_fraction_valset and slash_fraction_batch).
+func DefaultSlashFractionUnsigned() math.LegacyDec { return math.LegacyNewDecWithPrec(1, 3) }
 
 // DefaultParams returns the default parameters.
 func DefaultParams() Params {
@@ -132,6 +152,14 @@ func DefaultParams() Params {
 		// The bridge is off until governance sets bridge_id (and, once deployed, the contract).
 		ValsetChangeBps:         DefaultValsetChangeBps,
 		SignerChangeDelayBlocks: DefaultSignerChangeDelayBlocks,
+
+		BridgeRetentionBlocks:     DefaultBridgeRetentionBlocks,
+		ValsetsKept:               DefaultValsetsKept,
+		MaxBridgePrunedPerBlock:   DefaultMaxBridgePrunedPerBlock,
+		SignedWindowBlocks:        DefaultSignedWindowBlocks,
+		SlashFractionUnsigned:     DefaultSlashFractionUnsigned(),
+		JailUnsigned:              DefaultJailUnsigned,
+		MaxUnsignedChecksPerBlock: DefaultMaxUnsignedChecksPerBlock,
 	}
 }
 
@@ -260,6 +288,32 @@ func (p Params) validateBridge() error {
 	}
 	if p.SignerChangeDelayBlocks > MaxBlocksParam {
 		return errorsmod.Wrapf(ErrInvalidParams, "signer_change_delay_blocks %d: want at most %d", p.SignerChangeDelayBlocks, MaxBlocksParam)
+	}
+	return p.validateBridgeUpkeep()
+}
+
+// validateBridgeUpkeep checks the pruning and signing-window params.
+func (p Params) validateBridgeUpkeep() error {
+	if p.SignedWindowBlocks > MaxBlocksParam {
+		return errorsmod.Wrapf(ErrInvalidParams, "signed_window_blocks %d: want 0 (never slash for not signing) or 1..%d, e.g. %d",
+			p.SignedWindowBlocks, MaxBlocksParam, DefaultSignedWindowBlocks)
+	}
+	if p.BridgeRetentionBlocks != 0 && (p.BridgeRetentionBlocks <= p.SignedWindowBlocks || p.BridgeRetentionBlocks > MaxBlocksParam) {
+		return errorsmod.Wrapf(ErrInvalidParams, "bridge_retention_blocks %d: want 0 (keep everything) or more than signed_window_blocks (%d) and at most %d, e.g. %d: a valset or batch is checked for signatures before it is pruned",
+			p.BridgeRetentionBlocks, p.SignedWindowBlocks, MaxBlocksParam, DefaultBridgeRetentionBlocks)
+	}
+	if p.ValsetsKept == 0 || p.ValsetsKept > MaxValsetsKept {
+		return errorsmod.Wrapf(ErrInvalidParams, "valsets_kept %d: want 1..%d, e.g. %d: the contract may still be on the newest valset the relayer has not yet replaced",
+			p.ValsetsKept, MaxValsetsKept, DefaultValsetsKept)
+	}
+	if p.MaxBridgePrunedPerBlock == 0 {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_bridge_pruned_per_block 0: want at least 1, e.g. %d", DefaultMaxBridgePrunedPerBlock)
+	}
+	if p.SlashFractionUnsigned.IsNil() || p.SlashFractionUnsigned.IsNegative() || p.SlashFractionUnsigned.GT(math.LegacyOneDec()) {
+		return errorsmod.Wrapf(ErrInvalidParams, "slash_fraction_unsigned %s: want a decimal in 0..1, e.g. %s", p.SlashFractionUnsigned, DefaultSlashFractionUnsigned())
+	}
+	if p.MaxUnsignedChecksPerBlock == 0 {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_unsigned_checks_per_block 0: want at least 1, e.g. %d", DefaultMaxUnsignedChecksPerBlock)
 	}
 	return nil
 }
