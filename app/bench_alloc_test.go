@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +49,11 @@ func BenchmarkEndBlockAllocation(b *testing.B) {
 				var cpu time.Duration
 				for range b.N {
 					cache, _ := ctx.CacheContext()
+					// The setup's garbage (the 10,000-node fleet is written through the store) is collected before
+					// the clock starts, so that one iteration does not pay for collecting the last one's heap.
+					b.StopTimer()
+					runtime.GC()
+					b.StartTimer()
 					start := processCPU(b)
 					if err := app.AllocationKeeper.AllocatePending(cache); err != nil {
 						b.Fatal(err)
@@ -279,6 +286,12 @@ func TestEndBlockAllocationDigest(t *testing.T) {
 		for _, name := range []string{allocationtypes.StoreKey, leasetypes.StoreKey, audittypes.StoreKey} {
 			it := cache.KVStore(app.GetKey(name)).Iterator(nil, nil)
 			for ; it.Valid(); it.Next() {
+				if name == allocationtypes.StoreKey && bytes.HasPrefix(it.Key(), allocationtypes.CapacityIndexKey) {
+					// The capacity index's entries had no value before consensus version 2: compare keys only,
+					// so that digests of commits before and after it can be compared.
+					fmt.Fprintf(h, "%s %x\n", name, it.Key())
+					continue
+				}
 				fmt.Fprintf(h, "%s %x %x\n", name, it.Key(), it.Value())
 			}
 			_ = it.Close()

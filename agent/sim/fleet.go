@@ -285,8 +285,9 @@ func (f *Fleet) setStatus(i int, s types.NodeStatus) {
 }
 
 // WalkCapacity implements types.Fleet.
-func (f *Fleet) WalkCapacity(scope string, maxPrice uint64, limit int, fn func(price uint64, free uint32, nodeID string, group uint32) (bool, error)) (int, error) {
+func (f *Fleet) WalkCapacity(scope string, maxPrice uint64, limit int, fn func(g *types.CapacityGroup) (bool, error)) (int, error) {
 	read := 0
+	var g types.CapacityGroup
 	for _, e := range f.scopes[scope] {
 		if read >= limit {
 			break
@@ -295,7 +296,13 @@ func (f *Fleet) WalkCapacity(scope string, maxPrice uint64, limit int, fn func(p
 		if e.price > maxPrice {
 			return read, nil
 		}
-		stop, err := fn(e.price, e.free, f.nodes[e.node].Id, e.group)
+		n := &f.nodes[e.node]
+		gg := n.Gpus[e.group]
+		g = types.CapacityGroup{NodeID: n.Id, Group: e.group, Price: e.price, Free: e.free, Entry: types.CapacityEntry{
+			Region: n.Region, GpuModel: gg.Model, GpuMemoryMib: gg.MemoryMib, BandwidthMbps: n.BandwidthMbps,
+			ReputationBps: n.ReputationBps,
+		}}
+		stop, err := fn(&g)
 		if err != nil || stop {
 			return read, err
 		}

@@ -428,21 +428,54 @@ func (f *AllocationFixture) AddNode(s NodeSpec) types.Node {
 	return n
 }
 
-// CapacityIndex returns every entry of the capacity index, (scope, price, free GPUs, "node/group"), in
-// store order, read from the raw store rather than through the keeper.
+// CapacityIndexEntry is one entry of the capacity index: its key (scope, price, free GPUs, "node/group") and
+// its value.
+type CapacityIndexEntry struct {
+	Key   allocationkeeper.CapacityKey
+	Value types.CapacityEntry
+}
+
+// CapacityIndexEntries returns every entry of the capacity index with its value, in store order, read from
+// the raw store rather than through the keeper.
+func (f *AllocationFixture) CapacityIndexEntries() []CapacityIndexEntry {
+	f.T.Helper()
+	sb := collections.NewSchemaBuilder(runtime.NewKVStoreService(f.storeKey))
+	entries := collections.NewMap(sb, types.CapacityIndexKey, "capacity_index",
+		collections.QuadKeyCodec(collections.StringKey, collections.Uint64Key, collections.Uint32Key, collections.StringKey),
+		codec.CollValue[types.CapacityEntry](f.Codec))
+	_, err := sb.Build()
+	require.NoError(f.T, err)
+	var out []CapacityIndexEntry
+	require.NoError(f.T, entries.Walk(f.Ctx, nil, func(k allocationkeeper.CapacityKey, v types.CapacityEntry) (bool, error) {
+		out = append(out, CapacityIndexEntry{k, v})
+		return false, nil
+	}))
+	return out
+}
+
+// CapacityIndex returns the key of every entry of the capacity index, in store order.
 func (f *AllocationFixture) CapacityIndex() []allocationkeeper.CapacityKey {
+	f.T.Helper()
+	var out []allocationkeeper.CapacityKey
+	for _, e := range f.CapacityIndexEntries() {
+		out = append(out, e.Key)
+	}
+	return out
+}
+
+// SetCapacityIndexV1 turns the capacity index into its consensus version 1 form, for migration tests: every
+// entry keeps its key and loses its value, and the extra keys are added as they are (entries a broken v1
+// index might hold).
+func (f *AllocationFixture) SetCapacityIndexV1(extra ...allocationkeeper.CapacityKey) {
 	f.T.Helper()
 	sb := collections.NewSchemaBuilder(runtime.NewKVStoreService(f.storeKey))
 	refs := collections.NewKeySet(sb, types.CapacityIndexKey, "capacity_index",
 		collections.QuadKeyCodec(collections.StringKey, collections.Uint64Key, collections.Uint32Key, collections.StringKey))
 	_, err := sb.Build()
 	require.NoError(f.T, err)
-	var out []allocationkeeper.CapacityKey
-	require.NoError(f.T, refs.Walk(f.Ctx, nil, func(k allocationkeeper.CapacityKey) (bool, error) {
-		out = append(out, k)
-		return false, nil
-	}))
-	return out
+	for _, k := range append(f.CapacityIndex(), extra...) {
+		require.NoError(f.T, refs.Set(f.Ctx, k))
+	}
 }
 
 // AllocateEndBlock runs the allocation engine's EndBlock work (AllocatePending) at the current height.

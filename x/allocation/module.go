@@ -27,8 +27,9 @@ import (
 	"github.com/consensus-nro/nro/x/allocation/types"
 )
 
-// ConsensusVersion is the state-machine version of the module; bump it with a migration.
-const ConsensusVersion = 1
+// ConsensusVersion is the state-machine version of the module; bump it with a migration (keeper.Migrator).
+// Version 2: capacity index entries hold their types.CapacityEntry value.
+const ConsensusVersion = 2
 
 var (
 	_ module.AppModuleBasic      = AppModule{}
@@ -79,10 +80,17 @@ func (AppModule) RegisterGRPCGatewayRoutes(clientCtx client.Context, mux *gwrunt
 // GetTxCmd returns the hand-written tx commands (register-node); AutoCLI adds the rest.
 func (AppModule) GetTxCmd() *cobra.Command { return cli.NewTxCmd() }
 
-// RegisterServices registers the Msg and Query services.
+// RegisterServices registers the Msg and Query services and, when registrar is the module manager's
+// configurator, the store migrations.
 func (am AppModule) RegisterServices(registrar grpc.ServiceRegistrar) error {
 	types.RegisterMsgServer(registrar, keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(registrar, keeper.NewQueryServerImpl(am.keeper))
+	if cfg, ok := registrar.(module.Configurator); ok {
+		m := keeper.NewMigrator(am.keeper)
+		if err := cfg.RegisterMigration(types.ModuleName, 1, m.Migrate1to2); err != nil {
+			return fmt.Errorf("register the %s migration from version 1 to 2: %w", types.ModuleName, err)
+		}
+	}
 	return nil
 }
 

@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"cosmossdk.io/collections"
+	collcodec "cosmossdk.io/collections/codec"
+
+	"github.com/cosmos/cosmos-sdk/codec"
 
 	"github.com/consensus-nro/nro/x/allocation/types"
 )
@@ -30,42 +33,52 @@ func parseGroupRef(ref string) (string, uint32, error) {
 	return ref[:i], uint32(g), nil
 }
 
-func capacityKeys(n types.Node) []CapacityKey {
-	if n.Status != types.NODE_STATUS_ACTIVE {
+// capEntry is one entry of the capacity index: its key and the group it lists (the key's fields and the
+// entry's value).
+type capEntry struct {
+	key   CapacityKey
+	group types.CapacityGroup
+}
+
+// capacityEntries returns the capacity index entries of a node: one per scope (types.GroupScopes) for each
+// GPU group with free GPUs of an ACTIVE node.
+func capacityEntries(n types.Node) []capEntry {
+	groups := types.CapacityGroupsOf(n)
+	if len(groups) == 0 {
 		return nil
 	}
-	price := n.PricePerGpuHour.Amount.Uint64() // bounded by types.MaxPriceAmount
-	var keys []CapacityKey
-	for i, g := range n.Gpus {
-		free := g.Free()
-		if free == 0 {
-			continue
-		}
-		ref := groupRef(n.Id, i)
-		for _, s := range types.GroupScopes(n.Region, g.Model) {
-			keys = append(keys, collections.Join4(s, price, free, ref))
+	out := make([]capEntry, 0, 4*len(groups))
+	for _, g := range groups {
+		ref := groupRef(n.Id, int(g.Group))
+		for _, s := range types.GroupScopes(g.Entry.Region, g.Entry.GpuModel) {
+			out = append(out, capEntry{collections.Join4(s, g.Price, g.Free, ref), g})
 		}
 	}
-	return keys
+	return out
 }
 
 // capacityIndex is a collections.Index over the node registry with several entries per node (four per GPU
-// group with free GPUs), kept in step with every write of a node by the IndexedMap.
+// group with free GPUs), kept in step with every write of a node by the IndexedMap. Each entry's value
+// (types.CapacityEntry) holds what the fallback allocator needs of the node, so that a walk reads no node.
 type capacityIndex struct {
-	refs collections.KeySet[CapacityKey]
+	refs collections.Map[CapacityKey, types.CapacityEntry]
 }
 
-func newCapacityIndex(sb *collections.SchemaBuilder) *capacityIndex {
-	return &capacityIndex{refs: collections.NewKeySet(sb, types.CapacityIndexKey, "capacity_index",
-		collections.QuadKeyCodec(collections.StringKey, collections.Uint64Key, collections.Uint32Key, collections.StringKey))}
+func capacityKeyCodec() collcodec.KeyCodec[CapacityKey] {
+	return collections.QuadKeyCodec(collections.StringKey, collections.Uint64Key, collections.Uint32Key, collections.StringKey)
+}
+
+func newCapacityIndex(sb *collections.SchemaBuilder, cdc codec.BinaryCodec) *capacityIndex {
+	return &capacityIndex{refs: collections.NewMap(sb, types.CapacityIndexKey, "capacity_index", capacityKeyCodec(),
+		codec.CollValue[types.CapacityEntry](cdc))}
 }
 
 func (i *capacityIndex) Reference(ctx context.Context, pk string, v types.Node, lazyOld func() (types.Node, error)) error {
 	if err := i.Unreference(ctx, pk, lazyOld); err != nil {
 		return err
 	}
-	for _, k := range capacityKeys(v) {
-		if err := i.refs.Set(ctx, k); err != nil {
+	for _, e := range capacityEntries(v) {
+		if err := i.refs.Set(ctx, e.key, e.group.Entry); err != nil {
 			return err
 		}
 	}
@@ -80,8 +93,8 @@ func (i *capacityIndex) Unreference(ctx context.Context, _ string, lazyOld func(
 	if err != nil {
 		return err
 	}
-	for _, k := range capacityKeys(old) {
-		if err := i.refs.Remove(ctx, k); err != nil {
+	for _, e := range capacityEntries(old) {
+		if err := i.refs.Remove(ctx, e.key); err != nil {
 			return err
 		}
 	}
@@ -110,17 +123,15 @@ func capKeyOf(k CapacityKey) capKey { return capKey{k.K1(), k.K2(), k.K3(), k.K4
 // the leases decided in one EndBlock read each scope's cheapest groups from the store once. Reservations
 // made through the view update it (see view.reserved).
 type scopeCache struct {
-	// keys are the current entries of the scope up to bound, in order.
-	keys []CapacityKey
-	// refs are keys[i].K4() parsed, so that each entry is parsed once per block.
-	refs []groupID
+	// entries are the current entries of the scope up to bound, in order.
+	entries []capEntry
 	// bound is the largest entry read into keys so far (valid when read is set). Every current entry up to
 	// bound is in keys, so the store is read on after bound.
 	bound CapacityKey
 	read  bool
 	// pending are the current entries beyond bound that reservations of this block added (the store does
 	// not hold them yet), in order.
-	pending []CapacityKey
+	pending []capEntry
 	// storeDone: the store's entries of the scope have all been read.
 	storeDone bool
 }
@@ -138,16 +149,23 @@ func (sc *scopeCache) beyond(k CapacityKey) bool {
 	return !sc.done() && (!sc.read || compareCapacityKeys(k, sc.bound) > 0)
 }
 
-func (sc *scopeCache) add(k CapacityKey) error {
+func (sc *scopeCache) add(e capEntry) {
+	sc.entries = append(sc.entries, e)
+	sc.bound, sc.read = e.key, true
+}
+
+// entryOf is the capacity index entry of a store key and value.
+func entryOf(k CapacityKey, v types.CapacityEntry) (capEntry, error) {
 	nodeID, group, err := parseGroupRef(k.K4())
 	if err != nil {
-		return err
+		return capEntry{}, err
 	}
-	sc.keys = append(sc.keys, k)
-	sc.refs = append(sc.refs, groupID{nodeID, group})
-	sc.bound, sc.read = k, true
-	return nil
+	return capEntry{k, types.CapacityGroup{NodeID: nodeID, Group: group, Price: k.K2(), Free: k.K3(), Entry: v}}, nil
 }
+
+func compareEntries(a, b capEntry) int { return compareCapacityKeys(a.key, b.key) }
+
+func compareEntryKey(e capEntry, k CapacityKey) int { return compareCapacityKeys(e.key, k) }
 
 func compareCapacityKeys(a, b CapacityKey) int {
 	if c := strings.Compare(a.K1(), b.K1()); c != 0 {
@@ -181,20 +199,18 @@ func (v *view) scope(scope string) *scopeCache {
 // returns true or limit entries have been read, and returns how many it read (types.Fleet). Entries already
 // read in this block come from the view's per-scope cache, the rest from the store (continuing after the
 // last key read, leaving out entries this block's reservations removed) merged with the entries they added.
-func (v *view) WalkCapacity(scope string, maxPrice uint64, limit int,
-	fn func(price uint64, free uint32, nodeID string, group uint32) (bool, error),
-) (int, error) {
+func (v *view) WalkCapacity(scope string, maxPrice uint64, limit int, fn func(g *types.CapacityGroup) (bool, error)) (int, error) {
 	sc := v.scope(scope)
 	read := 0
 	visit := func(i int) (bool, error) {
 		read++
-		k := sc.keys[i]
-		if k.K2() > maxPrice {
+		g := &sc.entries[i].group
+		if g.Price > maxPrice {
 			return true, nil
 		}
-		return fn(k.K2(), k.K3(), sc.refs[i].node, sc.refs[i].group)
+		return fn(g)
 	}
-	for i := 0; i < len(sc.keys) && read < limit; i++ {
+	for i := 0; i < len(sc.entries) && read < limit; i++ {
 		if stop, err := visit(i); err != nil || stop {
 			return read, err
 		}
@@ -207,7 +223,7 @@ func (v *view) WalkCapacity(scope string, maxPrice uint64, limit int,
 	// this one find them there, and a scope is opened O(log entries) times per block however many leases
 	// walk it.
 	ahead := -1
-	var it collections.KeySetIterator[CapacityKey]
+	var it collections.Iterator[CapacityKey, types.CapacityEntry]
 	open := false
 	defer func() {
 		if open {
@@ -216,7 +232,7 @@ func (v *view) WalkCapacity(scope string, maxPrice uint64, limit int,
 	}()
 	// next is the scope's next store entry once found (haveStore); entries that reservations removed are
 	// skipped.
-	var next CapacityKey
+	var next capEntry
 	haveStore := false
 	for {
 		for !sc.storeDone && !haveStore {
@@ -235,43 +251,44 @@ func (v *view) WalkCapacity(scope string, maxPrice uint64, limit int,
 				sc.storeDone = true
 				break
 			}
-			k, err := it.Key()
+			kv, err := it.KeyValue()
 			if err != nil {
 				return read, err
 			}
-			if len(v.capRemoved) > 0 && v.capRemoved[capKeyOf(k)] {
+			if len(v.capRemoved) > 0 && v.capRemoved[capKeyOf(kv.Key)] {
 				it.Next()
 				continue
 			}
-			next, haveStore = k, true
+			if next, err = entryOf(kv.Key, kv.Value); err != nil {
+				return read, err
+			}
+			haveStore = true
 		}
 		// Merge with the entries this block added.
-		var k CapacityKey
+		var e capEntry
 		switch {
-		case len(sc.pending) > 0 && (!haveStore || compareCapacityKeys(sc.pending[0], next) < 0):
-			k = sc.pending[0]
+		case len(sc.pending) > 0 && (!haveStore || compareEntries(sc.pending[0], next) < 0):
+			e = sc.pending[0]
 			sc.pending = sc.pending[1:]
 		case haveStore:
-			k, haveStore = next, false
+			e, haveStore = next, false
 			it.Next()
 		default:
 			return read, nil // the scope is read to its end
 		}
-		if err := sc.add(k); err != nil {
-			return read, err
-		}
+		sc.add(e)
 		if ahead >= 0 {
 			if ahead--; ahead == 0 {
 				return read, nil
 			}
 			continue
 		}
-		stop, err := visit(len(sc.keys) - 1)
+		stop, err := visit(len(sc.entries) - 1)
 		if err != nil {
 			return read, err
 		}
 		if stop || read >= limit {
-			ahead = max(capacityReadAhead, len(sc.keys))
+			ahead = max(capacityReadAhead, len(sc.entries))
 		}
 	}
 }
@@ -282,22 +299,23 @@ const capacityReadAhead = 64
 // reserved updates the view's capacity index after a node changed from before to after: the node's old
 // entries leave and its new ones take their place, in every scope, whether read yet or not.
 func (v *view) reserved(before, after types.Node) {
-	for _, k := range capacityKeys(before) {
+	for _, e := range capacityEntries(before) {
+		k := e.key
 		sc := v.scope(k.K1())
 		if !sc.beyond(k) {
-			if i, found := slices.BinarySearchFunc(sc.keys, k, compareCapacityKeys); found {
-				sc.keys = slices.Delete(sc.keys, i, i+1)
-				sc.refs = slices.Delete(sc.refs, i, i+1)
+			if i, found := slices.BinarySearchFunc(sc.entries, k, compareEntryKey); found {
+				sc.entries = slices.Delete(sc.entries, i, i+1)
 			}
 			continue
 		}
-		if i, found := slices.BinarySearchFunc(sc.pending, k, compareCapacityKeys); found {
+		if i, found := slices.BinarySearchFunc(sc.pending, k, compareEntryKey); found {
 			sc.pending = slices.Delete(sc.pending, i, i+1)
 			continue
 		}
 		v.capRemoved[capKeyOf(k)] = true // still in the store, not read yet: the walk skips it
 	}
-	for _, k := range capacityKeys(after) {
+	for _, e := range capacityEntries(after) {
+		k := e.key
 		sc := v.scope(k.K1())
 		ck := capKeyOf(k)
 		if v.capRemoved[ck] {
@@ -308,20 +326,13 @@ func (v *view) reserved(before, after types.Node) {
 			}
 		}
 		if sc.beyond(k) {
-			if i, found := slices.BinarySearchFunc(sc.pending, k, compareCapacityKeys); !found {
-				sc.pending = slices.Insert(sc.pending, i, k)
+			if i, found := slices.BinarySearchFunc(sc.pending, k, compareEntryKey); !found {
+				sc.pending = slices.Insert(sc.pending, i, e)
 			}
 			continue
 		}
-		i, found := slices.BinarySearchFunc(sc.keys, k, compareCapacityKeys)
-		if found {
-			continue
+		if i, found := slices.BinarySearchFunc(sc.entries, k, compareEntryKey); !found {
+			sc.entries = slices.Insert(sc.entries, i, e)
 		}
-		nodeID, group, err := parseGroupRef(k.K4())
-		if err != nil {
-			continue // capacityKeys builds refs with groupRef, which always parses
-		}
-		sc.keys = slices.Insert(sc.keys, i, k)
-		sc.refs = slices.Insert(sc.refs, i, groupID{nodeID, group})
 	}
 }

@@ -15,9 +15,7 @@ type TestView struct{ v *view }
 func (k Keeper) NewTestView(ctx context.Context) TestView { return TestView{k.newView(ctx)} }
 
 // WalkCapacity is view.WalkCapacity.
-func (t TestView) WalkCapacity(scope string, maxPrice uint64, limit int,
-	fn func(price uint64, free uint32, nodeID string, group uint32) (bool, error),
-) (int, error) {
+func (t TestView) WalkCapacity(scope string, maxPrice uint64, limit int, fn func(g *types.CapacityGroup) (bool, error)) (int, error) {
 	return t.v.WalkCapacity(scope, maxPrice, limit, fn)
 }
 
@@ -30,12 +28,24 @@ func (t TestView) Node(id string) (*types.Node, error) { return t.v.Node(id) }
 // Flush is view.flush.
 func (t TestView) Flush() error { return t.v.flush() }
 
-// CapacityEntries lists the store's capacity index entries of one scope, in order.
-func (k Keeper) CapacityEntries(ctx context.Context, scope string) ([]CapacityKey, error) {
+// CapacityEntries lists the store's capacity index entries of one scope, in order, as the groups they list.
+func (k Keeper) CapacityEntries(ctx context.Context, scope string) ([]types.CapacityGroup, error) {
 	rng := new(collections.Range[CapacityKey]).Prefix(collections.QuadPrefix[string, uint64, uint32, string](scope))
 	it, err := k.Nodes.Indexes.Capacity.refs.Iterate(ctx, rng)
 	if err != nil {
 		return nil, err
 	}
-	return it.Keys()
+	kvs, err := it.KeyValues()
+	if err != nil {
+		return nil, err
+	}
+	var out []types.CapacityGroup
+	for _, kv := range kvs {
+		e, err := entryOf(kv.Key, kv.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e.group)
+	}
+	return out, nil
 }

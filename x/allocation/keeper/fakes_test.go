@@ -18,7 +18,6 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	keepertest "github.com/consensus-nro/nro/testutil/keeper"
-	allocationkeeper "github.com/consensus-nro/nro/x/allocation/keeper"
 	"github.com/consensus-nro/nro/x/allocation/types"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
@@ -382,9 +381,9 @@ func (e *engineFixture) totalReserved() uint64 {
 }
 
 // expectedCapacityIndex recomputes the capacity index from the nodes, independently of the keeper: four
-// entries per GPU group with free GPUs on an ACTIVE node.
-func expectedCapacityIndex(nodes []types.Node) []allocationkeeper.CapacityKey {
-	var out []allocationkeeper.CapacityKey
+// entries per GPU group with free GPUs on an ACTIVE node, each holding the group's and node's filter fields.
+func expectedCapacityIndex(nodes []types.Node) []keepertest.CapacityIndexEntry {
+	var out []keepertest.CapacityIndexEntry
 	for _, n := range nodes {
 		if n.Status != types.NODE_STATUS_ACTIVE {
 			continue
@@ -395,12 +394,15 @@ func expectedCapacityIndex(nodes []types.Node) []allocationkeeper.CapacityKey {
 				continue
 			}
 			ref := n.Id + "/" + strconv.Itoa(i)
+			v := types.CapacityEntry{Region: n.Region, GpuModel: g.Model, GpuMemoryMib: g.MemoryMib,
+				BandwidthMbps: n.BandwidthMbps, ReputationBps: n.ReputationBps}
 			for _, s := range []string{"*", "m/" + g.Model, "r/" + n.Region + "/*", "r/" + n.Region + "/m/" + g.Model} {
-				out = append(out, collections.Join4(s, n.PricePerGpuHour.Amount.Uint64(), free, ref))
+				out = append(out, keepertest.CapacityIndexEntry{Key: collections.Join4(s, n.PricePerGpuHour.Amount.Uint64(), free, ref), Value: v})
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b allocationkeeper.CapacityKey) int {
+	slices.SortFunc(out, func(x, y keepertest.CapacityIndexEntry) int {
+		a, b := x.Key, y.Key
 		return cmp.Or(cmp.Compare(a.K1(), b.K1()), cmp.Compare(a.K2(), b.K2()), cmp.Compare(a.K3(), b.K3()), cmp.Compare(a.K4(), b.K4()))
 	})
 	return out
@@ -411,7 +413,7 @@ func expectedCapacityIndex(nodes []types.Node) []allocationkeeper.CapacityKey {
 func (e *engineFixture) requireEngineInvariants() {
 	e.T.Helper()
 	e.RequireInvariant()
-	require.Equal(e.T, expectedCapacityIndex(e.nodes()), e.CapacityIndex(), "capacity index out of step with the nodes")
+	require.Equal(e.T, expectedCapacityIndex(e.nodes()), e.CapacityIndexEntries(), "capacity index out of step with the nodes")
 	due := e.pendingDue()
 	q := e.queue()
 	require.Len(e.T, q, len(due), "allocation queue %v and pending_due %v differ", q, due)
@@ -426,7 +428,7 @@ func (e *engineFixture) requireEngineInvariants() {
 // engineState is everything a refused proposal or allocation step must leave untouched.
 type engineState struct {
 	base        state
-	index       []allocationkeeper.CapacityKey
+	index       []keepertest.CapacityIndexEntry
 	queue       []collections.Pair[int64, uint64]
 	due         map[uint64]int64
 	proposals   []types.Proposal
@@ -446,7 +448,7 @@ func (e *engineFixture) snapshot(t *testing.T, accounts ...sdk.AccAddress) engin
 	}
 	return engineState{
 		base:        snapshot(t, e.AllocationFixture, accounts...),
-		index:       e.CapacityIndex(),
+		index:       e.CapacityIndexEntries(),
 		queue:       e.queue(),
 		due:         e.pendingDue(),
 		proposals:   e.proposals(),

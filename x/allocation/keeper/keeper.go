@@ -97,7 +97,7 @@ func (s sharedOldValue) Unreference(ctx context.Context, pk string, lazyOld func
 	return nil
 }
 
-func newNodeIndexes(sb *collections.SchemaBuilder, addrCodec address.Codec) NodeIndexes {
+func newNodeIndexes(sb *collections.SchemaBuilder, cdc codec.BinaryCodec, addrCodec address.Codec) NodeIndexes {
 	return NodeIndexes{
 		Operator: indexes.NewMulti(sb, types.NodesByOperatorKey, "nodes_by_operator",
 			sdk.AccAddressKey, collections.StringKey,
@@ -115,7 +115,7 @@ func newNodeIndexes(sb *collections.SchemaBuilder, addrCodec address.Codec) Node
 			func(_ string, n types.Node) (sdk.AccAddress, error) {
 				return addrCodec.StringToBytes(n.Agent)
 			}),
-		Capacity: newCapacityIndex(sb),
+		Capacity: newCapacityIndex(sb, cdc),
 	}
 }
 
@@ -187,7 +187,7 @@ func NewKeeper(
 		authority:    authority,
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Nodes: collections.NewIndexedMap(sb, types.NodesKey, "nodes", collections.StringKey,
-			codec.CollValue[types.Node](cdc), newNodeIndexes(sb, addrCodec)),
+			codec.CollValue[types.Node](cdc), newNodeIndexes(sb, cdc, addrCodec)),
 		UnbondingQueue: collections.NewKeySet(sb, types.UnbondingQueueKey, "unbonding_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.StringKey)),
 		RegionLinks: collections.NewMap(sb, types.RegionLinksKey, "region_links",

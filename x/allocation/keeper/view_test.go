@@ -44,9 +44,10 @@ func TestViewCapacityMatchesStore(t *testing.T) {
 				scopes = append(scopes, types.GroupScopes(reg, "H100")[2], types.GroupScopes(reg, "H100")[3], types.GroupScopes(reg, "A100")[3])
 			}
 			v := f.Keeper.NewTestView(f.Ctx)
-			// want lists the entries of a scope for the view's current nodes, in index order.
-			want := func(scope string) []keeper.CapacityKey {
-				var out []keeper.CapacityKey
+			// want lists the groups of a scope for the view's current nodes, in index order, each with what
+			// the index holds of its node.
+			want := func(scope string) []types.CapacityGroup {
+				var out []types.CapacityGroup
 				for _, id := range ids {
 					n, err := v.Node(id)
 					require.NoError(t, err)
@@ -56,36 +57,40 @@ func TestViewCapacityMatchesStore(t *testing.T) {
 						}
 						for _, s := range types.GroupScopes(n.Region, g.Model) {
 							if s == scope {
-								out = append(out, collections.Join4(s, n.PricePerGpuHour.Amount.Uint64(), g.Free(), fmt.Sprintf("%s/%d", id, i)))
+								out = append(out, types.CapacityGroup{NodeID: id, Group: uint32(i), Price: n.PricePerGpuHour.Amount.Uint64(),
+									Free: g.Free(), Entry: types.CapacityEntry{Region: n.Region, GpuModel: g.Model, GpuMemoryMib: g.MemoryMib,
+										BandwidthMbps: n.BandwidthMbps, ReputationBps: n.ReputationBps}})
 							}
 						}
 					}
 				}
-				slices.SortFunc(out, compareKeys)
+				slices.SortFunc(out, func(a, b types.CapacityGroup) int {
+					return compareKeys(keyOf(scope, a), keyOf(scope, b))
+				})
 				return out
 			}
 			walk := func() {
 				scope := scopes[r.Intn(len(scopes))]
 				limit := 1 + r.Intn(12)
 				maxPrice := uint64(1+r.Intn(5)) * 1_000_000
-				var got []keeper.CapacityKey
-				read, err := v.WalkCapacity(scope, maxPrice, limit, func(price uint64, free uint32, node string, group uint32) (bool, error) {
-					got = append(got, collections.Join4(scope, price, free, fmt.Sprintf("%s/%d", node, group)))
+				var got []types.CapacityGroup
+				read, err := v.WalkCapacity(scope, maxPrice, limit, func(g *types.CapacityGroup) (bool, error) {
+					got = append(got, *g)
 					return false, nil
 				})
 				require.NoError(t, err)
 				all := want(scope)
-				var exp []keeper.CapacityKey
+				var exp []types.CapacityGroup
 				expRead := 0
-				for _, k := range all {
+				for _, g := range all {
 					if expRead == limit {
 						break
 					}
 					expRead++
-					if k.K2() > maxPrice {
+					if g.Price > maxPrice {
 						break
 					}
-					exp = append(exp, k)
+					exp = append(exp, g)
 				}
 				require.Equal(t, expRead, read, "entries read of %s", scope)
 				require.Equal(t, exp, got, "walk of %s", scope)
@@ -128,6 +133,10 @@ func TestViewCapacityMatchesStore(t *testing.T) {
 			f.RequireInvariant()
 		})
 	}
+}
+
+func keyOf(scope string, g types.CapacityGroup) keeper.CapacityKey {
+	return collections.Join4(scope, g.Price, g.Free, fmt.Sprintf("%s/%d", g.NodeID, g.Group))
 }
 
 func compareKeys(a, b keeper.CapacityKey) int {

@@ -14,18 +14,15 @@ import (
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
-// Fleet is what the fallback allocator reads: the capacity index, the nodes it names and the region link
-// table. The chain's implementation reads the store (x/allocation/keeper); the market simulator
+// Fleet is what the fallback allocator reads: the capacity index and the region link table. The chain's implementation reads the store (x/allocation/keeper); the market simulator
 // (agent/sim) keeps its fleet in memory. Both must give the same answers for the same nodes and links, so
 // that the fallback places a lease the same way in either.
 type Fleet interface {
 	// WalkCapacity visits the GPU groups of one capacity scope (see LeaseScopes) with price <= maxPrice, in
 	// ascending (price per GPU-hour, free GPUs, "node/group") order, until fn returns true or limit entries
 	// have been read, and returns how many entries it read (including one past maxPrice, if reached). Only
-	// groups with free GPUs on ACTIVE nodes are listed.
-	WalkCapacity(scope string, maxPrice uint64, limit int, fn func(price uint64, free uint32, nodeID string, group uint32) (bool, error)) (int, error)
-	// Node returns a registered node (ErrNodeNotFound if there is none).
-	Node(id string) (*Node, error)
+	// groups with free GPUs on ACTIVE nodes are listed (CapacityGroupsOf). fn must not keep g.
+	WalkCapacity(scope string, maxPrice uint64, limit int, fn func(g *CapacityGroup) (bool, error)) (int, error)
 	// RTT is the region table's RTT in microseconds between two regions; false when the pair was never measured.
 	RTT(a, b string) (uint64, bool)
 	// RingLinks returns the links of a ring in ring order (see RingHops), measured links between the nodes
@@ -69,7 +66,6 @@ func LeaseScopes(model string, regions []string) []string {
 
 // fallbackNode is what Fallback keeps about a node a walk named.
 type fallbackNode struct {
-	node *Node // nil until read
 	// seen has bit g set when group g (< 64) is in the pool.
 	seen uint64
 	// cap is the most GPUs the lease can take from one of its groups in the pool in the scope numbered
@@ -103,12 +99,9 @@ type fallbackGroup struct {
 
 // poolEntry is a GPU group the fallback may take GPUs from.
 type poolEntry struct {
-	node *Node
+	g CapacityGroup
 	// ni is the node's index among the nodes this call of Fallback read (fallbackNode).
-	ni    int
-	group uint32
-	price uint64
-	free  uint32
+	ni int
 	// cap is how many GPUs the lease may take from it (free, bounded by max_gpus_per_node).
 	cap uint32
 }
@@ -149,7 +142,8 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 		regionCap = regionCap[:0]
 		full := false
 		n, err := v.WalkCapacity(scope, maxPrice, perScope,
-			func(price uint64, free uint32, nodeID string, group uint32) (bool, error) {
+			func(cg *CapacityGroup) (bool, error) {
+				price, free, nodeID, group := cg.Price, cg.Free, cg.NodeID, cg.Group
 				if full && (price > fullAt || (spec.MaxRttMs == 0 && scopeCap >= 2*enough)) {
 					return true, nil // the price level is read, or (many groups at one price) enough of it
 				}
@@ -170,16 +164,7 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 				if avoid[nodeID] {
 					return false, nil
 				}
-				if fn.node == nil {
-					n, err := v.Node(nodeID)
-					if err != nil {
-						return false, err
-					}
-					fn.node = n
-				}
-				n := fn.node
-				g := n.Gpus[group]
-				if g.MemoryMib < spec.MinGpuMemoryMib || n.BandwidthMbps < spec.MinBandwidthMbps {
+				if cg.Entry.GpuMemoryMib < spec.MinGpuMemoryMib || cg.Entry.BandwidthMbps < spec.MinBandwidthMbps {
 					return false, nil
 				}
 				c := free
@@ -194,13 +179,13 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 					}
 					seenHigh[fallbackGroup{nodeID, group}] = true
 				}
-				pool = append(pool, poolEntry{node: n, ni: ni, group: group, price: price, free: free, cap: c})
+				pool = append(pool, poolEntry{g: *cg, ni: ni, cap: c})
 				// A lease takes GPUs from one group per node: count its largest in this scope.
 				var nodeCap uint32
 				if fn.capScope == si+1 {
 					nodeCap = fn.cap
 				}
-				rc := regionCapOf(&regionCap, n.Region)
+				rc := regionCapOf(&regionCap, cg.Entry.Region)
 				if c > nodeCap {
 					scopeCap += uint64(c - nodeCap)
 					*rc += uint64(c - nodeCap)
@@ -221,8 +206,8 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 	// Cheapest first, then the fullest group (best fit), then node id and group: a total order, so ties are
 	// resolved the same way on every validator.
 	slices.SortFunc(pool, func(a, b poolEntry) int {
-		return cmp.Or(cmp.Compare(a.price, b.price), cmp.Compare(a.free, b.free), cmp.Compare(a.node.Id, b.node.Id),
-			cmp.Compare(a.group, b.group))
+		return cmp.Or(cmp.Compare(a.g.Price, b.g.Price), cmp.Compare(a.g.Free, b.g.Free), cmp.Compare(a.g.NodeID, b.g.NodeID),
+			cmp.Compare(a.g.Group, b.g.Group))
 	})
 	// A node gives a lease GPUs from one group: multi-node plans use the group of each node the lease can
 	// take the most from (the first in pool order on a tie), at that group's place in the pool order.
@@ -277,7 +262,7 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 		}
 		for j, t := range plan {
 			for i := firstOf[pool[t.entry].ni]; i >= 0; i = nextOf[i] {
-				if pool[i].cap >= t.gpus && pool[i].free < pool[plan[j].entry].free {
+				if pool[i].cap >= t.gpus && pool[i].g.Free < pool[plan[j].entry].g.Free {
 					plan[j].entry = i
 				}
 			}
@@ -302,7 +287,7 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 	var regions []string
 	byRegion := map[string][]int{}
 	for _, i := range perNode {
-		r := pool[i].node.Region
+		r := pool[i].g.Entry.Region
 		if _, ok := byRegion[r]; !ok {
 			regions = append(regions, r)
 		}
@@ -344,7 +329,7 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 			}
 			nearest := slices.Clone(perNode)
 			slices.SortStableFunc(nearest, func(x, y int) int {
-				return cmp.Compare(rttFrom[pool[x].node.Region], rttFrom[pool[y].node.Region])
+				return cmp.Compare(rttFrom[pool[x].g.Entry.Region], rttFrom[pool[y].g.Entry.Region])
 			})
 			if p := crossRegionFill(v, pool, nearest, spec, anchor, false); p != nil {
 				consider(p)
@@ -357,10 +342,10 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 			for _, i := range perNode {
 				e := pool[i]
 				lat := uint64(math.MaxUint64)
-				if r := rttFrom[e.node.Region]; r != math.MaxUint64 {
+				if r := rttFrom[e.g.Entry.Region]; r != math.MaxUint64 {
 					lat = satMul(satMul(params.Weights.LatencyPerMs, r/1000), uint64(spec.TotalGpus)) / uint64(min(e.cap, spec.TotalGpus))
 				}
-				cost[i] = satAdd(e.price, lat)
+				cost[i] = satAdd(e.g.Price, lat)
 			}
 			slices.SortStableFunc(blended, func(x, y int) int { return cmp.Compare(cost[x], cost[y]) })
 			if p := crossRegionFill(v, pool, blended, spec, anchor, false); p != nil {
@@ -454,11 +439,11 @@ func crossRegionFill(v Fleet, pool []poolEntry, entries []int, spec leasetypes.L
 		if need == 0 {
 			break
 		}
-		if !compatible(e.node.Region) {
+		if !compatible(e.g.Entry.Region) {
 			continue
 		}
-		if !slices.Contains(used, e.node.Region) {
-			used = append(used, e.node.Region)
+		if !slices.Contains(used, e.g.Entry.Region) {
+			used = append(used, e.g.Entry.Region)
 		}
 		t := min(e.cap, need)
 		plan = append(plan, take{i, t})
@@ -474,21 +459,9 @@ func candidateFromPlan(v Fleet, pool []poolEntry, plan []take, params Params, le
 	c := Candidate{Nodes: make([]ScoredNode, len(plan))}
 	regionOf := make(map[string]string, len(plan))
 	for i, t := range plan {
-		e := pool[t.entry]
-		g := e.node.Gpus[e.group]
-		c.Nodes[i] = ScoredNode{
-			NodeId:          e.node.Id,
-			Region:          e.node.Region,
-			GpuGroup:        e.group,
-			GpuModel:        g.Model,
-			GpuMemoryMib:    g.MemoryMib,
-			Gpus:            t.gpus,
-			FreeBefore:      g.Free(),
-			BandwidthMbps:   e.node.BandwidthMbps,
-			PricePerGpuHour: e.node.PricePerGpuHour.Amount,
-			ReputationBps:   e.node.ReputationBps,
-		}
-		regionOf[e.node.Id] = e.node.Region
+		e := &pool[t.entry]
+		c.Nodes[i] = e.g.scoredNode(t.gpus)
+		regionOf[e.g.NodeID] = e.g.Entry.Region
 	}
 	c.RingOrder = BestRing(c.Nodes, v.RTT)
 	links, err := v.RingLinks(regionOf, c.RingOrder)
@@ -528,7 +501,7 @@ func newPlanBound(pool []poolEntry, w ScoringWeights, spec leasetypes.LeaseSpec,
 	}
 	maxRep := NeutralReputationBps
 	for _, e := range pool {
-		maxRep = max(maxRep, e.node.ReputationBps)
+		maxRep = max(maxRep, e.g.Entry.ReputationBps)
 	}
 	u := sdkmath.NewIntFromUint64
 	b := planBound{ok: true, dur: u(spec.DurationBlocks), bph: u(blocksPerHour)}
@@ -543,7 +516,7 @@ func (b planBound) cannotBeat(pool []poolEntry, plan []take, total sdkmath.Int) 
 	}
 	priceNum := sdkmath.ZeroInt()
 	for _, t := range plan {
-		priceNum = priceNum.Add(sdkmath.NewIntFromUint64(uint64(t.gpus)).Mul(pool[t.entry].node.PricePerGpuHour.Amount))
+		priceNum = priceNum.Add(sdkmath.NewIntFromUint64(uint64(t.gpus)).Mul(sdkmath.NewIntFromUint64(pool[t.entry].g.Price)))
 	}
 	return priceNum.Mul(b.dur).Quo(b.bph).Sub(b.repCredit).GTE(total)
 }

@@ -1,0 +1,82 @@
+package app
+
+import (
+	"testing"
+
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	"github.com/stretchr/testify/require"
+
+	"cosmossdk.io/collections"
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/cosmos-sdk/runtime"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
+
+	"github.com/consensus-nro/nro/x/allocation"
+	allocationkeeper "github.com/consensus-nro/nro/x/allocation/keeper"
+	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
+)
+
+// TestUpgradeCapacityEntries applies the capacity-entries upgrade plan through x/upgrade to a chain whose
+// x/allocation is at consensus version 1 (capacity index keys without values): afterwards the index holds
+// exactly the entries, values included, that this binary writes for the same nodes, and the module is at
+// version 2.
+func TestUpgradeCapacityEntries(t *testing.T) {
+	app := Setup(t)
+	h := app.LastBlockHeight() + 1
+	ctx := app.NewUncachedContext(false, cmtproto.Header{Height: h, ChainID: TestChainID, Time: TestBlockTime(h)}) //nolint:staticcheck // a test of state
+	params, err := app.AllocationKeeper.GetParams(ctx)
+	require.NoError(t, err)
+	for i, g := range [][]allocationtypes.GpuGroup{
+		{{Model: "H100", Count: 8, MemoryMib: 81920, Reserved: 2}},
+		{{Model: "A100", Count: 4, MemoryMib: 40960}, {Model: "L4", Count: 2, MemoryMib: 24576, Reserved: 2}},
+	} {
+		n := allocationtypes.Node{
+			Id: []string{"n1", "n2"}[i], Operator: benchOperator(), Agent: benchOperator(), Region: params.Regions[i],
+			Gpus: g, BandwidthMbps: 10_000 + uint64(i), PricePerGpuHour: sdk.NewCoin(BondDenom, sdkmath.NewInt(2_000_000)),
+			Stake: params.MinStake(8), Status: allocationtypes.NODE_STATUS_ACTIVE, ReputationBps: 6_000 + uint32(i), RegisteredHeight: h,
+		}
+		require.NoError(t, app.AllocationKeeper.Nodes.Set(ctx, n.Id, n))
+	}
+	sb := collections.NewSchemaBuilder(runtime.NewKVStoreService(app.GetKey(allocationtypes.StoreKey)))
+	kc := collections.QuadKeyCodec(collections.StringKey, collections.Uint64Key, collections.Uint32Key, collections.StringKey)
+	entries := collections.NewMap(sb, allocationtypes.CapacityIndexKey, "capacity_index", kc, codec.CollValue[allocationtypes.CapacityEntry](app.AppCodec()))
+	_, err = sb.Build()
+	require.NoError(t, err)
+	sbV1 := collections.NewSchemaBuilder(runtime.NewKVStoreService(app.GetKey(allocationtypes.StoreKey)))
+	keysV1 := collections.NewKeySet(sbV1, allocationtypes.CapacityIndexKey, "capacity_index", kc)
+	_, err = sbV1.Build()
+	require.NoError(t, err)
+	read := func() []collections.KeyValue[allocationkeeper.CapacityKey, allocationtypes.CapacityEntry] {
+		it, err := entries.Iterate(ctx, nil)
+		require.NoError(t, err)
+		kvs, err := it.KeyValues()
+		require.NoError(t, err)
+		return kvs
+	}
+	want := read()
+	require.Len(t, want, 8, "n1's H100 group and n2's A100 group, four scopes each")
+	// First in scope "*": n2's A100 group (same price, fewer free GPUs).
+	require.Equal(t, allocationtypes.CapacityEntry{Region: params.Regions[1], GpuModel: "A100", GpuMemoryMib: 40960,
+		BandwidthMbps: 10_001, ReputationBps: 6_001}, want[0].Value)
+
+	// The state of a version 1 chain.
+	for _, kv := range want {
+		require.NoError(t, keysV1.Set(ctx, kv.Key))
+	}
+	for _, kv := range read() {
+		require.Equal(t, allocationtypes.CapacityEntry{}, kv.Value)
+	}
+	vm := app.ModuleManager.GetVersionMap()
+	require.Equal(t, uint64(allocation.ConsensusVersion), vm[allocationtypes.ModuleName])
+	vm[allocationtypes.ModuleName] = 1
+	require.NoError(t, app.UpgradeKeeper.SetModuleVersionMap(ctx, vm))
+
+	require.NoError(t, app.UpgradeKeeper.ApplyUpgrade(ctx, upgradetypes.Plan{Name: UpgradeCapacityEntries, Height: h}))
+	require.Equal(t, want, read())
+	after, err := app.UpgradeKeeper.GetModuleVersionMap(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), after[allocationtypes.ModuleName])
+}
