@@ -55,6 +55,8 @@ type Options struct {
 	// proposer uses Chain when that implements proposer.Chain, else the dialed CosmosChain: the telemetry's
 	// client, so that one sequence guard orders every transaction of the key.
 	ProposerChain proposer.Chain
+	// ProposerEvents, when set, is the proposer's event stream instead of chain.rpc's websocket (tests).
+	ProposerEvents proposer.Events
 }
 
 // Agent samples, probes and serves. Create it with New, then Run it.
@@ -173,8 +175,16 @@ func (a *Agent) openChain(opts Options) error {
 				return fail(fmt.Errorf("proposer.policy_file: %w", err))
 			}
 		}
-		p, err := proposer.New(pchain, proposer.Config{Policy: net, PollInterval: time.Duration(a.cfg.Proposer.PollInterval),
-			Logger: a.log, Registerer: a.metrics.registry})
+		events := opts.ProposerEvents
+		if events == nil && a.cfg.Proposer.Events {
+			ce, err := proposer.NewCometEvents(a.cfg.Chain.RPC, a.log)
+			if err != nil {
+				return fail(fmt.Errorf("chain.rpc: %w", err))
+			}
+			events = ce
+		}
+		p, err := proposer.New(pchain, proposer.Config{Policy: net, Events: events,
+			PollInterval: time.Duration(a.cfg.Proposer.PollInterval), Logger: a.log, Registerer: a.metrics.registry})
 		if err != nil {
 			return fail(err)
 		}

@@ -65,7 +65,11 @@ type ProposerConfig struct {
 	Enabled bool `toml:"enabled"`
 	// PolicyFile is a policy written by `nro-agent train`; "" takes the committed default policy.
 	PolicyFile string `toml:"policy_file"`
-	// PollInterval is how often the PENDING leases are read.
+	// Events subscribes to the chain's events (new blocks, leases created or made PENDING again) on
+	// chain.rpc's websocket; false only polls.
+	Events bool `toml:"events"`
+	// PollInterval is how often every PENDING lease is read: the safety net behind the events, or with
+	// events = false the only watch.
 	PollInterval Duration `toml:"poll_interval"`
 }
 
@@ -148,7 +152,7 @@ func DefaultConfig() Config {
 			MaxTransferDuration: Duration(sc.MaxTransferDuration),
 		},
 		Metrics:  MetricsConfig{Listen: "127.0.0.1:26681"},
-		Proposer: ProposerConfig{PollInterval: Duration(time.Second)},
+		Proposer: ProposerConfig{Events: true, PollInterval: Duration(30 * time.Second)},
 	}
 }
 
@@ -219,8 +223,11 @@ func (c Config) Validate(requireNodeID bool) error {
 		add("chain.grpc is empty: the agent submits telemetry and proposals through nrod's gRPC (host:port, e.g. 127.0.0.1:9090); or set chain.submit = false and proposer.enabled = false")
 	}
 	if c.Proposer.Enabled {
-		if d := time.Duration(c.Proposer.PollInterval); d < 100*time.Millisecond || d > time.Minute {
-			add("proposer.poll_interval %s is out of range: use 100ms to 1m (below the block time × proposal_window_blocks)", d)
+		if d := time.Duration(c.Proposer.PollInterval); d < 100*time.Millisecond || d > 10*time.Minute {
+			add("proposer.poll_interval %s is out of range: use 100ms to 10m (with proposer.events = false, below the block time × proposal_window_blocks)", d)
+		}
+		if c.Proposer.Events && c.Chain.RPC == "" {
+			add("chain.rpc is empty: the proposer subscribes to the chain's events on its CometBFT RPC (e.g. http://127.0.0.1:26657); or set proposer.events = false to poll")
 		}
 		if c.Chain.ChainID == "" {
 			add("chain.chain_id is empty: name the chain the proposals are signed for (e.g. nro-local-1)")
@@ -538,7 +545,11 @@ listen = {{q .Metrics.Listen}}
 enabled = {{.Proposer.Enabled}}
 # policy_file is a policy written by "nro-agent train"; "" takes the committed default policy.
 policy_file = {{q .Proposer.PolicyFile}}
-# poll_interval is how often the PENDING leases are read; keep it below block time x proposal_window_blocks.
+# events = true watches the chain's events on chain.rpc's websocket (new blocks, leases created or made
+# PENDING again), catching up on every PENDING lease after each (re)connect; false only polls.
+events = {{.Proposer.Events}}
+# poll_interval is how often every PENDING lease is read: a safety net behind the events; with
+# events = false the only watch, so keep it below block time x proposal_window_blocks then.
 poll_interval = {{q .Proposer.PollInterval.String}}
 `))
 

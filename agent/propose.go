@@ -57,6 +57,38 @@ func (c *CosmosChain) PendingLeases(ctx context.Context) ([]leasetypes.Lease, er
 	return out, err
 }
 
+// Lease implements proposer.Chain.
+func (c *CosmosChain) Lease(ctx context.Context, id uint64) (leasetypes.Lease, error) {
+	res, err := c.lease.Lease(ctx, &leasetypes.QueryLeaseRequest{LeaseId: id})
+	if err != nil {
+		return leasetypes.Lease{}, err
+	}
+	return res.Lease, nil
+}
+
+// LinkMatrix implements proposer.Chain.
+func (c *CosmosChain) LinkMatrix(ctx context.Context) ([]audittypes.LinkAggregate, error) {
+	var out []audittypes.LinkAggregate
+	err := paginate(func(p *query.PageRequest) (*query.PageResponse, error) {
+		res, err := c.audit.Links(ctx, &audittypes.QueryLinksRequest{Pagination: p})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res.Links...)
+		return res.Pagination, nil
+	})
+	return out, err
+}
+
+// AuditParams implements proposer.Chain.
+func (c *CosmosChain) AuditParams(ctx context.Context) (audittypes.Params, error) {
+	res, err := c.audit.Params(ctx, &audittypes.QueryParamsRequest{})
+	if err != nil {
+		return audittypes.Params{}, err
+	}
+	return res.Params, nil
+}
+
 // AllocationParams implements proposer.Chain.
 func (c *CosmosChain) AllocationParams(ctx context.Context) (allocationtypes.Params, error) {
 	res, err := c.alloc.Params(ctx, &allocationtypes.QueryParamsRequest{})

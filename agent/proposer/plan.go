@@ -1,6 +1,9 @@
 package proposer
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/consensus-nro/nro/agent/policy"
 	"github.com/consensus-nro/nro/agent/sim"
 	"github.com/consensus-nro/nro/x/allocation/types"
@@ -20,14 +23,35 @@ type PlanResult struct {
 	Candidates, PolicyChoice, Chosen int
 }
 
-// Plan places a lease on the fleet read from the chain: sim.Candidates (the first of them the chain's
-// fallback, computed by the same types.Fallback code), the policy's pick among them, each candidate
-// re-scored as the chain scores a proposal (each node's GPUs from its first group with the lease's model,
-// memory and enough free GPUs), and Choose.
-func Plan(fleet *sim.Fleet, params types.Params, lease leasetypes.Lease, net *policy.Network, queued int) PlanResult {
+// Plan places a lease on the fleet read from the chain, with the chain's links: the chain's own fallback
+// (types.Fallback over the registered nodes and the chain's links, as x/allocation runs it), the other
+// placements of sim.Candidates, the policy's pick among them, each candidate re-scored as the chain scores a
+// proposal (chainFleet.candidate), and Choose. A candidate with the fallback's own placement is never
+// proposed: the chain makes it anyway.
+func Plan(fleet *sim.Fleet, links Links, params types.Params, lease leasetypes.Lease, net *policy.Network, queued int) PlanResult {
+	cf := chainFleet{Fleet: fleet, links: links}
 	d := &sim.Decision{Job: &sim.Job{Lease: lease}, Fleet: fleet, Params: params, Queued: max(queued, 1)}
-	fb, fbOK := sim.Fallback{}.Place(d)
-	cands := sim.Candidates(d, policy.MaxCandidates)
+	fb, fbErr := types.Fallback(cf, params, lease, nil)
+	fbOK := fbErr == nil
+	// sim.Candidates lists first the fallback as the simulator sees it (the region table alone); the chain's
+	// own takes its place.
+	_, simFbOK := sim.Fallback{}.Place(d)
+	others := sim.Candidates(d, policy.MaxCandidates)
+	if simFbOK && len(others) > 0 {
+		others = others[1:]
+	}
+	var cands []types.Candidate
+	if fbOK {
+		cands = append(cands, fb)
+	}
+	for _, c := range others {
+		if fbOK && samePlacement(c, fb) {
+			continue
+		}
+		if len(cands) < policy.MaxCandidates {
+			cands = append(cands, c)
+		}
+	}
 	res := PlanResult{Candidates: len(cands), PolicyChoice: -1, Chosen: -1}
 	if len(cands) == 0 {
 		res.Reason = "no valid placement on the registered nodes"
@@ -35,7 +59,7 @@ func Plan(fleet *sim.Fleet, params types.Params, lease leasetypes.Lease, net *po
 	}
 	fallback := -1
 	if fbOK {
-		fallback = 0 // sim.Candidates lists the fallback first when it is valid
+		fallback = 0
 		res.Fallback = &fb
 	}
 	choice := 0
@@ -49,8 +73,10 @@ func Plan(fleet *sim.Fleet, params types.Params, lease leasetypes.Lease, net *po
 			opts[i] = Option{Candidate: c, Valid: true}
 			continue
 		}
-		rc, err := chainCandidate(fleet, params, lease, c)
-		opts[i] = Option{Candidate: rc, Valid: err == nil}
+		rc, err := cf.candidate(params, lease, c.Nodes, c.RingOrder)
+		// The chain takes each node's GPUs from its first fitting group, which may make a placement the
+		// simulator listed the same as the fallback's.
+		opts[i] = Option{Candidate: rc, Valid: err == nil && !(fbOK && samePlacement(rc, fb))}
 	}
 	i, reason := Choose(opts, fallback, choice)
 	if i < 0 {
@@ -61,6 +87,22 @@ func Plan(fleet *sim.Fleet, params types.Params, lease leasetypes.Lease, net *po
 	return res
 }
 
+// samePlacement says whether two candidates take the same GPUs (node, group, count) in the same ring.
+func samePlacement(a, b types.Candidate) bool {
+	if len(a.Nodes) != len(b.Nodes) || !slices.Equal(a.RingOrder, b.RingOrder) {
+		return false
+	}
+	keys := func(c types.Candidate) []string {
+		out := make([]string, len(c.Nodes))
+		for i, n := range c.Nodes {
+			out[i] = fmt.Sprintf("%s/%d/%d", n.NodeId, n.GpuGroup, n.Gpus)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(keys(a), keys(b))
+}
+
 func argmax(xs []float64) int {
 	best := 0
 	for i, v := range xs {
@@ -69,30 +111,6 @@ func argmax(xs []float64) int {
 		}
 	}
 	return best
-}
-
-// chainCandidate re-scores a placement as the chain scores the proposal of it: MsgProposeAllocation names
-// only (node, GPUs), and the chain takes each node's GPUs from the first group, in the node's order, with the
-// lease's model and memory and enough free GPUs (which may not be the group the simulator's heuristics
-// took, and so strand other GPUs). The ring is kept.
-func chainCandidate(fleet *sim.Fleet, params types.Params, lease leasetypes.Lease, c types.Candidate) (types.Candidate, error) {
-	spec := lease.Spec
-	takes := make([]sim.Take, 0, len(c.Nodes))
-	for _, sn := range c.Nodes {
-		n, err := fleet.Node(sn.NodeId)
-		if err != nil {
-			return c, err
-		}
-		group := sn.GpuGroup
-		for gi, g := range n.Gpus {
-			if (spec.GpuModel == "" || g.Model == spec.GpuModel) && g.MemoryMib >= spec.MinGpuMemoryMib && g.Free() >= sn.Gpus {
-				group = uint32(gi)
-				break
-			}
-		}
-		takes = append(takes, sim.Take{Node: sn.NodeId, Group: group, GPUs: sn.Gpus})
-	}
-	return fleet.Candidate(lease, params, takes, c.RingOrder)
 }
 
 // Option is a candidate placement with its chain score; Valid is false when the chain would refuse it.

@@ -3,6 +3,8 @@ package proposer
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,40 +21,103 @@ import (
 
 const me = "nro1proposer"
 
-// fakeChain is a Chain of function fields; nil fields fail the test when called.
+// fakeChain is an in-memory Chain. Tests that run the proposer's Run in the background lock mu around
+// their changes; rounds and sentCh, when set, receive a value on every PendingLeases call and every proposal.
 type fakeChain struct {
 	t         *testing.T
+	mu        sync.Mutex
 	height    int64
 	leases    []leasetypes.Lease
 	nodes     []types.Node
 	params    types.Params
+	matrix    []audittypes.LinkAggregate
+	epoch     uint64
 	kept      map[uint64][]types.Proposal
 	decisions map[uint64][]audittypes.Decision
 	propose   func(*types.MsgProposeAllocation) (TxResult, error)
 	sent      []*types.MsgProposeAllocation
+	rounds    chan struct{}
+	sentCh    chan *types.MsgProposeAllocation
+	leaseErr  error
 }
 
-func (f *fakeChain) Address() string                                           { return me }
-func (f *fakeChain) LatestHeight(context.Context) (int64, error)               { return f.height, nil }
-func (f *fakeChain) PendingLeases(context.Context) ([]leasetypes.Lease, error) { return f.leases, nil }
-func (f *fakeChain) AllocationParams(context.Context) (types.Params, error)    { return f.params, nil }
-func (f *fakeChain) ActiveNodes(context.Context) ([]types.Node, error)         { return f.nodes, nil }
+func (f *fakeChain) Address() string { return me }
+func (f *fakeChain) LatestHeight(context.Context) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.height, nil
+}
+func (f *fakeChain) PendingLeases(context.Context) ([]leasetypes.Lease, error) {
+	f.mu.Lock()
+	out := slices.Clone(f.leases)
+	f.mu.Unlock()
+	if f.rounds != nil {
+		f.rounds <- struct{}{}
+	}
+	return out, nil
+}
+func (f *fakeChain) Lease(_ context.Context, id uint64) (leasetypes.Lease, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.leaseErr != nil {
+		return leasetypes.Lease{}, f.leaseErr
+	}
+	for _, l := range f.leases {
+		if l.Id == id {
+			return l, nil
+		}
+	}
+	// Not pending any more: placed.
+	return leasetypes.Lease{Id: id, State: leasetypes.LEASE_STATE_ACTIVE}, nil
+}
+func (f *fakeChain) AllocationParams(context.Context) (types.Params, error) { return f.params, nil }
+func (f *fakeChain) ActiveNodes(context.Context) ([]types.Node, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.nodes), nil
+}
 func (f *fakeChain) RegionLinks(context.Context) ([]types.RegionLink, error) {
 	return types.MeasuredRegionLinks, nil
 }
+func (f *fakeChain) LinkMatrix(context.Context) ([]audittypes.LinkAggregate, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.matrix), nil
+}
+func (f *fakeChain) AuditParams(context.Context) (audittypes.Params, error) {
+	return audittypes.DefaultParams(), nil
+}
+func (f *fakeChain) CurrentEpoch(context.Context) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return max(f.epoch, 1), nil
+}
 func (f *fakeChain) Proposals(_ context.Context, id uint64) ([]types.Proposal, error) {
-	return f.kept[id], nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.kept[id]), nil
 }
 func (f *fakeChain) LeaseDecisions(_ context.Context, id uint64) ([]audittypes.Decision, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return f.decisions[id], nil
 }
 func (f *fakeChain) ProposeAllocation(_ context.Context, msg *types.MsgProposeAllocation) (TxResult, error) {
+	f.mu.Lock()
 	f.sent = append(f.sent, msg)
+	var res TxResult
+	var err error
 	if f.propose != nil {
-		return f.propose(msg)
+		res, err = f.propose(msg)
+	} else {
+		f.kept[msg.LeaseId] = append(f.kept[msg.LeaseId], types.Proposal{Id: 1, LeaseId: msg.LeaseId, Proposer: msg.Proposer})
+		res = TxResult{Hash: "AB", Height: f.height}
 	}
-	f.kept[msg.LeaseId] = append(f.kept[msg.LeaseId], types.Proposal{Id: 1, LeaseId: msg.LeaseId, Proposer: msg.Proposer})
-	return TxResult{Hash: "AB", Height: f.height}, nil
+	f.mu.Unlock()
+	if f.sentCh != nil {
+		f.sentCh <- msg
+	}
+	return res, err
 }
 
 func node(id string, gpus uint32, price int64) types.Node {
