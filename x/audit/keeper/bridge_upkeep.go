@@ -250,16 +250,13 @@ func (k Keeper) pruneBridge(ctx context.Context, p types.Params) error {
 		if budget <= 0 {
 			return nil
 		}
-		budget-- // the queue entry itself: rescheduling is bounded too
 		kind, nonce := types.BridgeItemKind(key.K2()), key.K3()
 		at, err := k.prunableAt(ctx, p, kind, nonce, latest.Nonce)
 		if err != nil {
 			return err
 		}
-		if at <= height && budget == 0 {
-			return nil // nothing left to remove with; the entry stays due
-		}
 		if at > height {
+			budget-- // moving the entry counts too, so that a block moves at most the budget
 			if err := k.BridgePrunes.Remove(ctx, key); err != nil {
 				return err
 			}
