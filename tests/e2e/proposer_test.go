@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/consensus-nro/nro/agent"
+	"github.com/consensus-nro/nro/agent/proposer"
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
 	audittypes "github.com/consensus-nro/nro/x/audit/types"
 )
@@ -21,8 +23,10 @@ import (
 // fleet where the chain's fallback cannot find the cheapest placement: two 8-GPU nodes at 2.5 NRO/GPU-h fill
 // the fallback's pool (four times the lease's GPUs, at least 16, and the rest of that price level), so it
 // places a 4-GPU lease on one of them and strands 4 GPUs; a 4-GPU node at 2.55 NRO/GPU-h, outside the pool,
-// strands none and costs less on the chain's own score. The proposer (gpu-b's agent, provider-2) must propose
-// it inside the window, the chain must pick it over the fallback, and the proposer must count it won.
+// strands none and costs less on the chain's own score. The proposer (gpu-b's agent, provider-2) must see
+// the lease through its event (the safety-net poll is 10 minutes away) and propose it well inside the
+// window, the chain must pick it over the fallback with the very cost the proposer computed, and the
+// proposer must count it won.
 func TestProposerWinsAllocation(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -57,7 +61,9 @@ func TestProposerWinsAllocation(t *testing.T) {
 	cfg.Probe.Listen = "127.0.0.1:0"
 	cfg.Metrics.Listen = "127.0.0.1:0"
 	cfg.Proposer.Enabled = true
-	cfg.Proposer.PollInterval = agent.Duration(200 * time.Millisecond)
+	cfg.Chain.RPC = fmt.Sprintf("http://127.0.0.1:%d", node.Ports.RPC)
+	cfg.Proposer.Events = true
+	cfg.Proposer.PollInterval = agent.Duration(10 * time.Minute)
 	require.NoError(t, cfg.Validate(true))
 	logf, err := os.Create(filepath.Join(t.TempDir(), "agent.log"))
 	require.NoError(t, err)
@@ -71,6 +77,11 @@ func TestProposerWinsAllocation(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- a.Run(actx) }()
 	defer func() { stop(); require.NoError(t, <-exited) }()
+	// The lease is created once the proposer listens, so that its event (not the start's catch-up) finds it.
+	metricsURL := "http://" + a.MetricsAddr().String() + "/metrics"
+	require.Eventually(t, func() bool {
+		return strings.Contains(metricsBody(t, metricsURL), "nro_agent_proposer_events_connected 1")
+	}, 60*time.Second, 200*time.Millisecond, "the proposer did not subscribe (agent log %s)", logf.Name())
 
 	mustTx(t, ctx, node, "submitter", "lease", "create", "--gpus", "4", "--gpu-model", "H100",
 		"--min-gpu-memory-mib", "81920", "--duration-blocks", "600", "--max-price", "3000000unro",
@@ -111,7 +122,22 @@ func TestProposerWinsAllocation(t *testing.T) {
 	require.Equal(t, 1, counts.Sent)
 	require.Zero(t, counts.Lost)
 	require.Zero(t, counts.Skipped)
-	body := metricsBody(t, "http://"+a.MetricsAddr().String()+"/metrics")
+	body := metricsBody(t, metricsURL)
 	require.Contains(t, body, `nro_agent_proposals_total{outcome="won"} 1`)
 	require.Contains(t, body, `nro_agent_proposals_total{outcome="sent"} 1`)
+
+	// The proposal came from the lease's event, a few blocks into the 10-block window, and the proposer's
+	// estimate of the chain's cost is the chain's own, for its proposal and for the fallback.
+	recs := a.Proposer().Records()
+	require.Len(t, recs, 1)
+	r := recs[0]
+	require.Equal(t, uint64(1), r.LeaseID)
+	require.Equal(t, proposer.TriggerEvent, r.Trigger)
+	require.Equal(t, proposer.OutcomeWon, r.Outcome)
+	require.Equal(t, r.PendingSince+10, r.WindowCloses)
+	require.LessOrEqual(t, r.TxHeight-r.PendingSince, int64(3), "proposal in block %d for a lease pending since %d", r.TxHeight, r.PendingSince)
+	require.True(t, r.Total.Equal(winner.Score.Total), "proposer's cost %s, decision record's %s", r.Total, winner.Score.Total)
+	require.NotNil(t, r.FallbackTotal)
+	require.True(t, r.FallbackTotal.Equal(fallback.Score.Total), "proposer's fallback cost %s, decision record's %s", r.FallbackTotal, fallback.Score.Total)
+	t.Logf("proposal sent in block %d, %d blocks after the lease was created (window closes at %d)", r.TxHeight, r.TxHeight-r.PendingSince, r.WindowCloses)
 }
