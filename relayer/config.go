@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/params"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -32,6 +34,28 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// Wei is an amount of Ether per gas written with its unit: "2gwei", "1500000000wei" (whole numbers only).
+type Wei string
+
+// Value parses the amount; it must be a positive whole number of wei or gwei.
+func (w Wei) Value() (*big.Int, error) {
+	s := strings.TrimSpace(string(w))
+	unit := big.NewInt(1)
+	switch {
+	case strings.HasSuffix(s, "gwei"):
+		s, unit = strings.TrimSuffix(s, "gwei"), big.NewInt(params.GWei)
+	case strings.HasSuffix(s, "wei"):
+		s = strings.TrimSuffix(s, "wei")
+	default:
+		return nil, fmt.Errorf("%q has no unit: write it like \"30gwei\" or \"1500000000wei\"", string(w))
+	}
+	v, ok := new(big.Int).SetString(strings.TrimSpace(s), 10)
+	if !ok || v.Sign() <= 0 {
+		return nil, fmt.Errorf("%q: want a positive whole number of wei or gwei, like \"30gwei\"", string(w))
+	}
+	return v.Mul(v, unit), nil
+}
+
 // Config is nro-relayer's configuration: the config file, then flags on top.
 type Config struct {
 	// Roles are "signer" (a validator's) and/or "relay" (anyone's).
@@ -42,6 +66,20 @@ type Config struct {
 	Chain     ChainConfig    `toml:"chain"`
 	Ethereum  EthereumConfig `toml:"ethereum"`
 	Metrics   MetricsConfig  `toml:"metrics"`
+	Retry     RetryConfig    `toml:"retry"`
+}
+
+// RetryConfig bounds the relay's retries of transient RPC errors inside a round: exponential backoff from
+// initial, doubling up to max_interval, jittered, for at most max_elapsed.
+type RetryConfig struct {
+	Initial     Duration `toml:"initial"`
+	MaxInterval Duration `toml:"max_interval"`
+	MaxElapsed  Duration `toml:"max_elapsed"`
+}
+
+// Policy is the retry policy the config names.
+func (c RetryConfig) Policy() RetryPolicy {
+	return RetryPolicy{Initial: time.Duration(c.Initial), Max: time.Duration(c.MaxInterval), MaxElapsed: time.Duration(c.MaxElapsed)}
 }
 
 // ChainConfig says how to reach nrod and which key of the Cosmos keyring is the orchestrator.
@@ -72,6 +110,14 @@ type EthereumConfig struct {
 	RelayPassword  string `toml:"relay_password_file"`
 	// CursorFile keeps the signer's scan position.
 	CursorFile string `toml:"cursor_file"`
+	// MaxFeePerGas and MaxPriorityFeePerGas cap the relay's EIP-1559 transactions; while the base fee is
+	// above MaxFeePerGas the relay sends nothing and says so.
+	MaxFeePerGas         Wei `toml:"max_fee_per_gas"`
+	MaxPriorityFeePerGas Wei `toml:"max_priority_fee_per_gas"`
+	// TxConfirmations is how deep the relay's own transaction must be (its block counts as one) before
+	// the relay moves on; TxTimeout bounds that wait.
+	TxConfirmations uint64   `toml:"tx_confirmations"`
+	TxTimeout       Duration `toml:"tx_timeout"`
 }
 
 // MetricsConfig is the Prometheus endpoint; an empty address turns it off.
@@ -92,9 +138,11 @@ func DefaultConfig() Config {
 		},
 		Ethereum: EthereumConfig{
 			RPC: "http://127.0.0.1:8545", Confirmations: 12, MaxRange: 1000, TimeoutMargin: Duration(2 * time.Minute),
-			CursorFile: "cursor.json",
+			CursorFile: "cursor.json", MaxFeePerGas: "200gwei", MaxPriorityFeePerGas: "2gwei", TxConfirmations: 2,
+			TxTimeout: Duration(5 * time.Minute),
 		},
 		Metrics: MetricsConfig{Listen: "127.0.0.1:26690"},
+		Retry:   RetryConfig{Initial: Duration(500 * time.Millisecond), MaxInterval: Duration(10 * time.Second), MaxElapsed: Duration(time.Minute)},
 	}
 }
 
@@ -135,8 +183,30 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New("ethereum.signer_keystore: the signer role needs the validator's registered Ethereum key"))
 		}
 	}
-	if slices.Contains(c.Roles, "relay") && c.Ethereum.RelayKeystore == "" {
-		errs = append(errs, errors.New("ethereum.relay_keystore: the relay role needs a funded Ethereum key for gas"))
+	if slices.Contains(c.Roles, "relay") {
+		if c.Ethereum.RelayKeystore == "" {
+			errs = append(errs, errors.New("ethereum.relay_keystore: the relay role needs a funded Ethereum key for gas"))
+		}
+		maxFee, err := c.Ethereum.MaxFeePerGas.Value()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ethereum.max_fee_per_gas: %w", err))
+		}
+		maxTip, err2 := c.Ethereum.MaxPriorityFeePerGas.Value()
+		if err2 != nil {
+			errs = append(errs, fmt.Errorf("ethereum.max_priority_fee_per_gas: %w", err2))
+		}
+		if err == nil && err2 == nil && maxTip.Cmp(maxFee) > 0 {
+			errs = append(errs, fmt.Errorf("ethereum.max_priority_fee_per_gas %s is above max_fee_per_gas %s: the tip is part of the fee", c.Ethereum.MaxPriorityFeePerGas, c.Ethereum.MaxFeePerGas))
+		}
+		if c.Ethereum.TxConfirmations == 0 {
+			errs = append(errs, errors.New("ethereum.tx_confirmations: want at least 1 (the transaction's own block)"))
+		}
+		if c.Ethereum.TxTimeout <= 0 {
+			errs = append(errs, errors.New("ethereum.tx_timeout: want a positive duration such as \"5m\""))
+		}
+		if c.Retry.Initial <= 0 || c.Retry.MaxInterval < c.Retry.Initial || c.Retry.MaxElapsed <= 0 {
+			errs = append(errs, errors.New("retry: want 0 < initial <= max_interval and max_elapsed > 0, e.g. \"500ms\", \"10s\", \"1m\""))
+		}
 	}
 	return errors.Join(errs...)
 }

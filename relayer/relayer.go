@@ -22,7 +22,6 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
-	ethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/consensus-nro/nro/contracts"
 	"github.com/consensus-nro/nro/contracts/bindings"
@@ -62,6 +61,7 @@ type Ethereum interface {
 	bind.ContractBackend
 	bind.DeployBackend
 	BlockNumber(ctx context.Context) (uint64, error)
+	NonceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (uint64, error)
 }
 
 // contract binds the settlement contract at addr.
@@ -166,16 +166,4 @@ func Signatures(vs audittypes.BridgeValset, confirms []audittypes.BridgeConfirm)
 		signed += vs.Members[i].Power
 	}
 	return sigs, 3*signed > 2*contracts.TotalPower, nil
-}
-
-// waitMined waits for tx's receipt; it fails on a reverted transaction.
-func waitMined(ctx context.Context, eth Ethereum, tx *ethtypes.Transaction) (*ethtypes.Receipt, error) {
-	r, err := bind.WaitMined(ctx, eth, tx.Hash())
-	if err != nil {
-		return nil, err
-	}
-	if r.Status != ethtypes.ReceiptStatusSuccessful {
-		return r, fmt.Errorf("transaction %s reverted in block %d", tx.Hash(), r.BlockNumber)
-	}
-	return r, nil
 }

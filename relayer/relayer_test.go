@@ -200,7 +200,8 @@ func newWorld(t *testing.T) *world {
 	p = f.Params()
 	p.EthChainId, p.SettlementContract = chainID.Uint64(), addr.Hex()
 	f.SetParams(p)
-	w.relay = &relayer.Relay{Chain: chain{f}, Ethereum: w.client, Contract: addr, Opts: opts, TimeoutMargin: 60}
+	w.relay = &relayer.Relay{Chain: chain{f}, Ethereum: w.client, Contract: addr, Opts: opts, TimeoutMargin: 60,
+		PollInterval: 10 * time.Millisecond, TxTimeout: 30 * time.Second}
 
 	// Ethereum keeps producing blocks while the test runs, as a real chain does.
 	ctx, cancel := context.WithCancel(context.Background())

@@ -215,11 +215,22 @@ func run(ctx context.Context, home string, cfg relayer.Config) error {
 		if err != nil {
 			return err
 		}
+		maxFee, err := cfg.Ethereum.MaxFeePerGas.Value()
+		if err != nil {
+			return fmt.Errorf("ethereum.max_fee_per_gas: %w", err)
+		}
+		maxTip, err := cfg.Ethereum.MaxPriorityFeePerGas.Value()
+		if err != nil {
+			return fmt.Errorf("ethereum.max_priority_fee_per_gas: %w", err)
+		}
 		relay = &relayer.Relay{
 			Chain: reader, Ethereum: eth, Contract: contract, Opts: bind.NewKeyedTransactor(key.PrivateKey, chainID),
+			MaxFeePerGas: maxFee, MaxPriorityFeePerGas: maxTip, Confirmations: cfg.Ethereum.TxConfirmations,
+			TxTimeout: time.Duration(cfg.Ethereum.TxTimeout), Retry: cfg.Retry.Policy(),
 			TimeoutMargin: uint64(time.Duration(cfg.Ethereum.TimeoutMargin) / time.Second), Log: logger.With("role", "relay"),
 		}
-		logger.Info("relay role", "eth_account", key.Address.Hex())
+		logger.Info("relay role", "eth_account", key.Address.Hex(), "max_fee_per_gas_wei", maxFee, "max_priority_fee_per_gas_wei", maxTip,
+			"tx_confirmations", cfg.Ethereum.TxConfirmations)
 	}
 
 	reg := prometheus.NewRegistry()
