@@ -322,6 +322,9 @@ func newFaultIndexes(sb *collections.SchemaBuilder) FaultIndexes {
 // AllocationKeeper returns x/allocation as x/audit sees it (simulation factories read nodes through it).
 func (k Keeper) AllocationKeeper() types.AllocationKeeper { return k.alloc }
 
+// StakingKeeper returns x/staking as x/audit sees it (simulation factories read validators through it).
+func (k Keeper) StakingKeeper() StakingKeeper { return k.staking }
+
 // LeaseKeeper returns x/lease as x/audit sees it.
 func (k Keeper) LeaseKeeper() types.LeaseKeeper { return k.leases }
 

@@ -1,7 +1,8 @@
 // Package simulation holds x/audit's randomized genesis and simsx message factories. Decisions are recorded
 // by x/allocation's EndBlock, which the simulation drives through x/allocation's operations; telemetry comes
 // from MsgSubmitTelemetryFactory, challenges and their answers from MsgChallengeTelemetryFactory and
-// MsgAnswerChallengeFactory.
+// MsgAnswerChallengeFactory; the bridge's signers, confirmations and attestations from the factories in
+// bridge.go.
 package simulation
 
 import (
@@ -59,5 +60,23 @@ func RandomParams(intn func(int) int) types.Params {
 	p.ChallengeSlashBps = uint32(intn(3_000))
 	p.ChallengeRewardBps = uint32(intn(10_001))
 	p.MaxChallengesResolvedPerBlock = uint32(1 + intn(5))
+	// The bridge is on (simulated validators hold Ethereum keys, bridge.go), with short signing windows and
+	// retention so that valsets are signed, missed, slashed and pruned within a run. Validators that miss
+	// are slashed but not jailed: a random message schedule can miss with every registered validator, and
+	// jailing them all would empty the validator set (jailing is covered by the keeper tests).
+	p.BridgeId, p.EthChainId, p.SettlementContract = simBridgeID, simChainID, simContract
+	p.ValsetChangeBps = uint32(intn(2_000))
+	p.SignerChangeDelayBlocks = uint64(intn(10))
+	if intn(5) == 0 {
+		p.SignedWindowBlocks = 0
+	} else {
+		p.SignedWindowBlocks = uint64(5 + intn(26))
+	}
+	p.SlashFractionUnsigned = math.LegacyNewDecWithPrec(int64(intn(11)), 3)
+	p.JailUnsigned = false
+	p.MaxUnsignedChecksPerBlock = uint32(1 + intn(4))
+	p.BridgeRetentionBlocks = p.SignedWindowBlocks + 1 + uint64(intn(20))
+	p.ValsetsKept = uint32(1 + intn(3))
+	p.MaxBridgePrunedPerBlock = uint32(1 + intn(20))
 	return p
 }
