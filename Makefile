@@ -15,7 +15,7 @@ SIM_BLOCK_SIZE ?= 100
 include make/proto.mk
 include make/contracts.mk
 
-.PHONY: help build build-agent build-relayer demo localnet test test-unit test-e2e test-sim-determinism test-sim-import-export test-sim \
+.PHONY: help build build-agent build-relayer demo localnet test test-unit test-e2e test-geth test-sim-determinism test-sim-import-export test-sim \
 	lint gen-regions gen-check clean bench-alloc bench-audit bench-bridge bench-policy bench-agent train-policy
 
 help: ## List the targets
@@ -39,13 +39,18 @@ demo: build ## Run the system's main job on embedded defaults and print what hap
 localnet: build ## Start a single validator on 127.0.0.1 until Ctrl-C (LOCALNET_HOME=dir, PORT_OFFSET=n)
 	$(GO) run ./networks/localnet --nrod $(NROD) $(if $(LOCALNET_HOME),--home $(LOCALNET_HOME)) --port-offset $(or $(PORT_OFFSET),0)
 
-test: test-unit test-e2e test-sim-determinism test-sim-import-export ## Run every test CI runs: unit, end-to-end and simulations
+test: test-unit test-e2e test-geth test-sim-determinism test-sim-import-export ## Run every test CI runs: unit, end-to-end, geth --dev and simulations
 
 test-unit: ## Unit, keeper and app tests
 	$(GO) test -count=1 ./...
 
 test-e2e: build ## End-to-end test against a real nrod process
-	NROD_BINARY=$(NROD) $(GO) test -count=1 -tags e2e -timeout 15m ./tests/e2e/...
+	NROD_BINARY=$(NROD) $(GO) test -count=1 -tags e2e -timeout 15m -skip TestRelayAgainstGeth ./tests/e2e/...
+
+test-geth: build ## The bridge against geth --dev (pinned geth installed into .tools/bin first): real nrod, nro-relayer, SIGKILLs
+	scripts/install-geth.sh
+	NROD_BINARY=$(NROD) NRO_RELAYER_BINARY=$(BUILD_DIR)/nro-relayer GETH_BINARY=$(TOOLS_BIN)/geth \
+		$(GO) test -count=1 -tags e2e -timeout 10m -run TestRelayAgainstGeth -v ./tests/e2e/
 
 test-sim-determinism: ## App-state determinism simulation (same seed, same app hash)
 	$(GO) test -count=1 ./app -tags sims -run TestAppStateDeterminism -Enabled=true -NumBlocks=$(SIM_NUM_BLOCKS) -BlockSize=$(SIM_BLOCK_SIZE) -Commit=true -Period=0 -v -timeout 30m
