@@ -76,7 +76,7 @@ func Plan(fleet *sim.Fleet, links Links, params types.Params, lease leasetypes.L
 		rc, err := cf.candidate(params, lease, c.Nodes, c.RingOrder)
 		// The chain takes each node's GPUs from its first fitting group, which may make a placement the
 		// simulator listed the same as the fallback's.
-		opts[i] = Option{Candidate: rc, Valid: err == nil && !(fbOK && samePlacement(rc, fb))}
+		opts[i] = Option{Candidate: rc, Valid: err == nil && (!fbOK || !samePlacement(rc, fb))}
 	}
 	i, reason := Choose(opts, fallback, choice)
 	if i < 0 {
