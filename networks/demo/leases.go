@@ -115,6 +115,7 @@ type decisionJSON struct {
 		Candidates []struct {
 			Source     string `json:"source"`
 			ProposalID string `json:"proposal_id"`
+			Proposer   string `json:"proposer"`
 			Nodes      []struct {
 				NodeID string `json:"node_id"`
 				Region string `json:"region"`
@@ -135,7 +136,7 @@ type decisionJSON struct {
 	} `json:"decision"`
 }
 
-func printDecision(ctx context.Context, node *localnet.Node, id string) error {
+func printDecision(ctx context.Context, node *localnet.Node, names map[string]string, id string) error {
 	var d decisionJSON
 	if err := node.Query(ctx, &d, "audit", "decision", id); err != nil {
 		return err
@@ -152,7 +153,7 @@ func printDecision(ctx context.Context, node *localnet.Node, id string) error {
 		name := "fallback"
 		switch c.Source {
 		case "CANDIDATE_SOURCE_PROPOSAL":
-			name = "proposal " + c.ProposalID
+			name = "proposal " + c.ProposalID + " (" + nameOr(names, c.Proposer) + ")"
 		case "CANDIDATE_SOURCE_PARTIAL":
 			name = "partial (keeps)"
 		}
@@ -189,7 +190,7 @@ func printDecision(ctx context.Context, node *localnet.Node, id string) error {
 // runLeases is the lease part of the demo: two leases from real jobs, a refused and an accepted proposal,
 // the chain's decision and its verification, a lease closed early and one that completes, and every unro
 // that moved.
-func runLeases(ctx context.Context, st *stepper, node *localnet.Node, dataDir string, offers []offer) error {
+func runLeases(ctx context.Context, st *stepper, node *localnet.Node, dataDir string, offers []offer, names map[string]string) error {
 	big, small, err := pickJobs(dataDir)
 	if err != nil {
 		return err
@@ -239,9 +240,9 @@ func runLeases(ctx context.Context, st *stepper, node *localnet.Node, dataDir st
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  lease 1 is %s; agents have proposal_window_blocks to propose\n", l1.Lease.State)
+	fmt.Printf("  lease 1 is %s; proposers have proposal_window_blocks to propose\n", l1.Lease.State)
 
-	st.step("Agents propose placements for lease 1")
+	st.step("A provider proposes placements for lease 1 by hand (the agents' proposers propose on their own)")
 	res, err := node.Tx(ctx, "provider-3", "allocation", "propose", "1",
 		"--placement", fmt.Sprintf("%s:8,%s:8", offers[2].NodeID, offers[0].NodeID))
 	if err != nil {
@@ -262,16 +263,26 @@ func runLeases(ctx context.Context, st *stepper, node *localnet.Node, dataDir st
 	}
 	var props struct {
 		Proposals []struct {
-			ID    string `json:"id"`
-			Total string `json:"total"`
+			ID       string `json:"id"`
+			Proposer string `json:"proposer"`
+			Total    string `json:"total"`
 		} `json:"proposals"`
 	}
 	if err := node.Query(ctx, &props, "allocation", "proposals", "1"); err != nil {
 		return err
 	}
-	if len(props.Proposals) > 0 {
+	byHand := -1
+	for i, p := range props.Proposals {
+		if names[p.Proposer] == "provider-1" {
+			byHand = i
+		}
+	}
+	others := len(props.Proposals)
+	if byHand >= 0 {
+		others--
 		fmt.Printf("  provider-1 (operator of %s, bonded) proposes %s:8,%s:8 -> kept as proposal %s, cost %s unro (gas %d)\n",
-			offers[0].NodeID, offers[0].NodeID, offers[1].NodeID, props.Proposals[0].ID, props.Proposals[0].Total, res.GasUsed)
+			offers[0].NodeID, offers[0].NodeID, offers[1].NodeID, props.Proposals[byHand].ID, props.Proposals[byHand].Total, res.GasUsed)
+		fmt.Printf("  the chain keeps %d other proposal(s) for lease 1, from the agents' proposers\n", others)
 	} else {
 		// The window closed between the transaction and the query: the decision below holds the proposal.
 		fmt.Printf("  provider-1 (operator of %s, bonded) proposes %s:8,%s:8 -> accepted in block %d (gas %d); the window has closed since\n",
@@ -283,15 +294,15 @@ func runLeases(ctx context.Context, st *stepper, node *localnet.Node, dataDir st
 	if err != nil {
 		return err
 	}
-	if err := printDecision(ctx, node, l1.Lease.DecisionID); err != nil {
+	if err := printDecision(ctx, node, names, l1.Lease.DecisionID); err != nil {
 		return err
 	}
 	l2, err := waitLease(ctx, node, "2", 60*time.Second, "LEASE_STATE_ACTIVE")
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  lease 1 ACTIVE at height %s on %s; lease 2 (no proposals) placed by the fallback on %s\n",
-		l1.Lease.ActivatedHeight, strings.Join(l1.Lease.RingOrder, " > "), strings.Join(l2.Lease.RingOrder, ", "))
+	fmt.Printf("  lease 1 ACTIVE at height %s on %s; lease 2 placed on %s (decision %s)\n",
+		l1.Lease.ActivatedHeight, strings.Join(l1.Lease.RingOrder, " > "), strings.Join(l2.Lease.RingOrder, ", "), l2.Lease.DecisionID)
 	var n1 struct {
 		Node struct {
 			Reserved uint32 `json:"reserved_gpus"`

@@ -2,13 +2,15 @@
 // starts a single-validator chain with the real nrod binary in a temporary home on 127.0.0.1, registers
 // three provider nodes whose GPUs, prices, regions and bandwidth come from the real datasets in data/,
 // shows the queried registry and a rejected registration, creates two leases sized from real jobs of the
-// Philly trace, has an agent propose a placement (and another be refused), shows the chain's allocation
+// Philly trace, has a provider propose a placement by hand (and another be refused) while the nodes' agents
+// propose with the learned policy, shows the chain's allocation
 // decision with every candidate's score and verifies it with `nrod audit verify-decision`, closes one lease
 // early and lets the other complete, prints every balance that moved. Meanwhile each node's agent attests
 // its GPUs (NVML, or the labelled fallback) and its probed links to its lease peers every epoch; then one
 // provider goes silent, and the demo watches the chain fault, slash and jail it, move its lease to a healthy
 // node and record the move, and prints the evidence trail. Finally it deregisters a node, watches its stake
-// come back after unbonding, and stops the chain. `make demo` runs it.
+// come back after unbonding, prints what the agents' proposers sent, won and lost and each decision's winning
+// cost against the chain's own placement, and stops the chain. `make demo` runs it.
 package main
 
 import (
@@ -42,6 +44,11 @@ func main() {
 	}
 }
 
+// demoAllocationParams widen the proposal window from 5 to 12 blocks, so that the proposals the demo makes
+// by hand with the CLI (a transaction takes a block or two each, more on a busy machine) land inside it
+// beside the agents' proposers.
+var demoAllocationParams = map[string]any{"proposal_window_blocks": "12"}
+
 type stepper struct{ n, total int }
 
 func (s *stepper) step(format string, args ...any) {
@@ -50,7 +57,7 @@ func (s *stepper) step(format string, args ...any) {
 }
 
 func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
-	st := &stepper{total: 20}
+	st := &stepper{total: 21}
 	start := time.Now()
 
 	st.step("Loading provider offers from the real datasets in %s/", dataDir)
@@ -93,7 +100,7 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	for k, v := range demoBridgeParams {
 		auditParams[k] = v
 	}
-	cfg.Params = map[string]map[string]any{"audit": auditParams, "lease": demoLeaseParams}
+	cfg.Params = map[string]map[string]any{"audit": auditParams, "lease": demoLeaseParams, "allocation": demoAllocationParams}
 	cfg.Accounts = append(cfg.Accounts, localnet.Account{Name: "orchestrator", Balance: "1000000unro"})
 	for i := range offers {
 		cfg.Accounts = append(cfg.Accounts, localnet.Account{Name: fmt.Sprintf("agent-%d", i+1), Balance: "1000000unro"})
@@ -180,8 +187,23 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	agentCtx, stopAgents := context.WithCancel(ctx)
 	defer stopAgents()
 	defer ag.close()
+	ag.propose(agentCtx)
 	go ag.run(agentCtx)
-	fmt.Printf("  agents started: each serves TCP probes on 127.0.0.1 and reports every %s blocks (x/audit epoch_blocks)\n", demoAuditParams["epoch_blocks"])
+	names := map[string]string{}
+	for _, id := range ag.order {
+		names[ag.byNode[id].address] = ag.byNode[id].key
+	}
+	for i := range offers {
+		key := fmt.Sprintf("provider-%d", i+1)
+		addr, err := node.Address(ctx, key)
+		if err != nil {
+			return err
+		}
+		names[addr] = key
+	}
+	fmt.Printf("  agents started: each serves TCP probes on 127.0.0.1, reports every %s blocks (x/audit epoch_blocks) and\n"+
+		"  runs the proposer (CometBFT events on the RPC's websocket, the committed policy, the chain's links; log in\n"+
+		"  %s)\n", demoAuditParams["epoch_blocks"], ag.proposerLog.Name())
 
 	st.step("Querying the registry: nrod q allocation nodes -o json")
 	var nodes struct {
@@ -246,10 +268,14 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	}
 	fmt.Println("  bad-node is not in the registry; no stake moved")
 
-	if err := runLeases(ctx, st, node, dataDir, offers); err != nil {
+	if err := runLeases(ctx, st, node, dataDir, offers, names); err != nil {
 		return err
 	}
-	if err := runMisbehaviour(ctx, st, node, ag); err != nil {
+	if err := runMisbehaviour(ctx, st, node, ag, names); err != nil {
+		return err
+	}
+	props, err := reportProposals(ctx, st, ag, names, []uint64{1, 2, 3})
+	if err != nil {
 		return err
 	}
 	stopAgents()
@@ -305,11 +331,12 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	st.step("Summary")
 	h, _ := node.Height(ctx)
 	_, _, reports := ag.drain()
-	fmt.Printf("  %d blocks in %s; %d nodes registered, 1 bad registration refused, 3 leases placed (1 by an\n"+
-		"  agent's proposal, 2 by the fallback), %d telemetry reports attested, 1 silent provider slashed and\n"+
-		"  jailed, its lease moved and re-placed, 2 decisions verified, every lease settled to the unro, 1 node\n"+
-		"  unbonded and paid back; the market simulator placed 1,000 held-out trace jobs with the chain's fallback\n"+
-		"  and the learned policy\n", h, time.Since(start).Round(time.Second), len(offers), reports)
+	fmt.Printf("  %d blocks in %s; %d nodes registered, 1 bad registration refused, 3 leases placed and one moved\n"+
+		"  (%d decisions: %d won by the agents' proposers, %d by a proposal made by hand, %d by the chain's own\n"+
+		"  placement), %d telemetry reports attested, 1 silent provider slashed and jailed, 2 decisions verified,\n"+
+		"  every lease settled to the unro, 1 node unbonded and paid back; the market simulator placed 1,000\n"+
+		"  held-out trace jobs with the chain's fallback and the learned policy\n",
+		h, time.Since(start).Round(time.Second), len(offers), props.decisions, props.byAgents, props.byHand, props.byChain, reports)
 	fmt.Printf("  nrod resident memory after the demo's transactions: %s\n", rss(node.PID()))
 	if keep {
 		fmt.Printf("  home kept at %s\n", home)

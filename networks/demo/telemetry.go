@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	nroagent "github.com/consensus-nro/nro/agent"
 	"github.com/consensus-nro/nro/agent/probe"
+	"github.com/consensus-nro/nro/agent/proposer"
 	"github.com/consensus-nro/nro/agent/report"
 	"github.com/consensus-nro/nro/agent/telemetry"
 	"github.com/consensus-nro/nro/internal/chainclient"
@@ -33,8 +35,10 @@ var demoAuditParams = map[string]any{
 }
 
 // agent is one node's nro-agent as the demo runs it: a probe server on 127.0.0.1, the agent's GPU sampler
-// (NVML when the machine has it, else the labelled fallback), and the agent's submitter, which signs with the
-// node's own agent key and submits over gRPC exactly as `nro-agent start` does.
+// (NVML when the machine has it, else the labelled fallback), the agent's submitter, which signs with the
+// node's own agent key and submits over gRPC exactly as `nro-agent start` does, and its allocation proposer
+// (agent/proposer: CometBFT events, the committed policy, the chain's links), which sends through the same
+// client, so that one sequence guard orders the key's reports and proposals.
 type agent struct {
 	key       string
 	address   string
@@ -42,6 +46,10 @@ type agent struct {
 	sampler   *telemetry.Sampler
 	server    *probe.Server
 	submitter *nroagent.Submitter
+	proposer  *proposer.Proposer
+	// stopProposing ends the proposer's Run; proposing is closed when it has returned.
+	stopProposing context.CancelFunc
+	proposing     chan struct{}
 }
 
 // agents report telemetry for every node with an active lease, once per epoch, in the background.
@@ -51,6 +59,8 @@ type agents struct {
 	endpoint *chainclient.Endpoint
 	byNode   map[string]*agent
 	order    []string
+	// proposerLog receives the proposers' structured log (JSON lines).
+	proposerLog *os.File
 
 	mu       sync.Mutex
 	silent   map[string]bool
@@ -71,7 +81,14 @@ func startAgents(ctx context.Context, node *localnet.Node, offers []offer, dir s
 	if err != nil {
 		return nil, err
 	}
-	a := &agents{node: node, client: client, endpoint: ep, byNode: map[string]*agent{}, silent: map[string]bool{}, reported: map[string]uint64{}}
+	logf, err := os.Create(filepath.Join(dir, "proposers.log"))
+	if err != nil {
+		return nil, err
+	}
+	a := &agents{node: node, client: client, endpoint: ep, byNode: map[string]*agent{}, silent: map[string]bool{}, reported: map[string]uint64{},
+		proposerLog: logf}
+	plog := slog.New(slog.NewJSONHandler(logf, nil))
+	rpc := fmt.Sprintf("http://127.0.0.1:%d", node.Ports.RPC)
 	for i, o := range offers {
 		key := fmt.Sprintf("agent-%d", i+1)
 		tx, err := ep.Client(node.ChainID, key)
@@ -79,7 +96,16 @@ func startAgents(ctx context.Context, node *localnet.Node, offers []offer, dir s
 			return nil, err
 		}
 		tx.GasPrices = "0unro"
-		sub, err := nroagent.NewSubmitter(nroagent.NewCosmosChain(ep.Conn, tx), nroagent.SubmitterConfig{
+		chain := nroagent.NewCosmosChain(ep.Conn, tx)
+		events, err := proposer.NewCometEvents(rpc, plog)
+		if err != nil {
+			return nil, err
+		}
+		prop, err := proposer.New(chain, proposer.Config{Events: events, Logger: plog.With("agent", key, "node_id", o.NodeID)})
+		if err != nil {
+			return nil, err
+		}
+		sub, err := nroagent.NewSubmitter(chain, nroagent.SubmitterConfig{
 			NodeID: o.NodeID, ChainID: node.ChainID, StatePath: filepath.Join(dir, "agent-"+o.NodeID+"-"+nroagent.StateFileName),
 			MinBackoff: 500 * time.Millisecond, MaxBackoff: 2 * time.Second, MaxAttempts: 4,
 		})
@@ -92,10 +118,24 @@ func startAgents(ctx context.Context, node *localnet.Node, offers []offer, dir s
 		}
 		go func() { _ = srv.Serve(ctx) }()
 		sampler := telemetry.Open(telemetry.Config{Registered: []report.GPUGroup{{Model: o.Model, Count: o.GPUs, MemoryMiB: o.MemoryMiB}}}, slog.New(slog.DiscardHandler))
-		a.byNode[o.NodeID] = &agent{key: key, address: tx.Address(), nodeID: o.NodeID, sampler: sampler, server: srv, submitter: sub}
+		a.byNode[o.NodeID] = &agent{key: key, address: tx.Address(), nodeID: o.NodeID, sampler: sampler, server: srv, submitter: sub,
+			proposer: prop}
 		a.order = append(a.order, o.NodeID)
 	}
 	return a, nil
+}
+
+// propose starts every agent's proposer; each runs until ctx ends or its agent is silenced.
+func (a *agents) propose(ctx context.Context) {
+	for _, id := range a.order {
+		ag := a.byNode[id]
+		pctx, cancel := context.WithCancel(ctx)
+		ag.stopProposing, ag.proposing = cancel, make(chan struct{})
+		go func() {
+			defer close(ag.proposing)
+			_ = ag.proposer.Run(pctx)
+		}()
+	}
 }
 
 // run reports every epoch until ctx ends.
@@ -223,11 +263,14 @@ func (a *agents) report(ctx context.Context, ag *agent, peers []string) error {
 	return nil
 }
 
-// silence stops a node's agent: the provider's machine has gone dark.
+// silence stops a node's agent, its reports and its proposals: the provider's machine has gone dark.
 func (a *agents) silence(nodeID string) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	a.silent[nodeID] = true
+	a.mu.Unlock()
+	if ag := a.byNode[nodeID]; ag != nil && ag.stopProposing != nil {
+		ag.stopProposing()
+	}
 }
 
 // drain returns the report lines logged since the last call.
@@ -241,10 +284,15 @@ func (a *agents) drain() (lines, errs []string, total int) {
 
 func (a *agents) close() {
 	for _, ag := range a.byNode {
+		if ag.stopProposing != nil {
+			ag.stopProposing()
+			<-ag.proposing
+		}
 		_ = ag.server.Close()
 		_ = ag.sampler.Close()
 	}
 	_ = a.endpoint.Close()
+	_ = a.proposerLog.Close()
 }
 
 func printLines(lines []string, max int) {
@@ -261,7 +309,7 @@ func printLines(lines []string, max int) {
 // then one provider goes silent, the chain faults it, slashes and jails it, moves the lease to a healthy
 // node without charging the submitter for the dead epochs, and the demo prints the evidence an auditor
 // follows.
-func runMisbehaviour(ctx context.Context, st *stepper, node *localnet.Node, ag *agents) error {
+func runMisbehaviour(ctx context.Context, st *stepper, node *localnet.Node, ag *agents, names map[string]string) error {
 	st.step("Telemetry: lease 3 (8 A100, at most 4 per node) on two nodes; their agents attest every epoch")
 	res, err := node.Tx(ctx, "submitter", "lease", "create", "--gpus", "8", "--gpu-model", "A100", "--max-gpus-per-node", "4",
 		"--duration-blocks", "600", "--max-price", "6000000unro", "--deposit", "20000000000unro")
@@ -382,7 +430,7 @@ func runMisbehaviour(ctx context.Context, st *stepper, node *localnet.Node, ag *
 	}
 	fmt.Printf("  served %s blocks there (%s); the new placement owes the rest, to height %s\n",
 		past.ServedBlocks, strings.TrimPrefix(past.Reason, "REALLOCATION_REASON_"), moved.Lease.EndHeight)
-	if err := printDecision(ctx, node, moved.Lease.DecisionID); err != nil {
+	if err := printDecision(ctx, node, names, moved.Lease.DecisionID); err != nil {
 		return err
 	}
 	var dec struct {
