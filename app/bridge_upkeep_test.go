@@ -1,0 +1,85 @@
+package app
+
+import (
+	"slices"
+	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cosmos/gogoproto/proto"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+
+	audittypes "github.com/consensus-nro/nro/x/audit/types"
+)
+
+// TestUnsignedValsetSlashedThroughBlocks runs x/audit's signing window against the real x/staking: the
+// genesis validator has a registered Ethereum signer, so block 1 makes valset 1; nobody confirms it, and
+// when its window closes the validator loses slash_fraction_unsigned of its tokens (not jailed here: it is
+// the only validator).
+func TestUnsignedValsetSlashedThroughBlocks(t *testing.T) {
+	const window = 3
+	var valoper string
+	app, _ := SetupWithGenesis(t, func(gs GenesisState, acc TestAccount) GenesisState {
+		cdc := NewTestApp(t).AppCodec()
+		var staking stakingtypes.GenesisState
+		cdc.MustUnmarshalJSON(gs[stakingtypes.ModuleName], &staking)
+		require.Len(t, staking.Validators, 1)
+		valoper = staking.Validators[0].OperatorAddress
+		key, err := crypto.GenerateKey()
+		require.NoError(t, err)
+		var audit audittypes.GenesisState
+		cdc.MustUnmarshalJSON(gs[audittypes.ModuleName], &audit)
+		audit.Params.BridgeId = "0x6e726f2d6170702d746573742d62726964676500000000000000000000000000"
+		audit.Params.EthChainId, audit.Params.SettlementContract = 1337, "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+		audit.Params.SignedWindowBlocks, audit.Params.BridgeRetentionBlocks = window, window+10
+		audit.Params.SlashFractionUnsigned, audit.Params.JailUnsigned = sdkmath.LegacyNewDecWithPrec(1, 2), false
+		audit.EthSigners = []audittypes.EthSigner{{
+			Validator: valoper, EthAddress: crypto.PubkeyToAddress(key.PublicKey).Hex(), Orchestrator: acc.Address.String(),
+		}}
+		gs[audittypes.ModuleName] = cdc.MustMarshalJSON(&audit)
+		return gs
+	})
+	vs, ok, err := app.AuditKeeper.LatestValset(CommittedContext(app))
+	require.NoError(t, err)
+	require.True(t, ok, "block 1 makes valset 1")
+	bz, err := sdk.ValAddressFromBech32(valoper)
+	require.NoError(t, err)
+	before, err := app.StakingKeeper.GetValidator(CommittedContext(app), bz)
+	require.NoError(t, err)
+
+	var slashed *audittypes.EventBridgeSignerSlashed
+	for app.LastBlockHeight() < vs.Height+window {
+		res := NextBlock(t, app)
+		for _, ev := range res.Events {
+			if ev.Type != proto.MessageName(&audittypes.EventBridgeSignerSlashed{}) {
+				continue
+			}
+			// FinalizeBlock tags block events with a plain "mode" attribute, which is not part of the typed event.
+			ev.Attributes = slices.DeleteFunc(slices.Clone(ev.Attributes), func(a abci.EventAttribute) bool { return a.Key == "mode" })
+			msg, err := sdk.ParseTypedEvent(ev)
+			require.NoError(t, err)
+			slashed = msg.(*audittypes.EventBridgeSignerSlashed)
+		}
+		if app.LastBlockHeight() < vs.Height+window {
+			require.Nil(t, slashed, "height %d: the window is open", app.LastBlockHeight())
+		}
+	}
+	require.NotNil(t, slashed, "the window closed at height %d", vs.Height+window)
+	require.Equal(t, valoper, slashed.Validator)
+	require.Equal(t, "valset", slashed.Kind)
+	require.Equal(t, vs.Nonce, slashed.Nonce)
+	require.False(t, slashed.Jailed)
+
+	after, err := app.StakingKeeper.GetValidator(CommittedContext(app), bz)
+	require.NoError(t, err)
+	want := sdkmath.LegacyNewDecFromInt(before.Tokens).MulTruncate(sdkmath.LegacyNewDecWithPrec(1, 2)).TruncateInt()
+	require.Equal(t, want, slashed.SlashedTokens)
+	require.Equal(t, before.Tokens.Sub(want), after.Tokens, "x/staking took 1%% of the tokens")
+	require.False(t, after.IsJailed())
+	require.True(t, after.IsBonded())
+}
