@@ -10,6 +10,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/consensus-nro/nro/x/audit/types"
 )
@@ -22,7 +23,31 @@ import (
 func RandomizedGenState(simState *module.SimulationState) {
 	gs := types.DefaultGenesis()
 	gs.Params = RandomParams(simState.Rand.Intn)
+	gs.EthSigners = genesisSigners(simState)
 	simState.GenState[types.ModuleName] = simState.Cdc.MustMarshalJSON(gs)
+}
+
+// genesisSigners registers the Ethereum signer (key generation 0, bridge.go) of nine in ten of the
+// initially bonded validators — x/staking's randomized genesis makes the first NumBonded accounts
+// validators with equal stake — so that the first block holds more than 2/3 of the power in registered
+// signers and makes a valset: registering them one message at a time would take most of a run. The others
+// register through MsgRegisterEthSignerFactory.
+func genesisSigners(simState *module.SimulationState) []types.EthSigner {
+	var out []types.EthSigner
+	for i := 0; i < int(simState.NumBonded) && i < len(simState.Accounts); i++ {
+		if simState.Rand.Intn(10) == 0 {
+			continue
+		}
+		acc := simState.Accounts[i].Address
+		key, err := simEthKey(acc.String(), 0)
+		if err != nil {
+			continue
+		}
+		out = append(out, types.EthSigner{
+			Validator: sdk.ValAddress(acc).String(), EthAddress: crypto.PubkeyToAddress(key.PublicKey).Hex(), Orchestrator: acc.String(),
+		})
+	}
+	return out
 }
 
 // RandomParams returns valid params drawn with intn (rand.Intn or an equivalent).
