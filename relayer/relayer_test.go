@@ -372,6 +372,26 @@ func TestRelayerBridgesBatchesAndValsets(t *testing.T) {
 	w.observeUntil(ctx, []*relayer.Signer{signers[3], signers[1]}, b3.Nonce)
 }
 
+// TestObserveBeforeDeploymentIsConfirmed: right after the deployment the confirmed head is still before the
+// contract's block, where it has no code; the signer has nothing to scan and says so without an error.
+func TestObserveBeforeDeploymentIsConfirmed(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	w.mining.Lock()
+	defer w.mining.Unlock()
+	head, err := w.client.BlockNumber(ctx)
+	require.NoError(t, err)
+	s := w.signer(0, "")
+	s.Confirmations = head - w.deployed + 1 // the confirmed head is the block before the deployment
+	n, err := s.Observe(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	s.Confirmations = head - w.deployed // now the deployment block is confirmed
+	n, err = s.Observe(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
+
 // TestReorgDeeperThanConfirmationsLosesNothing: a batch is executed, attested (BRIDGED on the chain), and
 // then its Ethereum block is reorganised away, deeper than the signers' confirmation depth. The contract is
 // the truth: the relay submits the batch again (its signatures are on the chain), and the providers end up

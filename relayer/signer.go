@@ -150,7 +150,8 @@ func (s *Signer) Observe(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("ethereum head: %w", err)
 	}
-	if head < s.Confirmations {
+	if head < s.Confirmations || head-s.Confirmations < s.StartBlock {
+		// Nothing confirmed since the deployment yet: the contract has no code at the confirmed head.
 		return 0, nil
 	}
 	confirmed := head - s.Confirmations
