@@ -296,12 +296,7 @@ func (f *Fleet) WalkCapacity(scope string, maxPrice uint64, limit int, fn func(g
 		if e.price > maxPrice {
 			return read, nil
 		}
-		n := &f.nodes[e.node]
-		gg := n.Gpus[e.group]
-		g = types.CapacityGroup{NodeID: n.Id, Group: e.group, Price: e.price, Free: e.free, Entry: types.CapacityEntry{
-			Region: n.Region, GpuModel: gg.Model, GpuMemoryMib: gg.MemoryMib, BandwidthMbps: n.BandwidthMbps,
-			ReputationBps: n.ReputationBps,
-		}}
+		g = types.NewCapacityGroup(&f.nodes[e.node], e.group)
 		stop, err := fn(&g)
 		if err != nil || stop {
 			return read, err

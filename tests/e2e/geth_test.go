@@ -45,16 +45,19 @@ const gethDevKey = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3
 const gethBridgeID = "0x6e726f2d676574682d6532652d62726964676500000000000000000000000000"
 
 // gethBinary is the geth this test runs: GETH_BINARY, or the one scripts/install-geth.sh puts in
-// .tools/bin. The test skips, and says why, only when there is none.
+// .tools/bin. A GETH_BINARY that is not there fails the test (make test-geth sets it after installing
+// geth, so a broken install cannot pass as a skip); without GETH_BINARY the test skips, and says why, when
+// .tools/bin has no geth (a plain `go test -tags e2e` on a machine that never ran the install script).
 func gethBinary(t *testing.T) string {
 	t.Helper()
-	p := os.Getenv("GETH_BINARY")
-	if p == "" {
-		p = "../../.tools/bin/geth"
+	p, explicit := os.LookupEnv("GETH_BINARY")
+	if !explicit || p == "" {
+		p, explicit = "../../.tools/bin/geth", false
 	}
 	p, err := filepath.Abs(p)
 	require.NoError(t, err)
 	if _, err := os.Stat(p); err != nil {
+		require.False(t, explicit, "GETH_BINARY=%s: %v", p, err)
 		t.Skipf("no geth at %s (%v): run scripts/install-geth.sh or make test-geth, or set GETH_BINARY", p, err)
 	}
 	return p

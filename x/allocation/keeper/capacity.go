@@ -43,7 +43,7 @@ type capEntry struct {
 // capacityEntries returns the capacity index entries of a node: one per scope (types.GroupScopes) for each
 // GPU group with free GPUs of an ACTIVE node.
 func capacityEntries(n types.Node) []capEntry {
-	groups := types.CapacityGroupsOf(n)
+	groups := types.CapacityGroupsOf(&n)
 	if len(groups) == 0 {
 		return nil
 	}

@@ -17,23 +17,27 @@ type CapacityGroup struct {
 
 // CapacityGroupsOf returns the capacity index groups of a node, in group order: one per group with free GPUs
 // if the node is ACTIVE, none otherwise.
-func CapacityGroupsOf(n Node) []CapacityGroup {
+func CapacityGroupsOf(n *Node) []CapacityGroup {
 	if n.Status != NODE_STATUS_ACTIVE {
 		return nil
 	}
-	price := n.PricePerGpuHour.Amount.Uint64() // bounded by MaxPriceAmount
 	var out []CapacityGroup
 	for i, g := range n.Gpus {
-		free := g.Free()
-		if free == 0 {
+		if g.Free() == 0 {
 			continue
 		}
-		out = append(out, CapacityGroup{NodeID: n.Id, Group: uint32(i), Price: price, Free: free, Entry: CapacityEntry{
-			Region: n.Region, GpuModel: g.Model, GpuMemoryMib: g.MemoryMib, BandwidthMbps: n.BandwidthMbps,
-			ReputationBps: n.ReputationBps,
-		}})
+		out = append(out, NewCapacityGroup(n, uint32(i)))
 	}
 	return out
+}
+
+// NewCapacityGroup is group i of node n as the capacity index lists it (whatever the node's status).
+func NewCapacityGroup(n *Node, i uint32) CapacityGroup {
+	g := n.Gpus[i]
+	return CapacityGroup{NodeID: n.Id, Group: i, Price: n.PricePerGpuHour.Amount.Uint64(), Free: g.Free(), Entry: CapacityEntry{
+		Region: n.Region, GpuModel: g.Model, GpuMemoryMib: g.MemoryMib, BandwidthMbps: n.BandwidthMbps,
+		ReputationBps: n.ReputationBps,
+	}}
 }
 
 // scoredNode is the ScoredNode of a placement taking gpus GPUs from the group.
