@@ -7,16 +7,28 @@ import (
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 )
 
-// UpgradeCapacityEntries is the name of the software upgrade (a governance MsgSoftwareUpgrade plan) that
-// moves x/allocation from consensus version 1 to 2: the capacity index entries get their values (see
-// x/allocation/keeper.Migrator.Migrate1to2). It adds and removes no store.
-const UpgradeCapacityEntries = "capacity-entries"
+// The software upgrades (governance MsgSoftwareUpgrade plans) this binary can perform. Each adds and
+// removes no store; its handler runs the module migrations from the versions the chain ran before the
+// upgrade to this binary's, so a chain that skipped an earlier upgrade binary still ends at this one's
+// versions.
+const (
+	// UpgradeCapacityEntries moves x/allocation from consensus version 1 to 2: the capacity index entries
+	// get their values (x/allocation/keeper.Migrator.Migrate1to2).
+	UpgradeCapacityEntries = "capacity-entries"
+	// UpgradeBridgeUpkeep moves x/audit from consensus version 1 to 2: the bridge's signing windows and the
+	// pruning of bridge records, with their params (x/audit/keeper.Migrator.Migrate1to2).
+	UpgradeBridgeUpkeep = "bridge-upkeep"
+)
 
-// registerUpgradeHandlers sets the handler of every upgrade this binary can perform. A handler runs the
-// module migrations from the versions the chain ran before the upgrade to this binary's.
+// Upgrades lists the upgrade names, oldest first.
+var Upgrades = []string{UpgradeCapacityEntries, UpgradeBridgeUpkeep}
+
+// registerUpgradeHandlers sets the handler of every upgrade this binary can perform.
 func (app *App) registerUpgradeHandlers() {
-	app.UpgradeKeeper.SetUpgradeHandler(UpgradeCapacityEntries,
-		func(ctx context.Context, _ upgradetypes.Plan, fromVM module.VersionMap) (module.VersionMap, error) {
-			return app.ModuleManager.RunMigrations(ctx, app.configurator, fromVM)
-		})
+	for _, name := range Upgrades {
+		app.UpgradeKeeper.SetUpgradeHandler(name,
+			func(ctx context.Context, _ upgradetypes.Plan, fromVM module.VersionMap) (module.VersionMap, error) {
+				return app.ModuleManager.RunMigrations(ctx, app.configurator, fromVM)
+			})
+	}
 }

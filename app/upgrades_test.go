@@ -17,6 +17,8 @@ import (
 	"github.com/consensus-nro/nro/x/allocation"
 	allocationkeeper "github.com/consensus-nro/nro/x/allocation/keeper"
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
+	"github.com/consensus-nro/nro/x/audit"
+	audittypes "github.com/consensus-nro/nro/x/audit/types"
 )
 
 // TestUpgradeCapacityEntries applies the capacity-entries upgrade plan through x/upgrade to a chain whose
@@ -79,4 +81,36 @@ func TestUpgradeCapacityEntries(t *testing.T) {
 	after, err := app.UpgradeKeeper.GetModuleVersionMap(ctx)
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), after[allocationtypes.ModuleName])
+}
+
+// TestUpgradeBridgeUpkeep applies the bridge-upkeep plan through x/upgrade to a chain whose x/audit is at
+// consensus version 1 (params without the bridge upkeep fields): afterwards the params are valid, with the
+// upkeep defaults and every other param as it was, and the module is at version 2.
+func TestUpgradeBridgeUpkeep(t *testing.T) {
+	app := Setup(t)
+	h := app.LastBlockHeight() + 1
+	ctx := app.NewUncachedContext(false, cmtproto.Header{Height: h, ChainID: TestChainID, Time: TestBlockTime(h)}) //nolint:staticcheck // a test of state
+	before, err := app.AuditKeeper.Params.Get(ctx)
+	require.NoError(t, err)
+	v1 := before
+	v1.BridgeRetentionBlocks, v1.ValsetsKept, v1.MaxBridgePrunedPerBlock = 0, 0, 0
+	v1.SignedWindowBlocks, v1.SlashFractionUnsigned, v1.JailUnsigned, v1.MaxUnsignedChecksPerBlock = 0, sdkmath.LegacyDec{}, false, 0
+	v1.EpochBlocks = before.EpochBlocks + 7 // a param governance had changed stays changed
+	require.NoError(t, app.AuditKeeper.Params.Set(ctx, v1))
+	vm := app.ModuleManager.GetVersionMap()
+	require.Equal(t, uint64(audit.ConsensusVersion), vm[audittypes.ModuleName])
+	vm[audittypes.ModuleName] = 1
+	require.NoError(t, app.UpgradeKeeper.SetModuleVersionMap(ctx, vm))
+
+	require.NoError(t, app.UpgradeKeeper.ApplyUpgrade(ctx, upgradetypes.Plan{Name: UpgradeBridgeUpkeep, Height: h}))
+	after, err := app.AuditKeeper.Params.Get(ctx)
+	require.NoError(t, err)
+	require.NoError(t, after.Validate())
+	want := before
+	want.EpochBlocks = v1.EpochBlocks
+	require.Equal(t, want, after)
+	versions, err := app.UpgradeKeeper.GetModuleVersionMap(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), versions[audittypes.ModuleName])
+	require.Equal(t, uint64(allocation.ConsensusVersion), versions[allocationtypes.ModuleName], "x/allocation was at its version and did not move")
 }

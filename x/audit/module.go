@@ -29,7 +29,7 @@ import (
 )
 
 // ConsensusVersion is the state-machine version of the module; bump it with a migration.
-const ConsensusVersion = 1
+const ConsensusVersion = 2
 
 var (
 	_ module.AppModuleBasic      = AppModule{}
@@ -78,10 +78,17 @@ func (AppModule) RegisterGRPCGatewayRoutes(clientCtx client.Context, mux *gwrunt
 // GetTxCmd returns the hand-written tx commands (submit-telemetry); AutoCLI adds the generated ones.
 func (AppModule) GetTxCmd() *cobra.Command { return cli.NewTxCmd() }
 
-// RegisterServices registers the Msg and Query services.
+// RegisterServices registers the Msg and Query services and, when registrar is the module manager's
+// configurator, the store migrations.
 func (am AppModule) RegisterServices(registrar grpc.ServiceRegistrar) error {
 	types.RegisterMsgServer(registrar, keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(registrar, keeper.NewQueryServerImpl(am.keeper))
+	if cfg, ok := registrar.(module.Configurator); ok {
+		m := keeper.NewMigrator(am.keeper)
+		if err := cfg.RegisterMigration(types.ModuleName, 1, m.Migrate1to2); err != nil {
+			return fmt.Errorf("register the %s migration from version 1 to 2: %w", types.ModuleName, err)
+		}
+	}
 	return nil
 }
 

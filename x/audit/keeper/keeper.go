@@ -160,7 +160,7 @@ type Keeper struct {
 	BatchAttestations collections.Map[collections.Pair[uint64, []byte], types.BatchAttestation]
 	AttestVotes       collections.KeySet[collections.Pair[uint64, string]]
 	// BridgePrunes queues (height, kind, nonce): at height EndBlock looks at the item's records and removes
-	// them once they are no longer needed (bridge_prune.go).
+	// them once they are no longer needed (bridge_upkeep.go).
 	BridgePrunes collections.KeySet[BridgeQueueKey]
 	// UnsignedChecks queues (due height, kind, nonce) → the signing window to check at that height.
 	UnsignedChecks collections.Map[BridgeQueueKey, types.UnsignedCheck]
