@@ -424,7 +424,12 @@ func TestReorgDeeperThanConfirmationsLosesNothing(t *testing.T) {
 	require.NoError(t, err)
 	head, err := w.client.BlockNumber(ctx)
 	require.NoError(t, err)
-	require.Greater(t, head-bridged.EthBlock, uint64(3), "deeper than the confirmation depth")
+	// The signers attested once the execution was Confirmations (3) deep; the block producer may have
+	// stopped right there, so seal blocks until the reorg below is deeper than that.
+	for ; head-bridged.EthBlock <= signers[0].Confirmations; head++ {
+		w.backend.Commit()
+	}
+	require.Greater(t, head-bridged.EthBlock, signers[0].Confirmations, "deeper than the confirmation depth")
 	require.NoError(t, w.backend.Fork(parent.Hash()))
 	for range head - parent.Number.Uint64() + 2 {
 		w.backend.Commit()
