@@ -29,9 +29,11 @@ const (
 
 // CometEvents subscribes to a CometBFT node's websocket endpoint (/websocket on its RPC address) with the
 // JSON-RPC "subscribe" method. It owns the connection rather than using CometBFT's WSClient, whose
-// reconnection sleeps 2^attempt seconds (unbounded, up to 25 attempts) and re-subscribes without telling
-// the caller, so that a caller cannot catch up on what it missed meanwhile; here a lost connection closes
-// the Subscription and the proposer's Run resubscribes with a bounded backoff and catches up.
+// reconnection sleeps 2^attempt seconds (2^24 s ≈ 194 days before the 25th and last attempt by default,
+// with no cap on the delay) and whose HTTP wrapper (rpc/client/http WSEvents) re-subscribes on its own
+// without an OnReconnect hook for the caller, so that a caller cannot catch up on what it missed
+// meanwhile; here a lost connection closes the Subscription and the proposer's Run resubscribes with a
+// bounded backoff (500 ms to 30 s) and catches up.
 type CometEvents struct {
 	url string
 	log *slog.Logger
