@@ -25,16 +25,32 @@ type offer struct {
 	USDPerGPUHour float64
 	BandwidthMbps uint64
 	Samples       int // throughput measurements behind BandwidthMbps
+	PriceRow      int // line of the offer's row in cloud-gpus.csv (the header is line 1)
 }
 
 // demoOffers names the instances the demo registers. Prices, GPU counts and memory come from the FSDL
 // price table; the price table is for west/central US, so each instance is placed in a west/central US
-// region of its cloud that the Skyplane grids measured.
-var demoOffers = []struct{ nodeID, cloud, instance, region string }{
-	{"aws-p4de-usw2", "AWS", "p4de.24xlarge", "aws:us-west-2"},
-	{"azure-nd96amsr-usw", "Azure", "ND96amsr A100 v4", "azure:westus"},
-	{"gcp-a2-8g-usc1", "GCP", "a2-highgpu-8g", "gcp:us-central1-a"},
+// region of its cloud that the Skyplane grids measured. gpuType picks the row where one instance name has
+// several (GCP's n1-highmem-* come with K80, P100, T4 or V100).
+//
+// The first three are the A100 nodes of leases 1-3. The last three are a K80 fleet where the chain's
+// fallback misses the cheapest placement of a 4-GPU lease (lease 4): two 8 x K80 p2.8xlarge at $0.90 fill
+// the fallback's pool (fallbackPoolFactor x 4 GPUs, at least fallbackMinPool = 16, and the rest of that
+// price level), so it takes 4 GPUs of one of them and strands the other 4; the 4 x K80 n1-highmem-32 at
+// $0.92, outside the pool, strands none and costs less on the chain's own score (4 x $0.02 more price
+// against 4 x 0.1 NRO of fragmentation per hour at the default weights).
+var demoOffers = []struct{ nodeID, cloud, instance, gpuType, region string }{
+	{"aws-p4de-usw2", "AWS", "p4de.24xlarge", "", "aws:us-west-2"},
+	{"azure-nd96amsr-usw", "Azure", "ND96amsr A100 v4", "", "azure:westus"},
+	{"gcp-a2-8g-usc1", "GCP", "a2-highgpu-8g", "", "gcp:us-central1-a"},
+	{"aws-p2-8x-usw1-a", "AWS", "p2.8xlarge", "", "aws:us-west-1"},
+	{"aws-p2-8x-usw1-b", "AWS", "p2.8xlarge", "", "aws:us-west-1"},
+	{"gcp-n1hm32-k80-usw1", "GCP", "n1-highmem-32", "K80 (12 GB)", "gcp:us-west1-a"},
 }
+
+// a100Nodes is how many of demoOffers (the first) are the A100 nodes of leases 1-3; the rest are the K80
+// fleet of lease 4.
+const a100Nodes = 3
 
 var gpuTypeRe = regexp.MustCompile(`^([A-Za-z0-9]+) \((\d+) GB\)$`)
 
@@ -49,10 +65,13 @@ func loadOffers(dataDir string) ([]offer, error) {
 	}
 	var out []offer
 	for _, want := range demoOffers {
-		row, ok := find(prices, func(r map[string]string) bool { return r["Cloud"] == want.cloud && r["Name"] == want.instance })
+		ri, ok := find(prices, func(r map[string]string) bool {
+			return r["Cloud"] == want.cloud && r["Name"] == want.instance && (want.gpuType == "" || r["GPU Type"] == want.gpuType)
+		})
 		if !ok {
-			return nil, fmt.Errorf("price table has no %s %s", want.cloud, want.instance)
+			return nil, fmt.Errorf("price table has no %s %s %s", want.cloud, want.instance, want.gpuType)
 		}
+		row := prices[ri]
 		m := gpuTypeRe.FindStringSubmatch(row["GPU Type"])
 		if m == nil {
 			return nil, fmt.Errorf("price table: cannot parse GPU Type %q", row["GPU Type"])
@@ -83,6 +102,7 @@ func loadOffers(dataDir string) ([]offer, error) {
 			NodeID: want.nodeID, Cloud: want.cloud, Instance: want.instance, Region: want.region,
 			Model: strings.ToUpper(m[1]), GPUs: uint32(gpus), MemoryMiB: memGB * 1024,
 			USDPerGPUHour: perGPU, BandwidthMbps: uint64(math.Round(mbps[len(mbps)/2])), Samples: len(mbps),
+			PriceRow: ri + 2,
 		})
 	}
 	return out, nil
@@ -116,11 +136,12 @@ func readCSV(path string) ([]map[string]string, error) {
 	}
 }
 
-func find(rows []map[string]string, f func(map[string]string) bool) (map[string]string, bool) {
-	for _, r := range rows {
+// find returns the index of the first row f accepts.
+func find(rows []map[string]string, f func(map[string]string) bool) (int, bool) {
+	for i, r := range rows {
 		if f(r) {
-			return r, true
+			return i, true
 		}
 	}
-	return nil, false
+	return -1, false
 }

@@ -130,6 +130,7 @@ type decisionJSON struct {
 				Reputation    string `json:"reputation"`
 				Total         string `json:"total"`
 				RTT           string `json:"bottleneck_rtt_us"`
+				Stranded      uint32 `json:"stranded_gpus"`
 			} `json:"score"`
 			Rejected string `json:"rejected"`
 		} `json:"candidates"`

@@ -1,14 +1,16 @@
 // Command demo runs Consensus-NRO's main job end to end on embedded defaults, as far as it is built: it
 // starts a single-validator chain with the real nrod binary in a temporary home on 127.0.0.1, registers
-// three provider nodes whose GPUs, prices, regions and bandwidth come from the real datasets in data/,
-// shows the queried registry and a rejected registration, creates two leases sized from real jobs of the
-// Philly trace, has a provider propose a placement by hand (and another be refused) while the nodes' agents
+// six provider nodes (three A100, three K80) whose GPUs, prices, regions and bandwidth come from the real
+// datasets in data/, shows the queried registry and a rejected registration, creates two leases sized from
+// real jobs of the Philly trace, has a provider propose a placement by hand (and another be refused) while the nodes' agents
 // propose with the learned policy, shows the chain's allocation
 // decision with every candidate's score and verifies it with `nrod audit verify-decision`, closes one lease
 // early and lets the other complete, prints every balance that moved. Meanwhile each node's agent attests
 // its GPUs (NVML, or the labelled fallback) and its probed links to its lease peers every epoch; then one
 // provider goes silent, and the demo watches the chain fault, slash and jail it, move its lease to a healthy
-// node and record the move, and prints the evidence trail. Finally it deregisters a node, watches its stake
+// node and record the move, and prints the evidence trail. A 4-GPU lease from the trace on the K80 nodes
+// is placed by an agent's proposal that beats the chain's fallback (whose bounded pool misses the node that
+// strands no GPUs), and the decision is verified. Finally it deregisters a node, watches its stake
 // come back after unbonding, prints what the agents' proposers sent, won and lost and each decision's winning
 // cost against the chain's own placement, and stops the chain. `make demo` runs it.
 package main
@@ -57,7 +59,7 @@ func (s *stepper) step(format string, args ...any) {
 }
 
 func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
-	st := &stepper{total: 21}
+	st := &stepper{total: 22}
 	start := time.Now()
 
 	st.step("Loading provider offers from the real datasets in %s/", dataDir)
@@ -66,10 +68,11 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 		return err
 	}
 	for _, o := range offers {
-		fmt.Printf("  %-20s %-6s %-18s %d x %s %3d GB  $%.2f/GPU-h  %-18s %6d Mbit/s (median of %d iperf3 runs)\n",
-			o.NodeID, o.Cloud, o.Instance, o.GPUs, o.Model, o.MemoryMiB/1024, o.USDPerGPUHour, o.Region, o.BandwidthMbps, o.Samples)
+		fmt.Printf("  %-20s %-6s %-18s %d x %-4s %3d GB  $%.2f/GPU-h  %-18s %6d Mbit/s (median of %d iperf3 runs)  [price row %d]\n",
+			o.NodeID, o.Cloud, o.Instance, o.GPUs, o.Model, o.MemoryMiB/1024, o.USDPerGPUHour, o.Region, o.BandwidthMbps, o.Samples, o.PriceRow)
 	}
-	fmt.Println("  prices are converted at the demo's convention 1 NRO (10^6 unro) = 1 USD")
+	fmt.Println("  prices are converted at the demo's convention 1 NRO (10^6 unro) = 1 USD; the two p2.8xlarge nodes are two\n" +
+		"  instances of one offer (price row: the line of fsdl-cloud-gpu-prices/cloud-gpus.csv)")
 
 	st.step("Initialising a single-validator chain (nro-local-1) in a temporary home")
 	binary, err := filepath.Abs(nrodPath)
@@ -102,6 +105,10 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	}
 	cfg.Params = map[string]map[string]any{"audit": auditParams, "lease": demoLeaseParams, "allocation": demoAllocationParams}
 	cfg.Accounts = append(cfg.Accounts, localnet.Account{Name: "orchestrator", Balance: "1000000unro"})
+	for i := 3; i < len(offers); i++ {
+		// localnet funds provider-1..3; the K80 nodes' operators are funded alike.
+		cfg.Accounts = append(cfg.Accounts, localnet.Account{Name: fmt.Sprintf("provider-%d", i+1), Balance: "100000000000unro"})
+	}
 	for i := range offers {
 		cfg.Accounts = append(cfg.Accounts, localnet.Account{Name: fmt.Sprintf("agent-%d", i+1), Balance: "1000000unro"})
 	}
@@ -150,7 +157,7 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 		return fmt.Errorf("params min_stake_per_gpu %q: %w", params.Params.MinStakePerGpu.Amount, err)
 	}
 
-	st.step("Registering three provider nodes (stake = min_stake_per_gpu x GPUs = %d unro per GPU)", minPerGPU)
+	st.step("Registering %d provider nodes (stake = min_stake_per_gpu x GPUs = %d unro per GPU)", len(offers), minPerGPU)
 	for i, o := range offers {
 		key := fmt.Sprintf("provider-%d", i+1)
 		agentAddr, err := node.Address(ctx, fmt.Sprintf("agent-%d", i+1))
@@ -274,7 +281,10 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	if err := runMisbehaviour(ctx, st, node, ag, names); err != nil {
 		return err
 	}
-	props, err := reportProposals(ctx, st, ag, names, []uint64{1, 2, 3})
+	if err := runPolicyWin(ctx, st, node, dataDir, offers, names, ag); err != nil {
+		return err
+	}
+	props, err := reportProposals(ctx, st, ag, names, []uint64{1, 2, 3, 4})
 	if err != nil {
 		return err
 	}
@@ -331,12 +341,16 @@ func run(ctx context.Context, nrodPath, dataDir string, keep bool) error {
 	st.step("Summary")
 	h, _ := node.Height(ctx)
 	_, _, reports := ag.drain()
-	fmt.Printf("  %d blocks in %s; %d nodes registered, 1 bad registration refused, 3 leases placed and one moved\n"+
+	fmt.Printf("  %d blocks in %s; %d nodes registered, 1 bad registration refused, 4 leases placed and one moved\n"+
 		"  (%d decisions: %d won by the agents' proposers, %d by a proposal made by hand, %d by the chain's own\n"+
-		"  placement), %d telemetry reports attested, 1 silent provider slashed and jailed, 2 decisions verified,\n"+
+		"  placement), %d telemetry reports attested, 1 silent provider slashed and jailed, 3 decisions verified,\n"+
 		"  every lease settled to the unro, 1 node unbonded and paid back; the market simulator placed 1,000\n"+
 		"  held-out trace jobs with the chain's fallback and the learned policy\n",
 		h, time.Since(start).Round(time.Second), len(offers), props.decisions, props.byAgents, props.byHand, props.byChain, reports)
+	if props.byAgents > 0 {
+		fmt.Printf("  the agents' proposals beat the chain's own placement in %d decision(s), saving %s unro\n"+
+			"  (%s of the chain's own cost for those leases)\n", props.byAgents, props.saved, percent(props.saved, props.chainCost))
+	}
 	fmt.Printf("  nrod resident memory after the demo's transactions: %s\n", rss(node.PID()))
 	if keep {
 		fmt.Printf("  home kept at %s\n", home)

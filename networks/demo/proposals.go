@@ -16,6 +16,9 @@ import (
 // proposalSummary is what reportProposals found, for the demo's summary.
 type proposalSummary struct {
 	decisions, byAgents, byHand, byChain int
+	// saved is what the agents' winning proposals cost less than the chain's own candidates of those
+	// decisions, whose costs add up to chainCost.
+	saved, chainCost sdkmath.Int
 }
 
 // reportProposals prints, for each decision of the demo's leases, what the agents' proposers did and the
@@ -24,7 +27,7 @@ type proposalSummary struct {
 // and it checks that each winning proposer's own estimate of its cost is the decision record's.
 func reportProposals(ctx context.Context, st *stepper, ag *agents, names map[string]string, leaseIDs []uint64) (proposalSummary, error) {
 	st.step("The agents' proposers: the policy's placements against the chain's fallback (from the decision records)")
-	var sum proposalSummary
+	sum := proposalSummary{saved: sdkmath.ZeroInt(), chainCost: sdkmath.ZeroInt()}
 	agentOf := map[string]*agent{}
 	var total proposer.Counts
 	for _, id := range ag.order {
@@ -37,7 +40,6 @@ func reportProposals(ctx context.Context, st *stepper, ag *agents, names map[str
 			a.key, a.nodeID, c.Sent, c.Won, c.Lost, c.Skipped, c.Errors)
 	}
 	q := audittypes.NewQueryClient(ag.endpoint.Conn)
-	saved, chainCost := sdkmath.ZeroInt(), sdkmath.ZeroInt()
 	for _, leaseID := range leaseIDs {
 		res, err := q.Decisions(ctx, &audittypes.QueryDecisionsRequest{LeaseId: leaseID})
 		if err != nil {
@@ -78,10 +80,18 @@ func reportProposals(ctx context.Context, st *stepper, ag *agents, names map[str
 				line += "; the chain's own candidate was invalid: " + shorten(own.Rejected, 80)
 			case w.Source == allocationtypes.CANDIDATE_SOURCE_PROPOSAL:
 				diff := own.Score.Total.Sub(w.Score.Total)
-				line += fmt.Sprintf("; the chain's own %s (%s lower)", own.Score.Total, percent(diff, own.Score.Total))
-				if agentOf[w.Proposer] != nil {
-					saved, chainCost = saved.Add(diff), chainCost.Add(own.Score.Total)
+				if diff.IsPositive() {
+					line += fmt.Sprintf("\n      BEATS the chain's own %s by %s unro (%s): the %s costs %s unro on %s,\n"+
+						"      the proposal %s unro on %s", ownName(own), diff, percent(diff, own.Score.Total), ownName(own),
+						own.Score.Total, placement(own), w.Score.Total, placement(&w))
+				} else {
+					line += fmt.Sprintf("; the chain's own %s on %s costs the same (a proposal wins a tie)", own.Score.Total, placement(own))
 				}
+				if agentOf[w.Proposer] != nil {
+					sum.saved, sum.chainCost = sum.saved.Add(diff), sum.chainCost.Add(own.Score.Total)
+				}
+			default:
+				line += fmt.Sprintf(" on %s", placement(&w))
 			}
 			fmt.Println(line)
 			for i, c := range d.Candidates {
@@ -113,19 +123,43 @@ func reportProposals(ctx context.Context, st *stepper, ag *agents, names map[str
 	fmt.Printf("  in all: %d proposals sent, %d won, %d lost, %d skipped; the agents' proposals beat the chain's own placement\n"+
 		"  in %d of %d decisions", total.Sent, total.Won, total.Lost, total.Skipped, sum.byAgents, sum.decisions)
 	if sum.byAgents > 0 {
-		fmt.Printf(", saving %s unro (%s of the chain's own cost for those leases)", saved, percent(saved, chainCost))
+		fmt.Printf(", saving %s unro (%s of the chain's own cost for those leases)", sum.saved, percent(sum.saved, sum.chainCost))
 	}
 	fmt.Println()
+	if total.Skipped > 0 {
+		fmt.Println("  a lease is skipped where no candidate placement costs less than the chain's own by the chain's score (on\n" +
+			"  the A100 nodes the fallback finds the optimum): a proposal that cannot win only costs gas")
+	}
 	if total.Sent == 0 {
-		fmt.Println("  no proposal was sent: on these three nodes no candidate placement costs less than the chain's own by\n" +
-			"  the chain's score, and a proposal that cannot win only costs gas (skipped). tests/e2e/proposer_test.go\n" +
-			"  runs a fleet where the fallback misses a cheaper placement and the proposal wins")
+		fmt.Println("  no proposal was sent")
 	}
 	if total.Sent > 1 {
 		fmt.Println("  (the agents run the same policy on the same chain state, so they tend to propose alike; the chain keeps\n" +
 			"  every proposal and takes the lowest cost, ties by the lowest proposal id)")
 	}
 	return sum, nil
+}
+
+// ownName names the chain's own candidate of a decision.
+func ownName(c *allocationtypes.Candidate) string {
+	if c.Source == allocationtypes.CANDIDATE_SOURCE_PARTIAL {
+		return "partial placement"
+	}
+	return "fallback"
+}
+
+// placement lists a candidate's nodes as node:GPUs, with the GPUs its groups had free and would leave
+// stranded.
+func placement(c *allocationtypes.Candidate) string {
+	parts := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		parts[i] = fmt.Sprintf("%s:%d", n.NodeId, n.Gpus)
+	}
+	out := strings.Join(parts, ",")
+	if c.Rejected == "" && c.Score.StrandedGpus > 0 {
+		out += fmt.Sprintf(" (strands %d GPUs)", c.Score.StrandedGpus)
+	}
+	return out
 }
 
 // recordFor is a proposer's record of the lease period a decision at height ended: the latest one that
