@@ -59,7 +59,10 @@ func simSeeds() []int64 {
 }
 
 // newSimApp is the app factory of the simulations: the normal app, with every invariant of our modules
-// (App.CheckInvariants) checked at every Commit of every block (simsx has no per-block hook, so a BaseApp Precommiter does it).
+// (App.CheckInvariants) checked at every Commit of every block (simsx has no per-block hook, so a BaseApp
+// Precommiter does it), the bridge's confirmations and attestations tallied there too (observeBridge, reads
+// only), and the operation that gives nodes an Ethereum payout address (payoutAddressSims) added after the
+// app's modules' operations.
 func newSimApp(
 	logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppOptions, baseAppOptions ...func(*baseapp.BaseApp),
 ) *App {
@@ -69,9 +72,13 @@ func newSimApp(
 			if err := app.CheckInvariants(ctx); err != nil {
 				panic(fmt.Errorf("invariant broken at height %d: %w", ctx.BlockHeight(), err))
 			}
+			if err := observeBridge(app, ctx); err != nil {
+				panic(fmt.Errorf("reading the bridge at height %d: %w", ctx.BlockHeight(), err))
+			}
 		})
 	}
 	app = New(logger, db, loadLatest, appOpts, append(slices.Clone(baseAppOptions), checkInvariants)...)
+	app.SimulationManager().Modules = append(app.SimulationManager().Modules, payoutAddressSims{app: app})
 	return app
 }
 
@@ -106,10 +113,12 @@ type allocationStats struct {
 	slashes map[int64]int
 	// moved counts the leases x/audit moved off a placement (a jailed node or a degraded link).
 	moved map[int64]int
+	// bridge is what the Ethereum bridge did: bridged records, batches, confirmations, attestations.
+	bridge map[int64]bridgeRun
 }
 
 func newAllocationStats() *allocationStats {
-	return &allocationStats{nodes: map[int64]int{}, stake: map[int64]sdk.Coin{}, leases: map[int64]map[string]int{}, reports: map[int64]int{}, slashes: map[int64]int{}, moved: map[int64]int{}}
+	return &allocationStats{nodes: map[int64]int{}, stake: map[int64]sdk.Coin{}, leases: map[int64]map[string]int{}, reports: map[int64]int{}, slashes: map[int64]int{}, moved: map[int64]int{}, bridge: map[int64]bridgeRun{}}
 }
 
 func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ []simtypes.Account) {
@@ -152,6 +161,7 @@ func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ [
 	require.NoError(tb, err)
 	tb.Logf("seed %d: height %d, %d nodes registered %v, %s staked; leases %v (%d moves), %d allocation decisions; telemetry %v by epoch %d",
 		ti.Cfg.Seed, app.LastBlockHeight(), n, byStatus, stake, leases, moved, max(decisions, 1)-1, telemetry, epoch.Number)
+	bridge := recordBridge(tb, ti)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nodes[ti.Cfg.Seed] = n
@@ -160,6 +170,7 @@ func (s *allocationStats) record(tb testing.TB, ti simsx.TestInstance[*App], _ [
 	s.reports[ti.Cfg.Seed] = telemetry["reports"]
 	s.slashes[ti.Cfg.Seed] = telemetry["slashes"]
 	s.moved[ti.Cfg.Seed] = moved
+	s.bridge[ti.Cfg.Seed] = bridge
 }
 
 // requireNodesRegistered fails unless some run ended with at least one node registered.
@@ -204,6 +215,7 @@ func (s *allocationStats) requireNodesRegistered(t *testing.T) {
 	}
 	t.Logf("x/lease moves off a placement at the end of each seed: %v", s.moved)
 	require.Positive(t, moves, "no lease was moved off a jailed node or a degraded link in any seed")
+	s.requireBatches(t)
 }
 
 func TestFullAppSimulation(t *testing.T) {

@@ -94,6 +94,15 @@ func signerKey(s types.EthSigner, account string) (*ecdsa.PrivateKey, bool) {
 // registeredValidator picks a random bonded simulated validator with a registered signer whose key the
 // simulation holds and whose orchestrator is its operator account.
 func registeredValidator(ctx context.Context, k keeper.Keeper, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) (simValidator, types.EthSigner, *ecdsa.PrivateKey, bool) {
+	return registeredValidatorWith(ctx, k, testData, reporter, nil)
+}
+
+// registeredValidatorWith is registeredValidator among the validators whose signer wants (nil: all): from a
+// random one on, in x/staking's order, the first that qualifies, so that a confirmation or attestation is
+// sent while any registered validator still owes one, rather than skipped whenever the one drawn does not.
+func registeredValidatorWith(
+	ctx context.Context, k keeper.Keeper, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter, wants func(types.EthSigner) bool,
+) (simValidator, types.EthSigner, *ecdsa.PrivateKey, bool) {
 	vals, err := bondedValidators(ctx, k, testData, reporter)
 	if err != nil || len(vals) == 0 {
 		return simValidator{}, types.EthSigner{}, nil, false
@@ -106,6 +115,9 @@ func registeredValidator(ctx context.Context, k keeper.Keeper, testData *simsx.C
 		if err != nil || s.Orchestrator != v.account.AddressBech32 {
 			continue
 		}
+		if wants != nil && !wants(s) {
+			continue
+		}
 		if key, ok := signerKey(s, v.account.AddressBech32); ok {
 			return v, s, key, true
 		}
@@ -113,9 +125,11 @@ func registeredValidator(ctx context.Context, k keeper.Keeper, testData *simsx.C
 	return simValidator{}, types.EthSigner{}, nil, false
 }
 
-// MsgRegisterEthSignerFactory registers a bonded simulated validator's Ethereum signer (key generation 0),
-// with its operator account as orchestrator; for a validator already registered it now and then changes to
-// the other generation's key, which takes effect signer_change_delay_blocks later.
+// MsgRegisterEthSignerFactory registers the Ethereum signer (key generation 0) of a bonded simulated
+// validator that has none — the first from a random one on, so that validators that join during a run
+// register and the registered power stays above the 2/3 that attestations need — with its operator account
+// as orchestrator; one time in ten it instead changes a registered validator's key to the other
+// generation's, which takes effect signer_change_delay_blocks later.
 func MsgRegisterEthSignerFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgRegisterEthSigner] {
 	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgRegisterEthSigner) {
 		vals, err := bondedValidators(ctx, k, testData, reporter)
@@ -124,18 +138,38 @@ func MsgRegisterEthSignerFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.M
 			return nil, nil
 		}
 		r := testData.Rand()
-		v := vals[r.Intn(len(vals))]
+		start, change := r.Intn(len(vals)), r.Intn(10) == 0
+		var (
+			v     simValidator
+			s     types.EthSigner
+			found bool
+		)
+		for i := range vals {
+			v = vals[(start+i)%len(vals)]
+			s, err = k.EthSigners.Get(ctx, v.valoper)
+			switch {
+			case errors.Is(err, collections.ErrNotFound):
+				found = !change
+			case err != nil:
+				reporter.Skip(err.Error())
+				return nil, nil
+			default:
+				found = change && s.PendingHeight == 0
+			}
+			if found {
+				break
+			}
+		}
+		if !found {
+			if change {
+				reporter.Skip("no registered simulated validator without a pending change")
+			} else {
+				reporter.Skip("every bonded simulated validator is registered")
+			}
+			return nil, nil
+		}
 		gen := 0
-		s, err := k.EthSigners.Get(ctx, v.valoper)
-		switch {
-		case errors.Is(err, collections.ErrNotFound):
-		case err != nil:
-			reporter.Skip(err.Error())
-			return nil, nil
-		case s.PendingHeight != 0 || r.Intn(10) != 0:
-			reporter.Skip("validator already registered")
-			return nil, nil
-		default:
+		if change {
 			if key, ok := signerKey(s, v.account.AddressBech32); ok {
 				if cur, _ := simEthKey(v.account.AddressBech32, 0); cur != nil && cur.Equal(key) {
 					gen = 1
@@ -214,8 +248,8 @@ func MsgConfirmValsetFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgCo
 	}
 }
 
-// MsgConfirmBatchFactory has a registered simulated validator sign a pending settlement batch it has not
-// signed yet.
+// MsgConfirmBatchFactory has a registered simulated validator that has not signed every pending settlement
+// batch (the first from a random one on) sign the oldest it has not signed, with its current signer's key.
 func MsgConfirmBatchFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgConfirmBatch] {
 	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgConfirmBatch) {
 		p, err := k.Params.Get(ctx)
@@ -228,9 +262,17 @@ func MsgConfirmBatchFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgCon
 			reporter.Skip("no pending batch")
 			return nil, nil
 		}
-		v, s, key, ok := registeredValidator(ctx, k, testData, reporter)
+		unsigned := func(s types.EthSigner) bool {
+			for _, b := range pending {
+				if has, err := k.BatchConfirms.Has(ctx, collections.Join(b.Nonce, s.Validator)); err == nil && !has {
+					return true
+				}
+			}
+			return false
+		}
+		v, s, key, ok := registeredValidatorWith(ctx, k, testData, reporter, unsigned)
 		if !ok {
-			reporter.Skip("no registered simulated validator")
+			reporter.Skip("every registered simulated validator signed every pending batch")
 			return nil, nil
 		}
 		for _, b := range pending {
@@ -254,10 +296,14 @@ func MsgConfirmBatchFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgCon
 	}
 }
 
-// MsgAttestBatchExecutedFactory plays a faithful relayer and Ethereum: the oldest pending batch counts as
-// executed on the contract right after the newest BRIDGED batch below it (the contract's lastBatchNonce), in
-// a block and transaction derived from its nonce, so that every validator attests the same claim; a
-// registered simulated validator that has not attested it yet does.
+// MsgAttestBatchExecutedFactory plays a faithful relayer and Ethereum. Ethereum's clock is the chain's block
+// time. A pending batch that some validator attested has executed: the other registered simulated validators
+// attest the same claim, however long it takes them. Otherwise the relayer executes the oldest pending batch
+// that has not timed out (the contract refuses one past its timeout; the timed-out ones below it are skipped,
+// and cancelled once it is BRIDGED) right after the newest BRIDGED batch below it (the contract's
+// lastBatchNonce), in a block and transaction derived from its nonce, so that every validator attests the
+// same claim. The simulated contract does not check the batch signatures: MsgConfirmBatchFactory's
+// confirmations are checked by x/audit on their own, and would seldom reach 2/3 of the power in a short run.
 func MsgAttestBatchExecutedFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgAttestBatchExecuted] {
 	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgAttestBatchExecuted) {
 		pending, err := k.LeaseKeeper().PendingBatches(ctx)
@@ -265,34 +311,33 @@ func MsgAttestBatchExecutedFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types
 			reporter.Skip("no pending batch")
 			return nil, nil
 		}
-		b := pending[0]
-		var prev uint64
-		for n := b.Nonce - 1; n > 0 && b.Nonce-n <= maxCancelledScanned; n-- {
-			pb, err := k.LeaseKeeper().GetBatch(ctx, n)
+		claim, found, err := executedClaim(ctx, k, pending)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil
+		}
+		if !found {
+			now := uint64(sdk.UnwrapSDKContext(ctx).BlockTime().Unix())
+			claim, found, err = nextExecution(ctx, k, pending, now)
 			if err != nil {
 				reporter.Skip(err.Error())
 				return nil, nil
 			}
-			if pb.State == leasetypes.BATCH_STATE_BRIDGED {
-				prev = n
-				break
+			if !found {
+				reporter.Skip("every pending batch timed out: waiting for the batch that overtakes them")
+				return nil, nil
 			}
 		}
-		v, s, _, ok := registeredValidator(ctx, k, testData, reporter)
+		notAttested := func(s types.EthSigner) bool {
+			has, err := k.AttestVotes.Has(ctx, collections.Join(claim.BatchNonce, s.Validator))
+			return err == nil && !has
+		}
+		v, s, _, ok := registeredValidatorWith(ctx, k, testData, reporter, notAttested)
 		if !ok {
-			reporter.Skip("no registered simulated validator")
+			reporter.Skip("every registered simulated validator attested the batch")
 			return nil, nil
 		}
-		if has, err := k.AttestVotes.Has(ctx, collections.Join(b.Nonce, s.Validator)); err != nil || has {
-			reporter.Skip("validator already attested the batch")
-			return nil, nil
-		}
-		var nonce [8]byte
-		binary.BigEndian.PutUint64(nonce[:], b.Nonce)
-		tx := sha256.Sum256(append([]byte("nro-sim-eth-tx/"), nonce[:]...))
-		msg := &types.MsgAttestBatchExecuted{Orchestrator: s.Orchestrator, Claim: types.BatchExecutedClaim{
-			BatchNonce: b.Nonce, PrevBatchNonce: prev, EthBlock: 1_000 + b.Nonce, TxHash: common.Hash(tx).Hex(),
-		}}
+		msg := &types.MsgAttestBatchExecuted{Orchestrator: s.Orchestrator, Claim: claim}
 		cache, _ := sdk.UnwrapSDKContext(ctx).CacheContext()
 		if _, err := k.AttestBatchExecuted(cache, msg); err != nil {
 			reporter.Skip("attestation refused: " + err.Error())
@@ -300,4 +345,52 @@ func MsgAttestBatchExecutedFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types
 		}
 		return []simsx.SimAccount{v.account}, msg
 	}
+}
+
+// executedClaim is the claim of the oldest pending batch that a validator attested (found false: none).
+func executedClaim(ctx context.Context, k keeper.Keeper, pending []leasetypes.SettlementBatch) (types.BatchExecutedClaim, bool, error) {
+	for _, b := range pending {
+		it, err := k.BatchAttestations.Iterate(ctx, collections.NewPrefixedPairRange[uint64, []byte](b.Nonce))
+		if err != nil {
+			return types.BatchExecutedClaim{}, false, err
+		}
+		var att types.BatchAttestation
+		valid := it.Valid()
+		if valid {
+			att, err = it.Value()
+		}
+		if err := errors.Join(err, it.Close()); err != nil {
+			return types.BatchExecutedClaim{}, false, err
+		}
+		if valid {
+			return att.Claim, true, nil
+		}
+	}
+	return types.BatchExecutedClaim{}, false, nil
+}
+
+// nextExecution is the claim of the oldest pending batch that has not timed out at now, executed right after
+// the newest BRIDGED batch below it (found false: every pending batch timed out).
+func nextExecution(ctx context.Context, k keeper.Keeper, pending []leasetypes.SettlementBatch, now uint64) (types.BatchExecutedClaim, bool, error) {
+	for _, b := range pending {
+		if b.Timeout <= now {
+			continue
+		}
+		var prev uint64
+		for n := b.Nonce - 1; n > 0 && b.Nonce-n <= maxCancelledScanned; n-- {
+			pb, err := k.LeaseKeeper().GetBatch(ctx, n)
+			if err != nil {
+				return types.BatchExecutedClaim{}, false, err
+			}
+			if pb.State == leasetypes.BATCH_STATE_BRIDGED {
+				prev = n
+				break
+			}
+		}
+		var nonce [8]byte
+		binary.BigEndian.PutUint64(nonce[:], b.Nonce)
+		tx := sha256.Sum256(append([]byte("nro-sim-eth-tx/"), nonce[:]...))
+		return types.BatchExecutedClaim{BatchNonce: b.Nonce, PrevBatchNonce: prev, EthBlock: 1_000 + b.Nonce, TxHash: common.Hash(tx).Hex()}, true, nil
+	}
+	return types.BatchExecutedClaim{}, false, nil
 }

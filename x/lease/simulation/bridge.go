@@ -1,0 +1,65 @@
+package simulation
+
+import (
+	"context"
+	"crypto/sha256"
+
+	"github.com/cosmos/cosmos-sdk/testutil/simsx"
+	"github.com/ethereum/go-ethereum/common"
+
+	allocationkeeper "github.com/consensus-nro/nro/x/allocation/keeper"
+	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
+)
+
+// maxNodesScanned bounds how many nodes MsgSetPayoutAddressFactory looks at to pick one.
+const maxNodesScanned = 64
+
+// SimPayoutAddress is the simulated Ethereum payout address of a provider (an operator account): the same
+// for all of its nodes, so that a batch pays a provider's nodes with one mint.
+func SimPayoutAddress(operator string) string {
+	sum := sha256.Sum256([]byte("nro-sim-payout/" + operator))
+	return common.BytesToAddress(sum[:common.AddressLength]).Hex() // EIP-55, as x/allocation requires
+}
+
+// MsgSetPayoutAddressFactory gives a random ACTIVE node without an Ethereum payout address its operator's
+// simulated one (SimPayoutAddress), through x/allocation's MsgUpdateNode. x/lease pays a node through the
+// bridge — settlement records, batches — only when it has such an address when a lease is placed on it,
+// and x/allocation's node factories register nodes without one; the app's simulation registers this
+// factory next to them (app/sim_test.go).
+func MsgSetPayoutAddressFactory(ak allocationkeeper.Keeper) simsx.SimMsgFactoryFn[*allocationtypes.MsgUpdateNode] {
+	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *allocationtypes.MsgUpdateNode) {
+		iter, err := ak.Nodes.Indexes.Status.MatchExact(ctx, int32(allocationtypes.NODE_STATUS_ACTIVE))
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil
+		}
+		var ids []string
+		for ; iter.Valid() && len(ids) < maxNodesScanned; iter.Next() {
+			id, err := iter.PrimaryKey()
+			if err != nil {
+				break
+			}
+			ids = append(ids, id)
+		}
+		_ = iter.Close()
+		var candidates []allocationtypes.Node
+		for _, id := range ids {
+			n, err := ak.Nodes.Get(ctx, id)
+			if err == nil && n.EthAddress == "" && testData.HasAccount(n.Operator) {
+				candidates = append(candidates, n)
+			}
+		}
+		if len(candidates) == 0 {
+			reporter.Skip("no active simulated node without a payout address")
+			return nil, nil
+		}
+		node := candidates[testData.Rand().Intn(len(candidates))]
+		operator := testData.GetAccount(reporter, node.Operator)
+		if reporter.IsSkipped() {
+			return nil, nil
+		}
+		return []simsx.SimAccount{operator}, &allocationtypes.MsgUpdateNode{
+			Operator: node.Operator, NodeId: node.Id, EthAddress: SimPayoutAddress(node.Operator),
+		}
+	}
+}
