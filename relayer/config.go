@@ -118,6 +118,9 @@ type EthereumConfig struct {
 	// the relay moves on; TxTimeout bounds that wait.
 	TxConfirmations uint64   `toml:"tx_confirmations"`
 	TxTimeout       Duration `toml:"tx_timeout"`
+	// BumpAfter is how long the relay's transaction may stay unmined before it is replaced (same nonce
+	// and call) with its tip and fee cap raised by 1/8, within the caps above.
+	BumpAfter Duration `toml:"bump_after"`
 }
 
 // MetricsConfig is the Prometheus endpoint; an empty address turns it off.
@@ -139,7 +142,7 @@ func DefaultConfig() Config {
 		Ethereum: EthereumConfig{
 			RPC: "http://127.0.0.1:8545", Confirmations: 12, MaxRange: 1000, TimeoutMargin: Duration(2 * time.Minute),
 			CursorFile: "cursor.json", MaxFeePerGas: "200gwei", MaxPriorityFeePerGas: "2gwei", TxConfirmations: 2,
-			TxTimeout: Duration(5 * time.Minute),
+			TxTimeout: Duration(5 * time.Minute), BumpAfter: Duration(90 * time.Second),
 		},
 		Metrics: MetricsConfig{Listen: "127.0.0.1:26690"},
 		Retry:   RetryConfig{Initial: Duration(500 * time.Millisecond), MaxInterval: Duration(10 * time.Second), MaxElapsed: Duration(time.Minute)},
@@ -203,6 +206,10 @@ func (c Config) Validate() error {
 		}
 		if c.Ethereum.TxTimeout <= 0 {
 			errs = append(errs, errors.New("ethereum.tx_timeout: want a positive duration such as \"5m\""))
+		}
+		if c.Ethereum.BumpAfter <= 0 || (c.Ethereum.TxTimeout > 0 && c.Ethereum.BumpAfter >= c.Ethereum.TxTimeout) {
+			errs = append(errs, fmt.Errorf("ethereum.bump_after %s: want a positive duration below tx_timeout %s (a stuck transaction is replaced before the wait gives up), e.g. \"90s\"",
+				time.Duration(c.Ethereum.BumpAfter), time.Duration(c.Ethereum.TxTimeout)))
 		}
 		if c.Retry.Initial <= 0 || c.Retry.MaxInterval < c.Retry.Initial || c.Retry.MaxElapsed <= 0 {
 			errs = append(errs, errors.New("retry: want 0 < initial <= max_interval and max_elapsed > 0, e.g. \"500ms\", \"10s\", \"1m\""))

@@ -60,6 +60,11 @@ func TestConfigRoundTripAndValidation(t *testing.T) {
 	bad.Ethereum.TxConfirmations = 0
 	require.ErrorContains(t, bad.Validate(), "ethereum.tx_confirmations")
 	bad = c
+	bad.Ethereum.BumpAfter = bad.Ethereum.TxTimeout
+	require.ErrorContains(t, bad.Validate(), "ethereum.bump_after 5m0s: want a positive duration below tx_timeout 5m0s")
+	bad.Ethereum.BumpAfter = 0
+	require.ErrorContains(t, bad.Validate(), "ethereum.bump_after 0s")
+	bad = c
 	bad.Retry.MaxInterval = relayer.Duration(time.Millisecond)
 	require.ErrorContains(t, bad.Validate(), "retry:")
 	bad = c

@@ -33,6 +33,9 @@ type Relay struct {
 	// TxTimeout bounds each wait for a transaction (DefaultTxTimeout); PollInterval is how often the
 	// relay looks (DefaultPollInterval).
 	TxTimeout, PollInterval time.Duration
+	// BumpAfter is how long a transaction may stay unmined before the relay replaces it with the same
+	// nonce and call and fees raised by 1/8, within the caps (DefaultBumpAfter).
+	BumpAfter time.Duration
 	// Retry bounds the retries of transient RPC errors inside a round (zero: DefaultRetry).
 	Retry RetryPolicy
 	// TimeoutMargin is how close (seconds) to its timeout a batch may be and still be sent: it must be
@@ -67,7 +70,7 @@ func (r *Relay) RelayValset(ctx context.Context) (bool, error) {
 	if tx == nil {
 		return false, nil
 	}
-	rec, err := r.waitConfirmed(ctx, tx)
+	tx, rec, err := r.waitConfirmed(ctx, tx)
 	if err != nil {
 		return false, fmt.Errorf("updateValset %d → %d: %w", from, to, err)
 	}
@@ -160,7 +163,7 @@ func (r *Relay) RelayBatches(ctx context.Context) (int, error) {
 		if tx == nil {
 			continue
 		}
-		rec, err := r.waitConfirmed(ctx, tx)
+		tx, rec, err := r.waitConfirmed(ctx, tx)
 		if err != nil {
 			return sent, fmt.Errorf("batch %d: %w", b.Nonce, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -328,4 +329,106 @@ func TestRetryPolicyIsBoundedAndStopsOnPermanentErrors(t *testing.T) {
 	err = long.Do(cancelled, nil, "cancelled", func() error { calls++; return refused })
 	require.ErrorIs(t, err, context.Canceled, "a cancelled round does not wait out the backoff")
 	require.Equal(t, 1, calls)
+}
+
+// losingEth loses the first lose transactions sent to it (they never reach the pool, as a transaction a
+// node evicts or never gossips) and records every transaction sent.
+type losingEth struct {
+	simulated.Client
+	lose atomic.Int64
+	mu   sync.Mutex
+	sent []*ethtypes.Transaction
+}
+
+func (l *losingEth) SendTransaction(ctx context.Context, tx *ethtypes.Transaction) error {
+	l.mu.Lock()
+	l.sent = append(l.sent, tx)
+	l.mu.Unlock()
+	if l.lose.Add(-1) >= 0 {
+		return nil
+	}
+	return l.Client.SendTransaction(ctx, tx)
+}
+
+func (l *losingEth) sentTxs() []*ethtypes.Transaction {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.sent)
+}
+
+// TestRelayReplacesUnminedTransaction: the relay's batch transaction never gets mined (the node lost it,
+// and then lost the first replacement too); after BumpAfter the relay sends it again with the same nonce
+// and call and fees raised by at least 10 % each time, and the version that executes is the second
+// replacement. The provider is paid once.
+func TestRelayReplacesUnminedTransaction(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	provider := common.HexToAddress("0x7100000000000000000000000000000000000071")
+	b := w.settle(1, []common.Address{provider})
+	w.signAll(ctx, 3)
+	eth := &losingEth{Client: w.client}
+	eth.lose.Store(2)
+	relay := *w.relay
+	relay.Ethereum, relay.BumpAfter = eth, 100*time.Millisecond
+
+	sent, err := relay.RelayBatches(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, sent)
+	txs := eth.sentTxs()
+	require.Len(t, txs, 3, "the original and two replacements")
+	for i := 1; i < len(txs); i++ {
+		prev, cur := txs[i-1], txs[i]
+		require.Equal(t, prev.Nonce(), cur.Nonce())
+		require.Equal(t, prev.Data(), cur.Data())
+		require.Equal(t, prev.Gas(), cur.Gas())
+		require.Equal(t, *prev.To(), *cur.To())
+		require.GreaterOrEqual(t, new(big.Int).Mul(cur.GasTipCap(), big.NewInt(10)).Cmp(new(big.Int).Mul(prev.GasTipCap(), big.NewInt(11))), 0,
+			"tip %s after %s", cur.GasTipCap(), prev.GasTipCap())
+		require.GreaterOrEqual(t, new(big.Int).Mul(cur.GasFeeCap(), big.NewInt(10)).Cmp(new(big.Int).Mul(prev.GasFeeCap(), big.NewInt(11))), 0,
+			"fee cap %s after %s", cur.GasFeeCap(), prev.GasFeeCap())
+	}
+	executed, _ := w.executedTx(b.Nonce)
+	require.Equal(t, txs[2].Hash(), executed.Hash(), "the second replacement executed the batch")
+	require.Equal(t, b.Payouts[0].Amount.BigInt(), w.balance(provider))
+}
+
+// TestRelayAtFeeCapsDoesNotReplace: a lost transaction already at max_fee_per_gas and
+// max_priority_fee_per_gas cannot be raised by the 10 % a pool needs; the relay sends no replacement and
+// its wait ends with ErrTxTimeout, and the next round, once the account has nothing pending, sends the
+// batch again.
+func TestRelayAtFeeCapsDoesNotReplace(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	provider := common.HexToAddress("0x7200000000000000000000000000000000000072")
+	b := w.settle(1, []common.Address{provider})
+	w.signAll(ctx, 3)
+	eth := &losingEth{Client: w.client}
+	eth.lose.Store(1)
+	relay := *w.relay
+	relay.Ethereum, relay.BumpAfter, relay.TxTimeout = eth, 50*time.Millisecond, time.Second
+
+	// No blocks while the first round runs, so that the base fee stays where it is; a tip cap of the
+	// node's suggested tip and a fee cap of the base fee plus that tip put the first transaction at both
+	// caps (and it can still be mined: the miner takes the suggested tip).
+	w.mining.Lock()
+	head, err := w.client.HeaderByNumber(ctx, nil)
+	require.NoError(t, err)
+	tip, err := w.client.SuggestGasTipCap(ctx)
+	require.NoError(t, err)
+	relay.MaxFeePerGas, relay.MaxPriorityFeePerGas = new(big.Int).Add(head.BaseFee, tip), tip
+	_, err = relay.RelayBatches(ctx)
+	w.mining.Unlock()
+	require.ErrorIs(t, err, relayer.ErrTxTimeout)
+	require.Len(t, eth.sentTxs(), 1, "no replacement at the caps")
+	require.Equal(t, relay.MaxFeePerGas, eth.sentTxs()[0].GasFeeCap())
+	require.Zero(t, w.balance(provider).Sign())
+
+	// The lost transaction is not pending anywhere: the next round sends the batch again, same nonce.
+	sent, err := relay.RelayBatches(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, sent)
+	txs := eth.sentTxs()
+	require.Len(t, txs, 2)
+	require.Equal(t, txs[0].Nonce(), txs[1].Nonce())
+	require.Equal(t, b.Payouts[0].Amount.BigInt(), w.balance(provider))
 }

@@ -33,7 +33,14 @@ var (
 const (
 	DefaultTxTimeout    = 5 * time.Minute
 	DefaultPollInterval = time.Second
+	// DefaultBumpAfter is how long the relay's transaction may stay unmined before it is replaced with
+	// higher fees.
+	DefaultBumpAfter = 90 * time.Second
 )
+
+// ErrAtFeeCaps says a stuck transaction cannot be replaced: raising its tip and fee cap by the 10 % a node's
+// pool requires of a replacement would pass MaxPriorityFeePerGas or MaxFeePerGas. The relay keeps waiting.
+var ErrAtFeeCaps = errors.New("the transaction's fees cannot be raised by 10 % within max_fee_per_gas and max_priority_fee_per_gas")
 
 // DefaultRetry is the retry policy of a Relay that names none.
 var DefaultRetry = RetryPolicy{Initial: 500 * time.Millisecond, Max: 10 * time.Second, MaxElapsed: time.Minute}
@@ -274,25 +281,66 @@ func (r *Relay) poll(ctx context.Context, what string, check func(ctx context.Co
 	}
 }
 
-// waitConfirmed waits until the relay's transaction is Confirmations deep (its own block counts as one)
-// and succeeded; a transaction that reverted is a *RevertError. A receipt that disappears (a reorg) is
-// waited for again.
-func (r *Relay) waitConfirmed(ctx context.Context, tx *ethtypes.Transaction) (*ethtypes.Receipt, error) {
+func (r *Relay) bumpAfter() time.Duration {
+	if r.BumpAfter <= 0 {
+		return DefaultBumpAfter
+	}
+	return r.BumpAfter
+}
+
+// waitConfirmed waits until the relay's transaction, or a replacement of it, is Confirmations deep (its own
+// block counts as one) and succeeded, and returns the one that was mined with its receipt; a transaction
+// that reverted is a *RevertError. A receipt that disappears (a reorg) is waited for again. A transaction
+// that no version of has been mined for BumpAfter since the last was sent is replaced (replace): same
+// nonce and call, fees raised by 1/8. Every version sent is looked for, since any of them may be the one
+// mined. A replacement that cannot be sent (at the fee caps, or the node refuses it) leaves the wait as it
+// was.
+func (r *Relay) waitConfirmed(ctx context.Context, tx *ethtypes.Transaction) (*ethtypes.Transaction, *ethtypes.Receipt, error) {
 	depth := r.Confirmations
 	if depth == 0 {
 		depth = 1
 	}
-	var rec *ethtypes.Receipt
-	err := r.poll(ctx, fmt.Sprintf("transaction %s, %d confirmations", tx.Hash().Hex(), depth), func(ctx context.Context) (bool, error) {
-		got, err := r.Ethereum.TransactionReceipt(ctx, tx.Hash())
-		if errors.Is(err, ethereum.NotFound) {
-			return false, nil // not mined yet, or reorganised out: it may be mined again
+	sent, lastSent := []*ethtypes.Transaction{tx}, time.Now()
+	atCaps := false
+	var (
+		mined *ethtypes.Transaction
+		rec   *ethtypes.Receipt
+	)
+	err := r.poll(ctx, fmt.Sprintf("transaction %s (nonce %d), %d confirmations", tx.Hash().Hex(), tx.Nonce(), depth), func(ctx context.Context) (bool, error) {
+		var got *ethtypes.Receipt
+		for i := len(sent) - 1; i >= 0 && got == nil; i-- {
+			rc, err := r.Ethereum.TransactionReceipt(ctx, sent[i].Hash())
+			switch {
+			case errors.Is(err, ethereum.NotFound):
+				// not mined yet, or reorganised out: it may be mined again
+			case err != nil:
+				return false, err
+			default:
+				got, mined = rc, sent[i]
+			}
 		}
-		if err != nil {
-			return false, err
+		if got == nil {
+			if atCaps || time.Since(lastSent) < r.bumpAfter() {
+				return false, nil
+			}
+			repl, err := r.replace(ctx, sent[len(sent)-1])
+			lastSent = time.Now()
+			switch {
+			case errors.Is(err, ErrAtFeeCaps):
+				atCaps = true
+				r.logger().Warn("transaction not mined and already at the fee caps; waiting", "tx", tx.Hash().Hex(), "nonce", tx.Nonce(),
+					"fee_cap", sent[len(sent)-1].GasFeeCap(), "tip", sent[len(sent)-1].GasTipCap())
+			case err != nil:
+				r.logger().Warn("could not replace the unmined transaction; waiting", "tx", tx.Hash().Hex(), "nonce", tx.Nonce(), "err", err)
+			default:
+				sent = append(sent, repl)
+				r.logger().Warn("transaction not mined; replaced it with higher fees", "nonce", tx.Nonce(), "replaces", sent[len(sent)-2].Hash().Hex(),
+					"tx", repl.Hash().Hex(), "fee_cap", repl.GasFeeCap(), "tip", repl.GasTipCap(), "versions", len(sent))
+			}
+			return false, nil
 		}
 		if got.Status != ethtypes.ReceiptStatusSuccessful {
-			return false, &RevertError{Tx: tx.Hash(), Block: got.BlockNumber.Uint64()}
+			return false, &RevertError{Tx: mined.Hash(), Block: got.BlockNumber.Uint64()}
 		}
 		head, err := r.Ethereum.BlockNumber(ctx)
 		if err != nil {
@@ -301,7 +349,61 @@ func (r *Relay) waitConfirmed(ctx context.Context, tx *ethtypes.Transaction) (*e
 		rec = got
 		return head+1 >= got.BlockNumber.Uint64()+depth, nil
 	})
-	return rec, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return mined, rec, nil
+}
+
+// bump raises x by 1/8 (12.5 %), rounded up, so that a replacement passes a pool's 10 % price bump.
+func bump(x *big.Int) *big.Int {
+	b := new(big.Int).Rsh(x, 3)
+	return b.Add(b.Add(b, x), big.NewInt(1))
+}
+
+// raisedEnough reports whether to is at least 110 % of from, as geth's pool requires of a replacement.
+func raisedEnough(from, to *big.Int) bool {
+	return new(big.Int).Mul(to, big.NewInt(10)).Cmp(new(big.Int).Mul(from, big.NewInt(11))) >= 0
+}
+
+// replace sends tx again, same nonce, gas, recipient and call, with its tip and fee cap raised by 1/8 (and
+// the fee cap at least twice the current base fee plus the tip), within MaxPriorityFeePerGas and
+// MaxFeePerGas; ErrAtFeeCaps when the caps leave less than the 10 % raise a pool needs.
+func (r *Relay) replace(ctx context.Context, tx *ethtypes.Transaction) (*ethtypes.Transaction, error) {
+	head, err := r.Ethereum.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	maxFee, maxTip := r.caps()
+	tip, feeCap := bump(tx.GasTipCap()), bump(tx.GasFeeCap())
+	if tip.Cmp(maxTip) > 0 {
+		tip = new(big.Int).Set(maxTip)
+	}
+	if head.BaseFee != nil {
+		if need := new(big.Int).Add(new(big.Int).Lsh(head.BaseFee, 1), tip); need.Cmp(feeCap) > 0 {
+			feeCap = need
+		}
+	}
+	if feeCap.Cmp(maxFee) > 0 {
+		feeCap = new(big.Int).Set(maxFee)
+	}
+	if tip.Cmp(feeCap) > 0 {
+		tip = new(big.Int).Set(feeCap)
+	}
+	if !raisedEnough(tx.GasTipCap(), tip) || !raisedEnough(tx.GasFeeCap(), feeCap) {
+		return nil, ErrAtFeeCaps
+	}
+	signed, err := r.Opts.Signer(r.Opts.From, ethtypes.NewTx(&ethtypes.DynamicFeeTx{
+		ChainID: tx.ChainId(), Nonce: tx.Nonce(), GasTipCap: tip, GasFeeCap: feeCap, Gas: tx.Gas(),
+		To: tx.To(), Value: tx.Value(), Data: tx.Data(),
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("sign the replacement: %w", err)
+	}
+	if err := r.Ethereum.SendTransaction(ctx, signed); err != nil {
+		return nil, fmt.Errorf("send the replacement of %s: %w", tx.Hash().Hex(), err)
+	}
+	return signed, nil
 }
 
 // waitOwnPending waits until no transaction of the relay's account is pending: after a restart (or a
