@@ -150,7 +150,7 @@ func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Re
 	reg.Add(weights.Get("msg_register_eth_signer", 20), simulation.MsgRegisterEthSignerFactory(am.keeper))
 	reg.Add(weights.Get("msg_confirm_valset", 60), simulation.MsgConfirmValsetFactory(am.keeper))
 	reg.Add(weights.Get("msg_confirm_batch", 40), simulation.MsgConfirmBatchFactory(am.keeper))
-	reg.Add(weights.Get("msg_attest_batch_executed", 20), simulation.MsgAttestBatchExecutedFactory(am.keeper))
+	reg.Add(weights.Get("msg_attest_batch_executed", 100), simulation.MsgAttestBatchExecutedFactory(am.keeper))
 }
 
 // ProposalMsgsX registers the governance proposals of the module.
