@@ -184,7 +184,8 @@ func (a *Agent) openChain(opts Options) error {
 			events = ce
 		}
 		p, err := proposer.New(pchain, proposer.Config{Policy: net, Events: events,
-			PollInterval: time.Duration(a.cfg.Proposer.PollInterval), Logger: a.log, Registerer: a.metrics.registry})
+			PollInterval: time.Duration(a.cfg.Proposer.PollInterval), StaggerBlocks: a.cfg.Proposer.StaggerBlocks,
+			Logger: a.log, Registerer: a.metrics.registry})
 		if err != nil {
 			return fail(err)
 		}

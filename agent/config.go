@@ -71,6 +71,10 @@ type ProposerConfig struct {
 	// PollInterval is how often every PENDING lease is read: the safety net behind the events, or with
 	// events = false the only watch.
 	PollInterval Duration `toml:"poll_interval"`
+	// StaggerBlocks spreads the proposers of a lease over the first 0..stagger_blocks blocks of its window
+	// (by a hash of the agent's address and the lease), so that a later one sees the proposals already
+	// kept and sends nothing when one costs no more than its own; 0 proposes at once.
+	StaggerBlocks uint32 `toml:"stagger_blocks"`
 }
 
 // ChainConfig says how the agent reaches the chain and which key signs for the node.
@@ -152,7 +156,7 @@ func DefaultConfig() Config {
 			MaxTransferDuration: Duration(sc.MaxTransferDuration),
 		},
 		Metrics:  MetricsConfig{Listen: "127.0.0.1:26681"},
-		Proposer: ProposerConfig{Events: true, PollInterval: Duration(30 * time.Second)},
+		Proposer: ProposerConfig{Events: true, PollInterval: Duration(30 * time.Second), StaggerBlocks: 2},
 	}
 }
 
@@ -551,6 +555,10 @@ events = {{.Proposer.Events}}
 # poll_interval is how often every PENDING lease is read: a safety net behind the events; with
 # events = false the only watch, so keep it below block time x proposal_window_blocks then.
 poll_interval = {{q .Proposer.PollInterval.String}}
+# stagger_blocks spreads the proposers of a lease over the first 0..stagger_blocks blocks of its window (by a
+# hash of the agent's address and the lease; at most half the window), so that a later one sees the
+# proposals already kept and sends nothing when one costs no more than its own; 0 proposes at once.
+stagger_blocks = {{.Proposer.StaggerBlocks}}
 `))
 
 // ParseGPUGroups reads GPU groups written as for `nrod tx allocation register-node --gpus`: COUNTxMODEL:MEMORY_MIB,

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"maps"
 	"slices"
@@ -87,7 +88,13 @@ type Config struct {
 	// not be opened: it starts at MinBackoff and doubles after every failure, up to MaxBackoff. Zero takes
 	// 500 ms and 30 s.
 	MinBackoff, MaxBackoff time.Duration
-	Logger                 *slog.Logger
+	// StaggerBlocks spreads the proposers of a lease over the first blocks of its window, so that they do
+	// not all send in the same block: this proposer sends no earlier than PendingSince + an offset of 0 to
+	// StaggerBlocks blocks (at most half the window) drawn from a hash of its address, the lease and its
+	// pending period, and by then sees the proposals already kept; it sends nothing when one of them costs
+	// no more than its own (the chain breaks ties by proposal id, so it could not win). 0 sends at once.
+	StaggerBlocks uint32
+	Logger        *slog.Logger
 	// Registerer receives the proposer's metrics; nil registers them nowhere.
 	Registerer prometheus.Registerer
 }
@@ -161,6 +168,7 @@ type Proposer struct {
 	chain                  Chain
 	net                    *policy.Network
 	events                 Events
+	stagger                uint32
 	interval               time.Duration
 	minBackoff, maxBackoff time.Duration
 	log                    *slog.Logger
@@ -198,7 +206,7 @@ func New(chain Chain, cfg Config) (*Proposer, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Proposer{
-		chain: chain, net: net, events: cfg.Events, interval: cfg.PollInterval,
+		chain: chain, net: net, events: cfg.Events, interval: cfg.PollInterval, stagger: cfg.StaggerBlocks,
 		minBackoff: cfg.MinBackoff, maxBackoff: cfg.MaxBackoff, log: log.With("component", "proposer"),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nro_agent_proposals_total",
@@ -598,6 +606,18 @@ func (p *Proposer) propose(ctx context.Context, fleet *sim.Fleet, links Links, p
 		return nil
 	}
 	c := plan.Candidate
+	if start := l.PendingSince() + p.offset(l, params); height < start {
+		p.markRetry(l.Id) // the next block looks again
+		p.log.Debug("proposal staggered", "lease_id", l.Id, "not_before", start, "height", height)
+		return nil
+	}
+	if i := slices.IndexFunc(kept, func(pr types.Proposal) bool { return !pr.Total.IsNil() && pr.Total.LTE(c.Score.Total) }); i >= 0 {
+		p.mark(k, nil)
+		p.count(OutcomeSkipped)
+		p.log.Info("no proposal: a kept proposal costs no more than ours", "lease_id", l.Id, "kept_id", kept[i].Id,
+			"kept_by", kept[i].Proposer, "kept_total", kept[i].Total.String(), "total", c.Score.Total.String(), "trigger", trigger)
+		return nil
+	}
 	msg := &types.MsgProposeAllocation{Proposer: p.chain.Address(), LeaseId: l.Id, RingOrder: c.RingOrder}
 	for _, n := range c.Nodes {
 		msg.Placement = append(msg.Placement, leasetypes.Placement{NodeId: n.NodeId, Gpus: n.Gpus})
@@ -629,6 +649,17 @@ func (p *Proposer) propose(ctx context.Context, fleet *sim.Fleet, links Links, p
 		"chosen", plan.Chosen, "seen_height", height, "pending_since", k.since, "window_closes", closes,
 		"tx_hash", res.Hash, "height", res.Height)
 	return nil
+}
+
+// offset is how many blocks after the start of lease l's pending period this proposer sends (Config.StaggerBlocks).
+func (p *Proposer) offset(l leasetypes.Lease, params types.Params) int64 {
+	if p.stagger == 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = fmt.Fprintf(h, "%s/%d/%d", p.chain.Address(), l.Id, l.PendingSince())
+	off := h.Sum64() % (uint64(p.stagger) + 1)
+	return int64(min(off, uint64(params.ProposalWindowBlocks)/2))
 }
 
 func totalString(c *types.Candidate) string {

@@ -276,3 +276,65 @@ func TestWon(t *testing.T) {
 	won, _ = Won([]audittypes.Decision{decided(ours, 16)}, 10, me)
 	require.True(t, won)
 }
+
+// TestStaggerWaitsThenProposes: with StaggerBlocks the proposer sends no earlier than its offset into the
+// window (a hash of its address and the lease, at most half the window), and sends at that block.
+func TestStaggerWaitsThenProposes(t *testing.T) {
+	ctx := context.Background()
+	c := newFake(t, true)
+	c.params.ProposalWindowBlocks = 20
+	p, err := New(c, Config{StaggerBlocks: 6})
+	require.NoError(t, err)
+	// A lease whose offset for this proposer is at least 2 blocks.
+	var l leasetypes.Lease
+	off := int64(-1)
+	for id := uint64(1); id < 100 && off < 2; id++ {
+		l = lease(id, 10)
+		off = p.offset(l, c.params)
+	}
+	require.GreaterOrEqual(t, off, int64(2))
+	require.LessOrEqual(t, off, int64(6))
+	for id := uint64(1); id < 200; id++ {
+		o := p.offset(lease(id, 10), types.Params{ProposalWindowBlocks: 4})
+		require.LessOrEqual(t, o, int64(2), "at most half the window")
+	}
+	c.leases, c.height = []leasetypes.Lease{l}, 10
+	for h := int64(10); h < 10+off; h++ {
+		c.height = h
+		require.NoError(t, p.Round(ctx))
+		require.Empty(t, c.sent, "height %d is before the offset %d", h, off)
+	}
+	c.height = 10 + off
+	require.NoError(t, p.Round(ctx))
+	require.Len(t, c.sent, 1)
+	require.Equal(t, Counts{Sent: 1}, p.Counts())
+
+	// Without a stagger it sends at once.
+	c2 := newFake(t, true)
+	p2, err := New(c2, Config{})
+	require.NoError(t, err)
+	require.Zero(t, p2.offset(lease(1, 10), c2.params))
+	require.NoError(t, p2.Round(ctx))
+	require.Len(t, c2.sent, 1)
+}
+
+// TestSkipsWhenKeptProposalIsAsCheap: another proposer's kept proposal that costs no more than ours wins any
+// tie (lower proposal id), so nothing is sent and the lease counts as skipped; a dearer one does not stop us.
+func TestSkipsWhenKeptProposalIsAsCheap(t *testing.T) {
+	ctx := context.Background()
+	c := newFake(t, true)
+	c.kept[1] = []types.Proposal{{Id: 4, LeaseId: 1, Proposer: "nro1other", Total: sdkmath.NewInt(1)}}
+	p, err := New(c, Config{})
+	require.NoError(t, err)
+	require.NoError(t, p.Round(ctx))
+	require.Empty(t, c.sent)
+	require.Equal(t, Counts{Skipped: 1}, p.Counts())
+
+	c = newFake(t, true)
+	c.kept[1] = []types.Proposal{{Id: 4, LeaseId: 1, Proposer: "nro1other", Total: sdkmath.NewInt(1_000_000_000_000_000)}}
+	p, err = New(c, Config{})
+	require.NoError(t, err)
+	require.NoError(t, p.Round(ctx))
+	require.Len(t, c.sent, 1)
+	require.Equal(t, Counts{Sent: 1}, p.Counts())
+}

@@ -36,7 +36,7 @@ func reportProposals(ctx context.Context, st *stepper, ag *agents, names map[str
 		c := a.proposer.Counts()
 		total.Sent, total.Won, total.Lost, total.Skipped, total.Errors =
 			total.Sent+c.Sent, total.Won+c.Won, total.Lost+c.Lost, total.Skipped+c.Skipped, total.Errors+c.Errors
-		fmt.Printf("  %-8s (%s): %d proposals sent, %d won, %d lost; %d leases skipped (nothing beat the fallback); %d errors\n",
+		fmt.Printf("  %-8s (%s): %d proposals sent, %d won, %d lost; %d leases skipped (nothing beat the fallback or a kept proposal); %d errors\n",
 			a.key, a.nodeID, c.Sent, c.Won, c.Lost, c.Skipped, c.Errors)
 	}
 	q := audittypes.NewQueryClient(ag.endpoint.Conn)
@@ -128,7 +128,9 @@ func reportProposals(ctx context.Context, st *stepper, ag *agents, names map[str
 	fmt.Println()
 	if total.Skipped > 0 {
 		fmt.Println("  a lease is skipped where no candidate placement costs less than the chain's own by the chain's score (on\n" +
-			"  the A100 nodes the fallback finds the optimum): a proposal that cannot win only costs gas")
+			"  the A100 nodes the fallback finds the optimum), or where another agent's kept proposal already costs no\n" +
+			"  more (proposer.stagger_blocks spreads the agents over the window's first blocks, so later ones see it):\n" +
+			"  a proposal that cannot win only costs gas")
 	}
 	if total.Sent == 0 {
 		fmt.Println("  no proposal was sent")

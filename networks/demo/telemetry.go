@@ -101,7 +101,8 @@ func startAgents(ctx context.Context, node *localnet.Node, offers []offer, dir s
 		if err != nil {
 			return nil, err
 		}
-		prop, err := proposer.New(chain, proposer.Config{Events: events, Logger: plog.With("agent", key, "node_id", o.NodeID)})
+		prop, err := proposer.New(chain, proposer.Config{Events: events, StaggerBlocks: nroagent.DefaultConfig().Proposer.StaggerBlocks,
+			Logger: plog.With("agent", key, "node_id", o.NodeID)})
 		if err != nil {
 			return nil, err
 		}

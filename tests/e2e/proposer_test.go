@@ -63,6 +63,7 @@ func TestProposerWinsAllocation(t *testing.T) {
 	cfg.Proposer.Enabled = true
 	cfg.Chain.RPC = fmt.Sprintf("http://127.0.0.1:%d", node.Ports.RPC)
 	cfg.Proposer.Events = true
+	cfg.Proposer.StaggerBlocks = 0 // the only proposer: at once
 	cfg.Proposer.PollInterval = agent.Duration(10 * time.Minute)
 	require.NoError(t, cfg.Validate(true))
 	logf, err := os.Create(filepath.Join(t.TempDir(), "agent.log"))
