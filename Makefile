@@ -15,7 +15,7 @@ SIM_BLOCK_SIZE ?= 100
 include make/proto.mk
 include make/contracts.mk
 
-.PHONY: help build build-agent build-relayer demo localnet test test-unit test-e2e test-geth test-sim-determinism test-sim-import-export test-sim \
+.PHONY: help build build-agent build-relayer demo localnet test test-unit test-e2e test-geth test-sim-determinism test-sim-import-export test-sim-bridge test-sim \
 	lint gen-regions gen-check clean bench-alloc bench-audit bench-bridge bench-policy bench-agent train-policy
 
 help: ## List the targets
@@ -39,7 +39,7 @@ demo: build ## Run the system's main job on embedded defaults and print what hap
 localnet: build ## Start a single validator on 127.0.0.1 until Ctrl-C (LOCALNET_HOME=dir, PORT_OFFSET=n)
 	$(GO) run ./networks/localnet --nrod $(NROD) $(if $(LOCALNET_HOME),--home $(LOCALNET_HOME)) --port-offset $(or $(PORT_OFFSET),0)
 
-test: test-unit test-e2e test-geth test-sim-determinism test-sim-import-export ## Run every test CI runs: unit, end-to-end, geth --dev and simulations
+test: test-unit test-e2e test-geth test-sim-determinism test-sim-import-export test-sim-bridge ## Run every test CI runs: unit, end-to-end, geth --dev and simulations
 
 test-unit: ## Unit, keeper and app tests
 	$(GO) test -count=1 ./...
@@ -57,6 +57,9 @@ test-sim-determinism: ## App-state determinism simulation (same seed, same app h
 
 test-sim-import-export: ## Simulation, export, import into a new app, compare stores
 	$(GO) test -count=1 ./app -tags sims -run TestAppImportExport -Enabled=true -NumBlocks=$(SIM_NUM_BLOCKS) -BlockSize=$(SIM_BLOCK_SIZE) -Commit=true -Period=0 -v -timeout 30m
+
+test-sim-bridge: ## Short simulations (seeds 7, 2989) that must bridge settlement batches: batches made, confirmed, attested and BRIDGED
+	$(GO) test -count=1 ./app -tags sims -run TestSimSettlementBatches -v -timeout 20m
 
 test-sim: ## Full-app simulation with invariant checks
 	$(GO) test -count=1 ./app -tags sims -run TestFullAppSimulation -Enabled=true -NumBlocks=$(SIM_NUM_BLOCKS) -BlockSize=$(SIM_BLOCK_SIZE) -Commit=true -Period=0 -v -timeout 30m

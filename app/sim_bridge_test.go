@@ -19,35 +19,12 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/module"
 	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 	"github.com/cosmos/cosmos-sdk/x/simulation/client/cli"
 
 	audittypes "github.com/consensus-nro/nro/x/audit/types"
-	leasesim "github.com/consensus-nro/nro/x/lease/simulation"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
-
-// payoutAddressSims adds to the simulation the operation that gives nodes an Ethereum payout address
-// (x/lease/simulation.MsgSetPayoutAddressFactory, an x/allocation MsgUpdateNode): x/allocation's own node
-// factories register nodes without one, and without it no lease pays through the bridge, so no settlement
-// record is bridged and no batch is ever made. It has no genesis and no store of its own; it comes after the
-// app's modules, so that it leaves their genesis and operations as they are.
-type payoutAddressSims struct{ app *App }
-
-var _ module.AppModuleSimulation = payoutAddressSims{}
-
-func (payoutAddressSims) GenerateGenesisState(*module.SimulationState)       {}
-func (payoutAddressSims) RegisterStoreDecoder(simtypes.StoreDecoderRegistry) {}
-func (payoutAddressSims) WeightedOperations(module.SimulationState) []simtypes.WeightedOperation {
-	return nil
-}
-
-// WeightedOperationsX registers the factory: at weight 60 (x/allocation registers nodes at 100) most nodes
-// have a payout address a few blocks after they register.
-func (m payoutAddressSims) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
-	reg.Add(weights.Get("msg_set_node_payout_address", 60), leasesim.MsgSetPayoutAddressFactory(m.app.AllocationKeeper))
-}
 
 // bridgeTally is what one simulated chain's bridge did over a run, read from the state at every Commit (the
 // confirmations and attestations of closed batches are pruned, so the last state alone would undercount).

@@ -61,8 +61,7 @@ func simSeeds() []int64 {
 // newSimApp is the app factory of the simulations: the normal app, with every invariant of our modules
 // (App.CheckInvariants) checked at every Commit of every block (simsx has no per-block hook, so a BaseApp
 // Precommiter does it), the bridge's confirmations and attestations tallied there too (observeBridge, reads
-// only), and the operation that gives nodes an Ethereum payout address (payoutAddressSims) added after the
-// app's modules' operations.
+// only).
 func newSimApp(
 	logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppOptions, baseAppOptions ...func(*baseapp.BaseApp),
 ) *App {
@@ -78,7 +77,6 @@ func newSimApp(
 		})
 	}
 	app = New(logger, db, loadLatest, appOpts, append(slices.Clone(baseAppOptions), checkInvariants)...)
-	app.SimulationManager().Modules = append(app.SimulationManager().Modules, payoutAddressSims{app: app})
 	return app
 }
 

@@ -153,6 +153,8 @@ func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedO
 func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
 	reg.Add(weights.Get("msg_register_node", 100), simulation.MsgRegisterNodeFactory(am.keeper))
 	reg.Add(weights.Get("msg_update_node", 40), simulation.MsgUpdateNodeFactory(am.keeper))
+	// At 60 against registrations at 100, most nodes have a payout address a few blocks after they register.
+	reg.Add(weights.Get("msg_set_payout_address", 60), simulation.MsgSetPayoutAddressFactory(am.keeper))
 	reg.Add(weights.Get("msg_add_stake", 40), simulation.MsgAddStakeFactory(am.keeper))
 	reg.Add(weights.Get("msg_deregister_node", 30), simulation.MsgDeregisterNodeFactory(am.keeper))
 	reg.Add(weights.Get("msg_propose_allocation", 60), simulation.MsgProposeAllocationFactory(am.keeper))

@@ -7,8 +7,8 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/consensus-nro/nro/x/allocation/simulation"
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
-	"github.com/consensus-nro/nro/x/lease/simulation"
 )
 
 // The simulated payout addresses are valid EIP-55 addresses that x/allocation accepts, one per operator.

@@ -7,12 +7,9 @@ import (
 	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	"github.com/ethereum/go-ethereum/common"
 
-	allocationkeeper "github.com/consensus-nro/nro/x/allocation/keeper"
-	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
+	"github.com/consensus-nro/nro/x/allocation/keeper"
+	"github.com/consensus-nro/nro/x/allocation/types"
 )
-
-// maxNodesScanned bounds how many nodes MsgSetPayoutAddressFactory looks at to pick one.
-const maxNodesScanned = 64
 
 // SimPayoutAddress is the simulated Ethereum payout address of a provider (an operator account): the same
 // for all of its nodes, so that a batch pays a provider's nodes with one mint.
@@ -24,11 +21,10 @@ func SimPayoutAddress(operator string) string {
 // MsgSetPayoutAddressFactory gives a random ACTIVE node without an Ethereum payout address its operator's
 // simulated one (SimPayoutAddress), through x/allocation's MsgUpdateNode. x/lease pays a node through the
 // bridge — settlement records, batches — only when it has such an address when a lease is placed on it,
-// and x/allocation's node factories register nodes without one; the app's simulation registers this
-// factory next to them (app/sim_test.go).
-func MsgSetPayoutAddressFactory(ak allocationkeeper.Keeper) simsx.SimMsgFactoryFn[*allocationtypes.MsgUpdateNode] {
-	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *allocationtypes.MsgUpdateNode) {
-		iter, err := ak.Nodes.Indexes.Status.MatchExact(ctx, int32(allocationtypes.NODE_STATUS_ACTIVE))
+// and MsgRegisterNodeFactory registers nodes without one (as providers who are paid on the chain do).
+func MsgSetPayoutAddressFactory(ak keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgUpdateNode] {
+	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateNode) {
+		iter, err := ak.Nodes.Indexes.Status.MatchExact(ctx, int32(types.NODE_STATUS_ACTIVE))
 		if err != nil {
 			reporter.Skip(err.Error())
 			return nil, nil
@@ -42,7 +38,7 @@ func MsgSetPayoutAddressFactory(ak allocationkeeper.Keeper) simsx.SimMsgFactoryF
 			ids = append(ids, id)
 		}
 		_ = iter.Close()
-		var candidates []allocationtypes.Node
+		var candidates []types.Node
 		for _, id := range ids {
 			n, err := ak.Nodes.Get(ctx, id)
 			if err == nil && n.EthAddress == "" && testData.HasAccount(n.Operator) {
@@ -58,7 +54,7 @@ func MsgSetPayoutAddressFactory(ak allocationkeeper.Keeper) simsx.SimMsgFactoryF
 		if reporter.IsSkipped() {
 			return nil, nil
 		}
-		return []simsx.SimAccount{operator}, &allocationtypes.MsgUpdateNode{
+		return []simsx.SimAccount{operator}, &types.MsgUpdateNode{
 			Operator: node.Operator, NodeId: node.Id, EthAddress: SimPayoutAddress(node.Operator),
 		}
 	}
