@@ -659,7 +659,7 @@ func (p *Proposer) offset(l leasetypes.Lease, params types.Params) int64 {
 	h := fnv.New64a()
 	_, _ = fmt.Fprintf(h, "%s/%d/%d", p.chain.Address(), l.Id, l.PendingSince())
 	off := h.Sum64() % (uint64(p.stagger) + 1)
-	return int64(min(off, uint64(params.ProposalWindowBlocks)/2))
+	return int64(min(off, params.ProposalWindowBlocks/2))
 }
 
 func totalString(c *types.Candidate) string {
