@@ -30,6 +30,7 @@ import (
 	"github.com/consensus-nro/nro/contracts/bindings"
 	"github.com/consensus-nro/nro/relayer"
 	audittypes "github.com/consensus-nro/nro/x/audit/types"
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
 // syncBuffer is a log sink the relay may write from its goroutine while the test reads it.
@@ -431,4 +432,50 @@ func TestRelayAtFeeCapsDoesNotReplace(t *testing.T) {
 	require.Len(t, txs, 2)
 	require.Equal(t, txs[0].Nonce(), txs[1].Nonce())
 	require.Equal(t, b.Payouts[0].Amount.BigInt(), w.balance(provider))
+}
+
+// flakyChain fails the first fails PendingBatches calls with err.
+type flakyChain struct {
+	relayer.Chain
+	fails, calls atomic.Int64
+	err          error
+}
+
+func (c *flakyChain) PendingBatches(ctx context.Context) ([]leasetypes.SettlementBatch, error) {
+	c.calls.Add(1)
+	if c.fails.Add(-1) >= 0 {
+		return nil, c.err
+	}
+	return c.Chain.PendingBatches(ctx)
+}
+
+// TestSignerRoundRetriesTransientErrors: nrod unavailable twice in the middle of a signer's round (after it
+// signed the valset, before it read the batches); the round retries, signs the batch and counts each
+// confirmation once. A permanent error ends the round at once.
+func TestSignerRoundRetriesTransientErrors(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	b := w.settle(1, []common.Address{common.HexToAddress("0x7300000000000000000000000000000000000073")})
+	s := w.signer(0, "")
+	fc := &flakyChain{Chain: s.Chain, err: status.Error(codes.Unavailable, "nrod is restarting")}
+	fc.fails.Store(2)
+	s.Chain, s.Retry = fc, relayer.RetryPolicy{Initial: time.Millisecond, Max: 5 * time.Millisecond, MaxElapsed: 10 * time.Second}
+	confirms, _, err := s.Round(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(3), fc.calls.Load(), "two failures, then the batches")
+	got, err := fc.Chain.BatchConfirms(ctx, b.Nonce)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	vsConfirms, err := fc.Chain.ValsetConfirms(ctx, 1)
+	require.NoError(t, err)
+	require.Len(t, vsConfirms, 1)
+	require.Equal(t, 2, confirms, "the valset and the batch, each once")
+
+	s2 := w.signer(1, "")
+	fc2 := &flakyChain{Chain: s2.Chain, err: status.Error(codes.InvalidArgument, "bad request")}
+	fc2.fails.Store(1)
+	s2.Chain, s2.Retry = fc2, s.Retry
+	_, _, err = s2.Round(ctx)
+	require.ErrorContains(t, err, "bad request")
+	require.Equal(t, int64(1), fc2.calls.Load(), "a permanent error is not retried")
 }

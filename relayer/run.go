@@ -54,12 +54,8 @@ func Loops(ctx context.Context, interval time.Duration, signer *Signer, relay *R
 	if signer != nil {
 		g.Go(func() error {
 			return every(ctx, interval, func(ctx context.Context) error {
-				n, err := signer.SignPending(ctx)
+				n, a, err := signer.Round(ctx)
 				m.Confirmations.Add(float64(n))
-				if err != nil {
-					return err
-				}
-				a, err := signer.Observe(ctx)
 				m.Attestations.Add(float64(a))
 				return err
 			}, "signer", m, log)

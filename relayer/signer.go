@@ -35,9 +35,32 @@ type Signer struct {
 	MaxRange uint64
 	// CursorFile keeps the scan position across restarts; empty keeps it in memory only.
 	CursorFile string
-	Log        *slog.Logger
+	// Retry bounds the retries of transient errors inside a round (zero: DefaultRetry).
+	Retry RetryPolicy
+	Log   *slog.Logger
 
 	cursor *Cursor
+}
+
+// Round is one round of the signer role: SignPending, then Observe, each retried on transient errors
+// (Transient) under Retry. Both are safe to repeat: SignPending skips what this signer has confirmed, and
+// Observe rescans from its cursor, which moves only past what was attested (a repeated attestation is
+// ErrAlreadyDone, taken as done). It returns the confirmations and attestations sent.
+func (s *Signer) Round(ctx context.Context) (confirms, attests int, err error) {
+	err = s.Retry.Do(ctx, s.logger(), "sign the pending valset and batches", func() error {
+		n, err := s.SignPending(ctx)
+		confirms += n
+		return err
+	})
+	if err != nil {
+		return confirms, attests, err
+	}
+	err = s.Retry.Do(ctx, s.logger(), "observe the contract", func() error {
+		n, err := s.Observe(ctx)
+		attests += n
+		return err
+	})
+	return confirms, attests, err
 }
 
 // Cursor is where the signer's scan of the contract stands: the next block to scan, and the nonce of the

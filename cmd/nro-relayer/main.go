@@ -202,7 +202,7 @@ func run(ctx context.Context, home string, cfg relayer.Config) error {
 		signer = &relayer.Signer{
 			Chain: cosmos, Orchestrator: cosmos, Key: key.PrivateKey, Ethereum: eth, Contract: contract,
 			StartBlock: cfg.Ethereum.StartBlock, Confirmations: cfg.Ethereum.Confirmations, MaxRange: cfg.Ethereum.MaxRange,
-			CursorFile: inHome(home, cfg.Ethereum.CursorFile), Log: logger.With("role", "signer"),
+			CursorFile: inHome(home, cfg.Ethereum.CursorFile), Retry: cfg.Retry.Policy(), Log: logger.With("role", "signer"),
 		}
 		logger.Info("signer role", "orchestrator", cosmos.Address(), "eth_signer", key.Address.Hex())
 	}
