@@ -513,9 +513,17 @@ func (p *Proposer) consider(ctx context.Context, height int64, leases []leasetyp
 	queued := len(p.pending)
 	p.mu.Unlock()
 	for _, l := range open {
-		if height <= l.PendingSince()+int64(params.ProposalWindowBlocks) {
-			inWindow = append(inWindow, l)
+		if height > l.PendingSince()+int64(params.ProposalWindowBlocks) {
+			continue
 		}
+		// Not before this proposer's offset into the window (Config.StaggerBlocks): the next block looks
+		// again, and nothing is read for the lease until then.
+		if start := l.PendingSince() + p.offset(l, params); height < start {
+			p.markRetry(l.Id)
+			p.log.Debug("proposal staggered", "lease_id", l.Id, "not_before", start, "height", height)
+			continue
+		}
+		inWindow = append(inWindow, l)
 	}
 	if len(inWindow) == 0 {
 		return nil
@@ -606,11 +614,6 @@ func (p *Proposer) propose(ctx context.Context, fleet *sim.Fleet, links Links, p
 		return nil
 	}
 	c := plan.Candidate
-	if start := l.PendingSince() + p.offset(l, params); height < start {
-		p.markRetry(l.Id) // the next block looks again
-		p.log.Debug("proposal staggered", "lease_id", l.Id, "not_before", start, "height", height)
-		return nil
-	}
 	if i := slices.IndexFunc(kept, func(pr types.Proposal) bool { return !pr.Total.IsNil() && pr.Total.LTE(c.Score.Total) }); i >= 0 {
 		p.mark(k, nil)
 		p.count(OutcomeSkipped)

@@ -196,18 +196,10 @@ func runLeases(ctx context.Context, st *stepper, node *localnet.Node, dataDir st
 	if err != nil {
 		return err
 	}
-	var lp struct {
-		Params struct {
-			TakeBps          uint32 `json:"take_bps"`
-			BlocksPerHour    string `json:"blocks_per_hour"`
-			MinDepositBlocks string `json:"min_deposit_blocks"`
-		} `json:"params"`
-	}
-	if err := node.Query(ctx, &lp, "lease", "params"); err != nil {
+	lp, err := queryLeaseParams(ctx, node)
+	if err != nil {
 		return err
 	}
-	bph, _ := strconv.ParseInt(lp.Params.BlocksPerHour, 10, 64)
-	minBlocks, _ := strconv.ParseInt(lp.Params.MinDepositBlocks, 10, 64)
 
 	st.step("Creating two leases sized from real jobs of the Philly trace (data/philly-pollux)")
 	maxPrice := int64(6_000_000)
@@ -221,8 +213,7 @@ func runLeases(ctx context.Context, st *stepper, node *localnet.Node, dataDir st
 	}
 	for i, s := range specs {
 		blocks := int64(s.j.Seconds) // one block per second on this localnet
-		// Twice the worst case of the whole run, and at least the min_deposit_blocks x worst price x 2.
-		deposit := int64(s.j.GPUs) * maxPrice * max(blocks, minBlocks) / bph * 2
+		deposit := lp.deposit(s.j.GPUs, maxPrice, blocks)
 		args := append([]string{"lease", "create"}, s.args...)
 		args = append(args, "--duration-blocks", strconv.FormatInt(blocks, 10),
 			"--max-price", fmt.Sprintf("%dunro", maxPrice), "--deposit", fmt.Sprintf("%dunro", deposit))
@@ -315,12 +306,8 @@ func runLeases(ctx context.Context, st *stepper, node *localnet.Node, dataDir st
 	fmt.Printf("  %s now has %d GPUs reserved\n", offers[0].NodeID, n1.Node.Reserved)
 
 	st.step("An auditor re-runs decision %s from its record: nrod audit verify-decision %s", l1.Lease.DecisionID, l1.Lease.DecisionID)
-	out, err := node.Run(ctx, "audit", "verify-decision", l1.Lease.DecisionID, "--node", node.NodeURL())
-	if err != nil {
-		return fmt.Errorf("verify-decision: %w", err)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		fmt.Println("  " + line)
+	if err := printVerifyDecision(ctx, node, l1.Lease.DecisionID, "  "); err != nil {
+		return err
 	}
 
 	st.step("Lease 1 runs for a few blocks and the submitter closes it; lease 2 runs to its end")
@@ -447,4 +434,46 @@ func cleanLog(s string) string {
 		s = s[:i] // the source position and gas the node appends
 	}
 	return s
+}
+
+// leaseParams are the x/lease params the demo sizes deposits with.
+type leaseParams struct{ blocksPerHour, minDepositBlocks int64 }
+
+func queryLeaseParams(ctx context.Context, node *localnet.Node) (leaseParams, error) {
+	var lp struct {
+		Params struct {
+			BlocksPerHour    string `json:"blocks_per_hour"`
+			MinDepositBlocks string `json:"min_deposit_blocks"`
+		} `json:"params"`
+	}
+	if err := node.Query(ctx, &lp, "lease", "params"); err != nil {
+		return leaseParams{}, err
+	}
+	bph, err := strconv.ParseInt(lp.Params.BlocksPerHour, 10, 64)
+	if err != nil || bph <= 0 {
+		return leaseParams{}, fmt.Errorf("x/lease params: blocks_per_hour %q is not a positive integer", lp.Params.BlocksPerHour)
+	}
+	minBlocks, err := strconv.ParseInt(lp.Params.MinDepositBlocks, 10, 64)
+	if err != nil {
+		return leaseParams{}, fmt.Errorf("x/lease params: min_deposit_blocks %q is not an integer", lp.Params.MinDepositBlocks)
+	}
+	return leaseParams{blocksPerHour: bph, minDepositBlocks: minBlocks}, nil
+}
+
+// deposit is twice the worst case of a lease of gpus at maxPrice unro per GPU-hour for blocks, and at
+// least twice its worst case over min_deposit_blocks.
+func (p leaseParams) deposit(gpus uint32, maxPrice, blocks int64) int64 {
+	return int64(gpus) * maxPrice * max(blocks, p.minDepositBlocks) / p.blocksPerHour * 2
+}
+
+// printVerifyDecision runs nrod audit verify-decision id and prints its report, each line after indent.
+func printVerifyDecision(ctx context.Context, node *localnet.Node, id, indent string) error {
+	out, err := node.Run(ctx, "audit", "verify-decision", id, "--node", node.NodeURL())
+	if err != nil {
+		return fmt.Errorf("verify-decision %s: %w", id, err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fmt.Println(indent + line)
+	}
+	return nil
 }

@@ -81,20 +81,13 @@ func runPolicyWin(ctx context.Context, st *stepper, node *localnet.Node, dataDir
 		"  and the rest of that price: the two 8-GPU nodes. Its best fit strands 4 GPUs (fragmentation 0.1 NRO per\n"+
 		"  GPU-hour at the default weights); the agents' proposers read every registered node\n", model)
 
-	var lp struct {
-		Params struct {
-			BlocksPerHour    string `json:"blocks_per_hour"`
-			MinDepositBlocks string `json:"min_deposit_blocks"`
-		} `json:"params"`
-	}
-	if err := node.Query(ctx, &lp, "lease", "params"); err != nil {
+	lp, err := queryLeaseParams(ctx, node)
+	if err != nil {
 		return err
 	}
-	bph, _ := strconv.ParseInt(lp.Params.BlocksPerHour, 10, 64)
-	minBlocks, _ := strconv.ParseInt(lp.Params.MinDepositBlocks, 10, 64)
 	maxPrice := int64(6_000_000)
 	blocks := int64(j.Seconds) // one block per second on this localnet
-	deposit := int64(j.GPUs) * maxPrice * max(blocks, minBlocks) / bph * 2
+	deposit := lp.deposit(j.GPUs, maxPrice, blocks)
 	spec := []string{"--gpus", strconv.FormatUint(uint64(j.GPUs), 10), "--gpu-model", model}
 	args := append([]string{"lease", "create"}, spec...)
 	args = append(args, "--duration-blocks", strconv.FormatInt(blocks, 10),
@@ -163,13 +156,9 @@ func runPolicyWin(ctx context.Context, st *stepper, node *localnet.Node, dataDir
 			"  beats the fallback on the chain's score (agent/proposer Choose)\n", choice, chosen)
 	}
 
-	out, err := node.Run(ctx, "audit", "verify-decision", l4.Lease.DecisionID, "--node", node.NodeURL())
-	if err != nil {
-		return fmt.Errorf("verify-decision %s: %w", l4.Lease.DecisionID, err)
-	}
 	fmt.Printf("  $ nrod audit verify-decision %s\n", l4.Lease.DecisionID)
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		fmt.Println("      " + line)
+	if err := printVerifyDecision(ctx, node, l4.Lease.DecisionID, "      "); err != nil {
+		return err
 	}
 
 	res, err = node.Tx(ctx, "submitter", "lease", "close", "4")

@@ -484,13 +484,9 @@ func runMisbehaviour(ctx context.Context, st *stepper, node *localnet.Node, ag *
 	fmt.Printf("  $ nrod q audit slash %s                      -> faults %s, %s unro slashed, unpaid from height %s\n", s.ID, strings.Join(s.FaultIDs, ","), s.Amount.Amount, s.UnpaidFrom)
 	fmt.Printf("  $ nrod q lease lease 3                        -> past placement on %s ended at %s, reason %s\n", silent.NodeID, past.EndedHeight, strings.TrimPrefix(past.Reason, "REALLOCATION_REASON_"))
 	fmt.Printf("  $ nrod q audit decision %s                    -> the move and both placements\n", moved.Lease.DecisionID)
-	out, err := node.Run(ctx, "audit", "verify-decision", moved.Lease.DecisionID, "--node", node.NodeURL())
-	if err != nil {
-		return fmt.Errorf("verify-decision %s: %w", moved.Lease.DecisionID, err)
-	}
 	fmt.Printf("  $ nrod audit verify-decision %s\n", moved.Lease.DecisionID)
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		fmt.Println("      " + line)
+	if err := printVerifyDecision(ctx, node, moved.Lease.DecisionID, "      "); err != nil {
+		return err
 	}
 	after, err := nodeStake(ctx, node, silent.NodeID)
 	if err != nil {

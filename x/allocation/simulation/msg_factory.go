@@ -155,15 +155,13 @@ func MsgUpdateParamsFactory() simsx.SimMsgFactoryFn[*types.MsgUpdateParams] {
 	}
 }
 
-// randomNode picks one of the first nodes in a status (by id order) whose operator is a simulation account.
-func randomNode(
-	ctx context.Context, k keeper.Keeper, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter, status types.NodeStatus,
-) (types.Node, simsx.SimAccount) {
+// firstNodeIDs returns the ids of the first maxNodesScanned nodes in a status, in id order.
+func firstNodeIDs(ctx context.Context, k keeper.Keeper, status types.NodeStatus) ([]string, error) {
 	iter, err := k.Nodes.Indexes.Status.MatchExact(ctx, int32(status))
 	if err != nil {
-		reporter.Skip(err.Error())
-		return types.Node{}, simsx.SimAccount{}
+		return nil, err
 	}
+	defer func() { _ = iter.Close() }()
 	var ids []string
 	for ; iter.Valid() && len(ids) < maxNodesScanned; iter.Next() {
 		id, err := iter.PrimaryKey()
@@ -172,7 +170,18 @@ func randomNode(
 		}
 		ids = append(ids, id)
 	}
-	_ = iter.Close()
+	return ids, nil
+}
+
+// randomNode picks one of the first nodes in a status (by id order) whose operator is a simulation account.
+func randomNode(
+	ctx context.Context, k keeper.Keeper, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter, status types.NodeStatus,
+) (types.Node, simsx.SimAccount) {
+	ids, err := firstNodeIDs(ctx, k, status)
+	if err != nil {
+		reporter.Skip(err.Error())
+		return types.Node{}, simsx.SimAccount{}
+	}
 	if len(ids) == 0 {
 		reporter.Skip(fmt.Sprintf("no %s node", status))
 		return types.Node{}, simsx.SimAccount{}

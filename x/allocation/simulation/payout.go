@@ -24,20 +24,11 @@ func SimPayoutAddress(operator string) string {
 // and MsgRegisterNodeFactory registers nodes without one (as providers who are paid on the chain do).
 func MsgSetPayoutAddressFactory(ak keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgUpdateNode] {
 	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateNode) {
-		iter, err := ak.Nodes.Indexes.Status.MatchExact(ctx, int32(types.NODE_STATUS_ACTIVE))
+		ids, err := firstNodeIDs(ctx, ak, types.NODE_STATUS_ACTIVE)
 		if err != nil {
 			reporter.Skip(err.Error())
 			return nil, nil
 		}
-		var ids []string
-		for ; iter.Valid() && len(ids) < maxNodesScanned; iter.Next() {
-			id, err := iter.PrimaryKey()
-			if err != nil {
-				break
-			}
-			ids = append(ids, id)
-		}
-		_ = iter.Close()
 		var candidates []types.Node
 		for _, id := range ids {
 			n, err := ak.Nodes.Get(ctx, id)
