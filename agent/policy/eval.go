@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"io"
 	"path/filepath"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -17,6 +18,8 @@ import (
 type EvalConfig struct {
 	Market sim.Config
 	Starts []int
+	// Baselines are the heuristics compared with (nil: sim.Baselines()).
+	Baselines []sim.Placer `json:"-"`
 }
 
 // DefaultEvalConfig is four slices of 2,000 jobs from trace job 70,000 on (November–December 2017), after the
@@ -27,10 +30,36 @@ func DefaultEvalConfig() EvalConfig {
 	return EvalConfig{Market: m, Starts: []int{70_000, 72_500, 75_000, 77_500}}
 }
 
-// SliceResults are every placer's results on one slice: the offline bound first, the policy last.
+// PolicyModes are the policy's rows of an evaluation, in order: the policy placing alone (Direct), the
+// chain's decision with the policy's agent (ChainDecides), and the chain's rule on the pick alone
+// (PickOrFallback).
+var PolicyModes = []Mode{Direct, ChainDecides, PickOrFallback}
+
+// SliceResults are every placer's results on one slice: the offline bound first, then the baselines, then
+// the policy's rows (PolicyModes).
 type SliceResults struct {
 	Start   int          `json:"start"`
 	Results []sim.Result `json:"results"`
+}
+
+// Decisions are a policy row's decision counters (Placer's), summed over the slices.
+type Decisions struct {
+	Placer                                            string `json:"placer"`
+	Choices, NotFallback, CheaperOnChain, TiedOnChain int
+	Picked, Overruled, Substituted                    int
+}
+
+// PolicyVsBest is one policy row against the best heuristic.
+type PolicyVsBest struct {
+	Placer string `json:"placer"`
+	// JCTReduction is 1 − the row's mean JCT / the best heuristic's (target ≥ 0.20).
+	JCTReduction float64 `json:"jct_reduction"`
+	// CostIncrease is the row's cost / the best heuristic's − 1 (target ≤ 0.05).
+	CostIncrease float64 `json:"cost_increase"`
+	// BandwidthGain is the row's bandwidth utilisation / the static placement's − 1 (target ≥ 0.30).
+	BandwidthGain float64 `json:"bandwidth_gain"`
+	// Wins counts the slices where the row's mean JCT is below the best heuristic's.
+	Wins int `json:"wins"`
 }
 
 // Evaluation is the policy's evaluation over the held-out slices.
@@ -42,17 +71,19 @@ type Evaluation struct {
 	// BestHeuristic is the baseline with the lowest average mean JCT; the targets compare with it and with
 	// the static, region-blind placement (first-fit).
 	BestHeuristic string `json:"best_heuristic"`
-	// JCTReduction is 1 − policy mean JCT / best heuristic's (target ≥ 0.20).
-	JCTReduction float64 `json:"jct_reduction"`
-	// BandwidthGain is policy bandwidth utilisation / static placement's − 1 (target ≥ 0.30).
+	// JCTReduction, BandwidthGain, CostIncrease and Wins are the policy's (Direct) comparisons, as in
+	// Policies[0].
+	JCTReduction  float64 `json:"jct_reduction"`
 	BandwidthGain float64 `json:"bandwidth_gain"`
-	// CostIncrease is policy cost / best heuristic's − 1 (target ≤ 0.05).
-	CostIncrease float64 `json:"cost_increase"`
-	// Wins counts the slices where the policy's mean JCT is below the best heuristic's.
-	Wins int `json:"wins"`
+	CostIncrease  float64 `json:"cost_increase"`
+	Wins          int     `json:"wins"`
+	// Policies compares every policy row (PolicyModes) with the best heuristic; Decisions are their counters.
+	Policies  []PolicyVsBest `json:"policies"`
+	Decisions []Decisions    `json:"decisions"`
 }
 
-// Evaluate runs the bound, the baselines and the greedy policy on every evaluation slice.
+// Evaluate runs the bound, the baselines and the greedy policy (once per PolicyModes) on every evaluation
+// slice.
 func Evaluate(net *Network, data *sim.Data, cfg EvalConfig) (*Evaluation, error) {
 	if err := net.Validate(); err != nil {
 		return nil, err
@@ -61,7 +92,14 @@ func Evaluate(net *Network, data *sim.Data, cfg EvalConfig) (*Evaluation, error)
 	if len(starts) == 0 {
 		starts = []int{cfg.Market.Start}
 	}
-	ev := &Evaluation{Config: cfg}
+	baselines := cfg.Baselines
+	if baselines == nil {
+		baselines = sim.Baselines()
+	}
+	if len(baselines) == 0 {
+		return nil, fmt.Errorf("no baseline to compare with")
+	}
+	ev := &Evaluation{Config: cfg, Decisions: make([]Decisions, len(PolicyModes))}
 	for _, start := range starts {
 		mc := cfg.Market
 		mc.Start = start
@@ -70,13 +108,30 @@ func Evaluate(net *Network, data *sim.Data, cfg EvalConfig) (*Evaluation, error)
 			return nil, err
 		}
 		sl := SliceResults{Start: start, Results: []sim.Result{m.Bound()}}
-		for _, p := range append(sim.Baselines(), sim.Placer(&Placer{Net: net, Greedy: true})) {
+		placers := slices.Clone(baselines)
+		pols := make([]*Placer, len(PolicyModes))
+		for i, mode := range PolicyModes {
+			pols[i] = &Placer{Net: net, Greedy: true, Mode: mode}
+			placers = append(placers, pols[i])
+		}
+		for _, p := range placers {
 			r, err := m.Run(p)
 			if err != nil {
 				return nil, fmt.Errorf("slice %d, %s: %w", start, p.Name(), err)
 			}
 			r.JobsDone = nil
 			sl.Results = append(sl.Results, *r)
+		}
+		for i, p := range pols {
+			c := &ev.Decisions[i]
+			c.Placer = p.Name()
+			c.Choices += p.Choices
+			c.NotFallback += p.NotFallback
+			c.CheaperOnChain += p.CheaperOnChain
+			c.TiedOnChain += p.TiedOnChain
+			c.Picked += p.Picked
+			c.Overruled += p.Overruled
+			c.Substituted += p.Substituted
 		}
 		ev.Slices = append(ev.Slices, sl)
 	}
@@ -104,9 +159,9 @@ func Evaluate(net *Network, data *sim.Data, cfg EvalConfig) (*Evaluation, error)
 			s.PlaceTime += r.PlaceTime
 		}
 	}
-	pol := ev.Summary[len(ev.Summary)-1]
+	nb := len(baselines)
 	best, static := -1, -1
-	for i, r := range ev.Summary[1 : len(ev.Summary)-1] {
+	for i, r := range ev.Summary[1 : 1+nb] {
 		if best < 0 || r.MeanJCT < ev.Summary[1+best].MeanJCT {
 			best = i
 		}
@@ -116,24 +171,36 @@ func Evaluate(net *Network, data *sim.Data, cfg EvalConfig) (*Evaluation, error)
 	}
 	b := ev.Summary[1+best]
 	ev.BestHeuristic = b.Placer
-	ev.JCTReduction = 1 - pol.MeanJCT/b.MeanJCT
-	ev.CostIncrease = pol.CostUSD/b.CostUSD - 1
-	if st := ev.Summary[1+static]; st.BandwidthUtil > 0 {
-		ev.BandwidthGain = pol.BandwidthUtil/st.BandwidthUtil - 1
-	}
-	for _, sl := range ev.Slices {
-		if sl.Results[len(sl.Results)-1].MeanJCT < sl.Results[1+best].MeanJCT {
-			ev.Wins++
+	for k := range PolicyModes {
+		row := 1 + nb + k
+		pol := ev.Summary[row]
+		c := PolicyVsBest{Placer: pol.Placer, JCTReduction: 1 - pol.MeanJCT/b.MeanJCT, CostIncrease: pol.CostUSD/b.CostUSD - 1}
+		if static >= 0 {
+			if st := ev.Summary[1+static]; st.BandwidthUtil > 0 {
+				c.BandwidthGain = pol.BandwidthUtil/st.BandwidthUtil - 1
+			}
 		}
+		for _, sl := range ev.Slices {
+			if sl.Results[row].MeanJCT < sl.Results[1+best].MeanJCT {
+				c.Wins++
+			}
+		}
+		ev.Policies = append(ev.Policies, c)
 	}
+	p := ev.Policies[0]
+	ev.JCTReduction, ev.CostIncrease, ev.BandwidthGain, ev.Wins = p.JCTReduction, p.CostIncrease, p.BandwidthGain, p.Wins
 	return ev, nil
 }
 
 // WriteReport prints a table per slice, the averages, and the targets.
 func (ev *Evaluation) WriteReport(w io.Writer) error {
 	c := ev.Config.Market
-	fmt.Fprintf(w, "held-out slices of %d Philly jobs, %d T4 nodes in %d regions, load %.2f, seed %d\n",
-		c.Jobs, c.Fleet.Nodes, len(c.Fleet.Regions), c.Load, c.Seed)
+	starts := make([]int, len(ev.Slices))
+	for i, sl := range ev.Slices {
+		starts[i] = sl.Start
+	}
+	fmt.Fprintf(w, "slices of %d Philly jobs from jobs %v, %d T4 nodes in %d regions, load %.2f, seed %d\n",
+		c.Jobs, starts, c.Fleet.Nodes, len(c.Fleet.Regions), c.Load, c.Seed)
 	for _, sl := range ev.Slices {
 		fmt.Fprintf(w, "\nslice from job #%d\n", sl.Start)
 		if err := sim.WriteTable(w, sl.Results); err != nil {
@@ -150,10 +217,30 @@ func (ev *Evaluation) WriteReport(w io.Writer) error {
 		}
 		return "not met"
 	}
-	fmt.Fprintf(w, "\npolicy vs the best heuristic (%s): mean JCT %+.1f %% (target ≤ −20 %%: %s; lower on %d of %d slices), cost %+.1f %% (target ≤ +5 %%: %s)\n",
-		ev.BestHeuristic, -100*ev.JCTReduction, verdict(ev.JCTReduction >= 0.20), ev.Wins, len(ev.Slices), 100*ev.CostIncrease, verdict(ev.CostIncrease <= 0.05))
-	fmt.Fprintf(w, "policy vs static region-blind placement (first-fit): bandwidth utilisation %+.1f %% (target ≥ +30 %%: %s)\n",
-		100*ev.BandwidthGain, verdict(ev.BandwidthGain >= 0.30))
+	static := "no static region-blind placement (first-fit) in the comparison"
+	for _, r := range ev.Summary {
+		if r.Placer == (sim.FirstFit{}).Name() {
+			static = ""
+		}
+	}
+	fmt.Fprintln(w)
+	for _, p := range ev.Policies {
+		fmt.Fprintf(w, "%s vs the best heuristic (%s): mean JCT %+.1f %% (target ≤ −20 %%: %s; lower on %d of %d slices), cost %+.1f %% (target ≤ +5 %%: %s)",
+			p.Placer, ev.BestHeuristic, -100*p.JCTReduction, verdict(p.JCTReduction >= 0.20), p.Wins, len(ev.Slices), 100*p.CostIncrease, verdict(p.CostIncrease <= 0.05))
+		if static == "" {
+			fmt.Fprintf(w, "; vs static region-blind placement (first-fit): bandwidth utilisation %+.1f %% (target ≥ +30 %%: %s)",
+				100*p.BandwidthGain, verdict(p.BandwidthGain >= 0.30))
+		}
+		fmt.Fprintln(w)
+	}
+	if static != "" {
+		fmt.Fprintln(w, static)
+	}
+	fmt.Fprintln(w, "\ndecisions with a choice of placement, summed over the slices:")
+	for _, c := range ev.Decisions {
+		fmt.Fprintf(w, "  %s: %d; the policy picked another than the fallback in %d (%d cheaper by the chain's cost, %d tied: as proposals they would win); placed on the pick %d, the fallback instead %d, another proposal instead %d\n",
+			c.Placer, c.Choices, c.NotFallback, c.CheaperOnChain, c.TiedOnChain, c.Picked, c.Overruled, c.Substituted)
+	}
 	return nil
 }
 
@@ -200,6 +287,10 @@ func shortName(placer string) string {
 		return "first-fit (static)"
 	case "fallback (chain)":
 		return "chain fallback"
+	case "policy (chain decides)":
+		return "policy, chain decides"
+	case "policy pick or fallback":
+		return "pick or fallback"
 	}
 	return placer
 }

@@ -46,6 +46,9 @@ type TrainingRecord struct {
 	TrainJobs  int     `json:"train_jobs"`
 	TrainStart [2]int  `json:"train_start_range"`
 	Load       float64 `json:"load"`
+	// MinLargeJobs and Mode are TrainConfig's (omitted when 0: every slice, Direct).
+	MinLargeJobs int  `json:"min_large_jobs,omitempty"`
+	Mode         Mode `json:"mode,omitempty"`
 	// MeanJCTHours is the greedy policy's mean JCT on the validation slice at the end of training.
 	MeanJCTHours float64 `json:"mean_jct_hours"`
 }

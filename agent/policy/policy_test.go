@@ -102,29 +102,51 @@ func TestEvaluate(t *testing.T) {
 	ev, err := Evaluate(net, data, cfg)
 	require.NoError(t, err)
 	require.Len(t, ev.Slices, 2)
-	require.Len(t, ev.Summary, 2+len(sim.Baselines()))
+	nb := len(sim.Baselines())
+	require.Len(t, ev.Summary, 1+nb+len(PolicyModes))
 	require.Equal(t, "offline bound", ev.Summary[0].Placer)
-	require.Equal(t, "policy", ev.Summary[len(ev.Summary)-1].Placer)
+	for k, mode := range PolicyModes {
+		require.Equal(t, (&Placer{Mode: mode}).Name(), ev.Summary[1+nb+k].Placer)
+		require.Equal(t, ev.Summary[1+nb+k].Placer, ev.Policies[k].Placer)
+		require.Equal(t, ev.Summary[1+nb+k].Placer, ev.Decisions[k].Placer)
+		c := ev.Decisions[k]
+		require.Equal(t, c.Choices, c.Picked+c.Overruled+c.Substituted)
+	}
+	require.Equal(t, ev.Decisions[0].Choices, ev.Decisions[0].Picked, "the policy alone places what it picks")
 	for i, s := range ev.Summary {
 		require.InDelta(t, (ev.Slices[0].Results[i].MeanJCT+ev.Slices[1].Results[i].MeanJCT)/2, s.MeanJCT, 1e-6)
 		require.GreaterOrEqual(t, s.MeanJCT, ev.Summary[0].MeanJCT, "nothing beats the offline bound: %s", s.Placer)
 	}
-	pol := ev.Summary[len(ev.Summary)-1]
 	var best sim.Result
-	for _, s := range ev.Summary[1 : len(ev.Summary)-1] {
+	for _, s := range ev.Summary[1 : 1+nb] {
 		if s.Placer == ev.BestHeuristic {
 			best = s
 		}
 	}
-	require.InDelta(t, 1-pol.MeanJCT/best.MeanJCT, ev.JCTReduction, 1e-12)
+	for k := range PolicyModes {
+		require.InDelta(t, 1-ev.Summary[1+nb+k].MeanJCT/best.MeanJCT, ev.Policies[k].JCTReduction, 1e-12)
+	}
+	require.Equal(t, ev.Policies[0].JCTReduction, ev.JCTReduction)
 	var out strings.Builder
 	require.NoError(t, ev.WriteReport(&out))
 	require.Contains(t, out.String(), "policy vs the best heuristic ("+ev.BestHeuristic+")")
+	require.Contains(t, out.String(), "policy (chain decides) vs the best heuristic")
 	dir := t.TempDir()
 	require.NoError(t, WritePlots(dir, ev))
 	for _, f := range []string{"mean-jct.png", "bandwidth-utilisation.png", "cost.png"} {
 		require.FileExists(t, filepath.Join(dir, f))
 	}
+
+	// Only the fallback to compare with: it is the best heuristic, and there is no static placement.
+	cfg.Baselines = []sim.Placer{sim.Fallback{}}
+	cfg.Starts = cfg.Starts[:1]
+	ev, err = Evaluate(net, data, cfg)
+	require.NoError(t, err)
+	require.Len(t, ev.Summary, 2+len(PolicyModes))
+	require.Equal(t, sim.Fallback{}.Name(), ev.BestHeuristic)
+	out.Reset()
+	require.NoError(t, ev.WriteReport(&out))
+	require.Contains(t, out.String(), "no static region-blind placement")
 }
 
 func TestTrainConfigValidate(t *testing.T) {
@@ -132,10 +154,20 @@ func TestTrainConfigValidate(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 	cfg.ValidationStarts = []int{1000}
 	require.ErrorContains(t, cfg.Validate(), "overlaps the training range")
+	cfg.ValidationStarts = []int{69_000}
+	require.ErrorContains(t, cfg.Validate(), "overlaps the held-out slice")
+	cfg.ValidationStarts = []int{60_000, 64_000, 68_000}
+	require.NoError(t, cfg.Validate())
 	cfg = DefaultTrainConfig()
 	cfg.Episodes = 1
 	require.ErrorContains(t, cfg.Validate(), "episodes 1")
 	cfg = DefaultTrainConfig()
 	cfg.LearnRate = 0
 	require.ErrorContains(t, cfg.Validate(), "learn rate")
+	cfg = DefaultTrainConfig()
+	cfg.MinLargeJobs = cfg.Jobs + 1
+	require.ErrorContains(t, cfg.Validate(), "min large jobs")
+	cfg = DefaultTrainConfig()
+	cfg.Mode = Mode(7)
+	require.ErrorContains(t, cfg.Validate(), "mode 7")
 }

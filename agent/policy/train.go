@@ -29,6 +29,13 @@ type TrainConfig struct {
 	// Jobs per training slice; slice starts are drawn from [TrainStarts[0], TrainStarts[1]).
 	Jobs        int
 	TrainStarts [2]int
+	// MinLargeJobs, when above 0, keeps only training slices with at least that many jobs of LargeJobGPUs
+	// GPUs or more (within the market's MaxJobGPUs): starts are drawn again until one has them — training on
+	// the heavy months.
+	MinLargeJobs int
+	// Mode is how the training and validation placers place the policy's pick (Direct: as picked;
+	// ChainDecides: as the chain would decide with the policy's agent proposing).
+	Mode Mode
 	// Validation is the market the greedy policy is measured on every ValidateEvery iterations, once per
 	// start in ValidationStarts (the mean JCT over them decides); the best network so far is the one kept.
 	// The slices must not overlap the training range or the evaluation slices.
@@ -68,13 +75,26 @@ func (c TrainConfig) Validate() error {
 	if c.TrainStarts[0] < 0 || c.TrainStarts[1] <= c.TrainStarts[0] {
 		errs = append(errs, fmt.Errorf("training slice starts [%d, %d): give 0 <= from < to", c.TrainStarts[0], c.TrainStarts[1]))
 	}
+	if c.MinLargeJobs < 0 || c.MinLargeJobs > c.Jobs {
+		errs = append(errs, fmt.Errorf("min large jobs %d: give 0 to the slice's %d jobs", c.MinLargeJobs, c.Jobs))
+	}
+	if c.Mode != Direct && c.Mode != ChainDecides && c.Mode != PickOrFallback {
+		errs = append(errs, fmt.Errorf("mode %d: unknown", c.Mode))
+	}
 	if len(c.ValidationStarts) == 0 {
 		errs = append(errs, errors.New("no validation slice: give at least one start"))
 	}
+	held := DefaultEvalConfig()
 	for _, v := range c.ValidationStarts {
 		if v < c.TrainStarts[1]+c.Jobs && v+c.Validation.Jobs > c.TrainStarts[0] {
 			errs = append(errs, fmt.Errorf("validation slice [%d, %d) overlaps the training range [%d, %d)",
 				v, v+c.Validation.Jobs, c.TrainStarts[0], c.TrainStarts[1]+c.Jobs))
+		}
+		for _, h := range held.Starts {
+			if v < h+held.Market.Jobs && v+c.Validation.Jobs > h {
+				errs = append(errs, fmt.Errorf("validation slice [%d, %d) overlaps the held-out slice [%d, %d)",
+					v, v+c.Validation.Jobs, h, h+held.Market.Jobs))
+			}
 		}
 	}
 	if !(c.LearnRate > 0 && c.LearnRate < 1) {
@@ -150,8 +170,11 @@ func Train(ctx context.Context, cfg TrainConfig, data *sim.Data, progress io.Wri
 		}
 		r := rand.New(rand.NewSource(cfg.Seed*1_000_003 + int64(it)))
 		mc := cfg.Market
-		mc.Start = cfg.TrainStarts[0] + r.Intn(cfg.TrainStarts[1]-cfg.TrainStarts[0])
 		mc.Jobs = cfg.Jobs
+		mc.Start, err = drawStart(cfg, data, r)
+		if err != nil {
+			return best, err
+		}
 		mc.Seed = r.Int63()
 		market, err := sim.NewMarket(mc, data)
 		if err != nil {
@@ -160,7 +183,7 @@ func Train(ctx context.Context, cfg TrainConfig, data *sim.Data, progress io.Wri
 		episodes := make([]episode, cfg.Episodes)
 		var sampled float64
 		for e := range episodes {
-			p := &Placer{Net: net, Rand: rand.New(rand.NewSource(r.Int63())), Record: true}
+			p := &Placer{Net: net, Mode: cfg.Mode, Rand: rand.New(rand.NewSource(r.Int63())), Record: true}
 			res, err := market.Run(p)
 			if err != nil {
 				return best, fmt.Errorf("iteration %d episode %d: %w", it, e, err)
@@ -173,11 +196,11 @@ func Train(ctx context.Context, cfg TrainConfig, data *sim.Data, progress io.Wri
 		}
 		gr.copyTo(net)
 		net.Trained = TrainingRecord{Iterations: it + 1, Episodes: cfg.Episodes, Seed: cfg.Seed, TrainJobs: cfg.Jobs,
-			TrainStart: cfg.TrainStarts, Load: cfg.Market.Load}
+			TrainStart: cfg.TrainStarts, Load: cfg.Market.Load, MinLargeJobs: cfg.MinLargeJobs, Mode: cfg.Mode}
 		pr := Progress{Iteration: it + 1, SampledJCTHours: sampled}
 		if (it+1)%cfg.ValidateEvery == 0 || it+1 == cfg.Iterations {
 			for _, val := range vals {
-				res, err := val.Run(&Placer{Net: net, Greedy: true})
+				res, err := val.Run(&Placer{Net: net, Greedy: true, Mode: cfg.Mode})
 				if err != nil {
 					return best, err
 				}
@@ -205,6 +228,34 @@ func Train(ctx context.Context, cfg TrainConfig, data *sim.Data, progress io.Wri
 		}
 	}
 	return best, nil
+}
+
+// LargeJobGPUs is the size from which a job counts as large for TrainConfig.MinLargeJobs.
+const LargeJobGPUs = 16
+
+// drawStart draws a training slice's first job: uniformly from the training range, again (up to 10,000
+// times) while the slice has fewer than MinLargeJobs large jobs.
+func drawStart(cfg TrainConfig, data *sim.Data, r *rand.Rand) (int, error) {
+	for range 10_000 {
+		start := cfg.TrainStarts[0] + r.Intn(cfg.TrainStarts[1]-cfg.TrainStarts[0])
+		if cfg.MinLargeJobs <= 0 || LargeJobs(data, start, cfg.Jobs, cfg.Market.MaxJobGPUs) >= cfg.MinLargeJobs {
+			return start, nil
+		}
+	}
+	return 0, fmt.Errorf("no training slice of %d jobs from [%d, %d) has %d jobs of %d GPUs or more",
+		cfg.Jobs, cfg.TrainStarts[0], cfg.TrainStarts[1], cfg.MinLargeJobs, LargeJobGPUs)
+}
+
+// LargeJobs counts the jobs of LargeJobGPUs GPUs or more (and at most maxGPUs, when not 0) among the trace's
+// jobs [start, start+jobs) in arrival order.
+func LargeJobs(data *sim.Data, start, jobs int, maxGPUs uint32) int {
+	var n int
+	for _, j := range data.Jobs[max(start, 0):min(start+jobs, len(data.Jobs))] {
+		if j.GPUs >= LargeJobGPUs && (maxGPUs == 0 || j.GPUs <= maxGPUs) {
+			n++
+		}
+	}
+	return n
 }
 
 type episode struct {

@@ -15,6 +15,13 @@ import (
 // region is always on the list next to the cheap and the spread ones. At most limit (0: no limit), in
 // that order.
 func Candidates(d *Decision, limit int) []types.Candidate {
+	out, _ := CandidateSet(d, limit)
+	return out
+}
+
+// CandidateSet is Candidates, and whether the chain's fallback placed the lease (then it is the first
+// candidate; else the list starts with the next rule that placed it).
+func CandidateSet(d *Decision, limit int) ([]types.Candidate, bool) {
 	var out []types.Candidate
 	seen := map[string]bool{}
 	add := func(c types.Candidate, ok bool) {
@@ -28,7 +35,8 @@ func Candidates(d *Decision, limit int) []types.Candidate {
 		seen[k] = true
 		out = append(out, c)
 	}
-	add(Fallback{}.Place(d))
+	fb, fbOK := Fallback{}.Place(d)
+	add(fb, fbOK)
 	cp := capacityOf(d)
 	add(bestFit(d, cp))
 	add(cheapestFirst(d, cp))
@@ -53,7 +61,7 @@ func Candidates(d *Decision, limit int) []types.Candidate {
 		slices.SortStableFunc(nodes, func(a, b int) int { return cmp.Compare(cp.avail[b], cp.avail[a]) })
 		add(fillNodes(d, cp, nodes))
 	}
-	return out
+	return out, fbOK
 }
 
 // placementKey identifies a placement by its (node, GPUs) pairs in node order.

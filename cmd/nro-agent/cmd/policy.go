@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/consensus-nro/nro/agent/policy"
+	"github.com/consensus-nro/nro/agent/sim"
 )
 
 func newTrainCmd() *cobra.Command {
@@ -38,6 +40,20 @@ than both, so it is never trained on.`,
 			cfg.Hidden, _ = f.GetIntSlice("hidden")
 			cfg.Checkpoint, _ = f.GetString("out")
 			cfg.Resume, _ = f.GetBool("resume")
+			cfg.MinLargeJobs, _ = f.GetInt("min-large-jobs")
+			switch mode, _ := f.GetString("mode"); mode {
+			case "direct":
+				cfg.Mode = policy.Direct
+			case "chain":
+				cfg.Mode = policy.ChainDecides
+			case "pick-or-fallback":
+				cfg.Mode = policy.PickOrFallback
+			default:
+				return fmt.Errorf("--mode %q: use direct (the pick is placed), chain (the chain decides with the policy's agent proposing) or pick-or-fallback", mode)
+			}
+			if f.Changed("validation-starts") {
+				cfg.ValidationStarts, _ = f.GetIntSlice("validation-starts")
+			}
 			if cfg.Checkpoint == "" {
 				return fmt.Errorf("--out is required: the file the best network is saved to")
 			}
@@ -69,6 +85,10 @@ than both, so it is never trained on.`,
 	f.Int64("seed", def.Seed, "seed for initial weights, slices and samples")
 	f.Float64("learn-rate", def.LearnRate, "Adam learning rate")
 	f.IntSlice("hidden", def.Hidden, "hidden layer sizes")
+	f.Int("min-large-jobs", def.MinLargeJobs, fmt.Sprintf("train only on slices with at least this many jobs of %d GPUs or more", policy.LargeJobGPUs))
+	defMode := map[policy.Mode]string{policy.Direct: "direct", policy.ChainDecides: "chain", policy.PickOrFallback: "pick-or-fallback"}[def.Mode]
+	f.String("mode", defMode, "how training and validation place the policy's pick: direct, chain (as the chain decides with the policy's agent proposing) or pick-or-fallback (the pick when it would win on the chain, else the fallback)")
+	f.IntSlice("validation-starts", def.ValidationStarts, "first jobs of the validation slices (between the training range and the held-out slices from 70000)")
 	return cmd
 }
 
@@ -77,7 +97,8 @@ func newEvalCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval",
 		Short: "Evaluate the placement policy on a held-out slice of the trace against the baselines",
-		Long: `Run the policy (the committed default, or --policy FILE) and every baseline — random, first-fit (static,
+		Long: `Run the policy (the committed default, or --policy FILE) — placing alone, as the chain decides with the
+policy's agent proposing, and its pick or the fallback — and every baseline — random, first-fit (static,
 region-blind), best-fit, cheapest-first, the chain's fallback allocator — on a held-out slice of the Philly trace,
 print the table with the offline bound, and with --plots DIR write PNG charts of mean JCT, bandwidth
 utilisation and cost per placer.`,
@@ -92,6 +113,22 @@ utilisation and cost per placer.`,
 			}
 			cfg := policy.DefaultEvalConfig()
 			cfg.Market.Start, _ = f.GetInt("start")
+			switch {
+			case f.Changed("starts"):
+				cfg.Starts, _ = f.GetIntSlice("starts")
+			case f.Changed("start"):
+				cfg.Starts = []int{cfg.Market.Start}
+			}
+			if names, _ := f.GetStringSlice("baselines"); f.Changed("baselines") {
+				cfg.Baselines = nil
+				for _, name := range names {
+					p, err := sim.PlacerByName(strings.TrimSpace(name))
+					if err != nil {
+						return err
+					}
+					cfg.Baselines = append(cfg.Baselines, p)
+				}
+			}
 			cfg.Market.Jobs, _ = f.GetInt("jobs")
 			cfg.Market.Load, _ = f.GetFloat64("load")
 			cfg.Market.Seed, _ = f.GetInt64("seed")
@@ -132,7 +169,9 @@ utilisation and cost per placer.`,
 	addDataFlag(f)
 	f.String("policy", "", "policy file (default: the committed default policy)")
 	f.String("plots", "", "folder to write PNG charts to")
-	f.Int("start", def.Market.Start, "index (in arrival order) of the held-out slice's first job")
+	f.Int("start", def.Market.Start, "index (in arrival order) of one slice's first job (instead of the held-out slices)")
+	f.IntSlice("starts", def.Starts, "first jobs of the slices (the default: the four held-out slices; 60000,64000 are the validation slices)")
+	f.StringSlice("baselines", []string{"random", "first-fit", "best-fit", "cheapest-first", "fallback"}, "heuristics to compare with")
 	f.Int("jobs", def.Market.Jobs, "jobs in the held-out slice")
 	f.Float64("load", def.Market.Load, "offered load (see nro-agent sim)")
 	f.Int64("seed", def.Market.Seed, "seed for instance types, job models and faults")
