@@ -110,6 +110,9 @@ type EthereumConfig struct {
 	RelayPassword  string `toml:"relay_password_file"`
 	// CursorFile keeps the signer's scan position.
 	CursorFile string `toml:"cursor_file"`
+	// TxJournalFile keeps the relay's outstanding transaction (every version sent), so that a restarted
+	// relay goes on replacing it while it is stuck in the pool.
+	TxJournalFile string `toml:"tx_journal_file"`
 	// MaxFeePerGas and MaxPriorityFeePerGas cap the relay's EIP-1559 transactions; while the base fee is
 	// above MaxFeePerGas the relay sends nothing and says so.
 	MaxFeePerGas         Wei `toml:"max_fee_per_gas"`
@@ -141,7 +144,7 @@ func DefaultConfig() Config {
 		},
 		Ethereum: EthereumConfig{
 			RPC: "http://127.0.0.1:8545", Confirmations: 12, MaxRange: 1000, TimeoutMargin: Duration(2 * time.Minute),
-			CursorFile: "cursor.json", MaxFeePerGas: "200gwei", MaxPriorityFeePerGas: "2gwei", TxConfirmations: 2,
+			CursorFile: "cursor.json", TxJournalFile: "txjournal.json", MaxFeePerGas: "200gwei", MaxPriorityFeePerGas: "2gwei", TxConfirmations: 2,
 			TxTimeout: Duration(5 * time.Minute), BumpAfter: Duration(90 * time.Second),
 		},
 		Metrics: MetricsConfig{Listen: "127.0.0.1:26690"},
@@ -200,6 +203,9 @@ func (c Config) Validate() error {
 		}
 		if err == nil && err2 == nil && maxTip.Cmp(maxFee) > 0 {
 			errs = append(errs, fmt.Errorf("ethereum.max_priority_fee_per_gas %s is above max_fee_per_gas %s: the tip is part of the fee", c.Ethereum.MaxPriorityFeePerGas, c.Ethereum.MaxFeePerGas))
+		}
+		if c.Ethereum.TxJournalFile == "" {
+			errs = append(errs, errors.New("ethereum.tx_journal_file: the relay role keeps its outstanding transaction there; name a file, e.g. \"txjournal.json\" (in the home)"))
 		}
 		if c.Ethereum.TxConfirmations == 0 {
 			errs = append(errs, errors.New("ethereum.tx_confirmations: want at least 1 (the transaction's own block)"))

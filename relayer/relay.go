@@ -41,7 +41,26 @@ type Relay struct {
 	// TimeoutMargin is how close (seconds) to its timeout a batch may be and still be sent: it must be
 	// mined before the timeout.
 	TimeoutMargin uint64
-	Log           *slog.Logger
+	// Journal keeps the outstanding transaction's versions (nil: one in memory, lost on restart; nro-relayer
+	// keeps it in ethereum.tx_journal_file).
+	Journal *TxJournal
+	Log     *slog.Logger
+}
+
+func (r *Relay) journal() *TxJournal {
+	if r.Journal == nil {
+		r.Journal = NewTxJournal("")
+	}
+	return r.Journal
+}
+
+// done ends the wait for a transaction whose nonce is used (it was mined and confirmed, or it reverted):
+// the journal forgets it. A journal that cannot be cleared is only logged: its entry is dropped at the
+// next round, since its nonce is below the account's.
+func (r *Relay) done() {
+	if err := r.journal().Clear(); err != nil {
+		r.logger().Warn("could not clear the transaction journal", "err", err)
+	}
 }
 
 func (r *Relay) logger() *slog.Logger {
@@ -70,7 +89,7 @@ func (r *Relay) RelayValset(ctx context.Context) (bool, error) {
 	if tx == nil {
 		return false, nil
 	}
-	tx, rec, err := r.waitConfirmed(ctx, tx)
+	tx, rec, err := r.waitConfirmed(ctx, []*ethtypes.Transaction{tx}, time.Now())
 	if err != nil {
 		return false, fmt.Errorf("updateValset %d → %d: %w", from, to, err)
 	}
@@ -108,7 +127,8 @@ func (r *Relay) sendValset(ctx context.Context, c contract) (tx *ethtypes.Transa
 	if err != nil || !enough {
 		return nil, 0, 0, err
 	}
-	tx, err = r.transact(ctx, c, c.abi.PackUpdateValset(ContractValset(latest), ContractValset(current), sigs))
+	tx, err = r.transact(ctx, c, c.abi.PackUpdateValset(ContractValset(latest), ContractValset(current), sigs),
+		fmt.Sprintf("updateValset %d → %d", onContract, latest.Nonce))
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("send updateValset %d → %d: %w", onContract, latest.Nonce, err)
 	}
@@ -163,7 +183,7 @@ func (r *Relay) RelayBatches(ctx context.Context) (int, error) {
 		if tx == nil {
 			continue
 		}
-		tx, rec, err := r.waitConfirmed(ctx, tx)
+		tx, rec, err := r.waitConfirmed(ctx, []*ethtypes.Transaction{tx}, time.Now())
 		if err != nil {
 			return sent, fmt.Errorf("batch %d: %w", b.Nonce, err)
 		}
@@ -232,27 +252,33 @@ func (r *Relay) sendBatch(ctx context.Context, c contract, b leasetypes.Settleme
 		r.logger().Debug("batch waits for signatures", "nonce", b.Nonce, "confirms", len(confirms))
 		return nil, true, nil
 	}
-	tx, err = r.transact(ctx, c, c.abi.PackSubmitBatch(ContractValset(current), sigs, ContractBatch(b)))
+	tx, err = r.transact(ctx, c, c.abi.PackSubmitBatch(ContractValset(current), sigs, ContractBatch(b)), fmt.Sprintf("submitBatch %d", b.Nonce))
 	if err != nil {
 		return nil, false, fmt.Errorf("send batch %d: %w", b.Nonce, err)
 	}
 	return tx, false, nil
 }
 
-// transact sends data to the contract as an EIP-1559 transaction with the relay's fee caps; a revert at gas
-// estimation comes back as a *RevertError.
-func (r *Relay) transact(ctx context.Context, c contract, data []byte) (*ethtypes.Transaction, error) {
+// transact sends data to the contract as an EIP-1559 transaction with the relay's fee caps, recording it in
+// the journal (as what) before it is sent; a revert at gas estimation comes back as a *RevertError.
+func (r *Relay) transact(ctx context.Context, c contract, data []byte, what string) (*ethtypes.Transaction, error) {
 	tip, feeCap, err := r.fees(ctx)
 	if err != nil {
 		return nil, err
 	}
 	o := *r.Opts
-	o.Context, o.GasPrice, o.GasTipCap, o.GasFeeCap = ctx, nil, tip, feeCap
+	o.Context, o.GasPrice, o.GasTipCap, o.GasFeeCap, o.NoSend = ctx, nil, tip, feeCap, true
 	tx, err := bind.Transact(c.inst, &o, data)
 	if err != nil {
 		if rev, ok := asRevert(c.abi, err); ok {
 			return nil, rev
 		}
+		return nil, err
+	}
+	if err := r.journal().Record(r.Opts.From, tx, what, time.Now()); err != nil {
+		return nil, fmt.Errorf("not sent: %w", err)
+	}
+	if err := r.Ethereum.SendTransaction(ctx, tx); err != nil {
 		return nil, err
 	}
 	return tx, nil

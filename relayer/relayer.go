@@ -22,6 +22,7 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/consensus-nro/nro/contracts"
 	"github.com/consensus-nro/nro/contracts/bindings"
@@ -62,6 +63,8 @@ type Ethereum interface {
 	bind.DeployBackend
 	BlockNumber(ctx context.Context) (uint64, error)
 	NonceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (uint64, error)
+	// TransactionByHash says whether the node still holds a journaled transaction in its pool.
+	TransactionByHash(ctx context.Context, hash common.Hash) (tx *ethtypes.Transaction, isPending bool, err error)
 }
 
 // contract binds the settlement contract at addr.

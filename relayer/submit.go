@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"slices"
 	"syscall"
 	"time"
 
@@ -288,19 +289,20 @@ func (r *Relay) bumpAfter() time.Duration {
 	return r.BumpAfter
 }
 
-// waitConfirmed waits until the relay's transaction, or a replacement of it, is Confirmations deep (its own
-// block counts as one) and succeeded, and returns the one that was mined with its receipt; a transaction
-// that reverted is a *RevertError. A receipt that disappears (a reorg) is waited for again. A transaction
-// that no version of has been mined for BumpAfter since the last was sent is replaced (replace): same
-// nonce and call, fees raised by 1/8. Every version sent is looked for, since any of them may be the one
-// mined. A replacement that cannot be sent (at the fee caps, or the node refuses it) leaves the wait as it
-// was.
-func (r *Relay) waitConfirmed(ctx context.Context, tx *ethtypes.Transaction) (*ethtypes.Transaction, *ethtypes.Receipt, error) {
+// waitConfirmed waits until the relay's transaction — one of the versions sent, oldest first, all with the
+// same nonce — is Confirmations deep (its own block counts as one) and succeeded, and returns the one that
+// was mined with its receipt; a transaction that reverted is a *RevertError. Either way its nonce is used
+// and the journal forgets it. A receipt that disappears (a reorg) is waited for again. When no version has
+// been mined for BumpAfter since lastSent, the newest is replaced (replace): same nonce and call, fees
+// raised by 1/8. Every version is looked for, since any of them may be the one mined. A replacement that
+// cannot be sent (at the fee caps, or the node refuses it) leaves the wait as it was.
+func (r *Relay) waitConfirmed(ctx context.Context, sent []*ethtypes.Transaction, lastSent time.Time) (*ethtypes.Transaction, *ethtypes.Receipt, error) {
 	depth := r.Confirmations
 	if depth == 0 {
 		depth = 1
 	}
-	sent, lastSent := []*ethtypes.Transaction{tx}, time.Now()
+	sent = slices.Clone(sent)
+	tx := sent[0]
 	atCaps := false
 	var (
 		mined *ethtypes.Transaction
@@ -349,6 +351,10 @@ func (r *Relay) waitConfirmed(ctx context.Context, tx *ethtypes.Transaction) (*e
 		rec = got
 		return head+1 >= got.BlockNumber.Uint64()+depth, nil
 	})
+	var rev *RevertError
+	if err == nil || errors.As(err, &rev) {
+		r.done()
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -400,6 +406,9 @@ func (r *Relay) replace(ctx context.Context, tx *ethtypes.Transaction) (*ethtype
 	if err != nil {
 		return nil, fmt.Errorf("sign the replacement: %w", err)
 	}
+	if err := r.journal().Record(r.Opts.From, signed, "", time.Now()); err != nil {
+		return nil, fmt.Errorf("replacement of %s not sent: %w", tx.Hash().Hex(), err)
+	}
 	if err := r.Ethereum.SendTransaction(ctx, signed); err != nil {
 		return nil, fmt.Errorf("send the replacement of %s: %w", tx.Hash().Hex(), err)
 	}
@@ -408,8 +417,14 @@ func (r *Relay) replace(ctx context.Context, tx *ethtypes.Transaction) (*ethtype
 
 // waitOwnPending waits until no transaction of the relay's account is pending: after a restart (or a
 // timed-out wait) an earlier submission may still be in the pool, and the contract's nonces are read only
-// once it is mined, so that the relay does not send the same batch again behind it.
+// once it is mined, so that the relay does not send the same batch again behind it. A pending transaction
+// in the journal is waited for as in waitConfirmed — replaced with higher fees when it stays unmined — so
+// that one priced below the base fee does not hold the relay up for good; one of the account's not in the
+// journal (sent by something else) is only waited for.
 func (r *Relay) waitOwnPending(ctx context.Context) error {
+	if err := r.resumeJournal(ctx); err != nil {
+		return err
+	}
 	from := r.Opts.From
 	logged := false
 	return r.poll(ctx, "the relay account's pending transactions", func(ctx context.Context) (bool, error) {
@@ -428,4 +443,62 @@ func (r *Relay) waitOwnPending(ctx context.Context) error {
 		}
 		return pending <= mined, nil
 	})
+}
+
+// resumeJournal finishes the journal's outstanding transaction, if the node still holds a version of it:
+// it waits for it (and replaces it) as waitConfirmed does. An entry whose nonce the account has used, or
+// none of whose versions the node knows (lost from the pool, or never sent: the relay stopped between
+// journaling and sending it), is dropped: the contract is re-read before anything else is sent. A
+// journaled transaction that reverted is done too (typically: someone else got there first).
+func (r *Relay) resumeJournal(ctx context.Context) error {
+	e, ok, err := r.journal().Load()
+	if err != nil || !ok {
+		return err
+	}
+	from := r.Opts.From
+	if e.Account != from {
+		return fmt.Errorf("the transaction journal holds a transaction of %s, not of the relay account %s: point ethereum.tx_journal_file elsewhere, or delete it once %s has nothing pending",
+			e.Account.Hex(), from.Hex(), e.Account.Hex())
+	}
+	used, err := r.Ethereum.NonceAt(ctx, from, nil)
+	if err != nil {
+		return err
+	}
+	if e.Nonce < used {
+		r.logger().Debug("the journaled transaction's nonce is used; dropping it", "nonce", e.Nonce, "what", e.What)
+		return r.journal().Clear()
+	}
+	txs, err := e.Transactions()
+	if err != nil {
+		return err
+	}
+	known := false
+	for _, tx := range txs {
+		_, pending, err := r.Ethereum.TransactionByHash(ctx, tx.Hash())
+		switch {
+		case errors.Is(err, ethereum.NotFound):
+		case err != nil:
+			return err
+		case pending:
+			known = true
+		}
+	}
+	if !known {
+		r.logger().Info("the journaled transaction is not in the node's pool; dropping it and reading the contract afresh",
+			"nonce", e.Nonce, "what", e.What, "versions", len(txs))
+		return r.journal().Clear()
+	}
+	r.logger().Info("waiting for the journaled transaction, still pending", "nonce", e.Nonce, "what", e.What, "versions", len(txs),
+		"tx", txs[len(txs)-1].Hash().Hex(), "sent_at", e.SentAt)
+	tx, rec, err := r.waitConfirmed(ctx, txs, e.SentAt)
+	var rev *RevertError
+	switch {
+	case errors.As(err, &rev):
+		r.logger().Info("the journaled transaction reverted; reading the contract afresh", "nonce", e.Nonce, "what", e.What, "tx", rev.Tx.Hex())
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s (journaled, nonce %d): %w", e.What, e.Nonce, err)
+	}
+	r.logger().Info("journaled transaction confirmed", "what", e.What, "tx", tx.Hash().Hex(), "block", rec.BlockNumber, "gas", rec.GasUsed)
+	return nil
 }

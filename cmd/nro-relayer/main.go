@@ -227,7 +227,8 @@ func run(ctx context.Context, home string, cfg relayer.Config) error {
 			Chain: reader, Ethereum: eth, Contract: contract, Opts: bind.NewKeyedTransactor(key.PrivateKey, chainID),
 			MaxFeePerGas: maxFee, MaxPriorityFeePerGas: maxTip, Confirmations: cfg.Ethereum.TxConfirmations,
 			TxTimeout: time.Duration(cfg.Ethereum.TxTimeout), BumpAfter: time.Duration(cfg.Ethereum.BumpAfter), Retry: cfg.Retry.Policy(),
-			TimeoutMargin: uint64(time.Duration(cfg.Ethereum.TimeoutMargin) / time.Second), Log: logger.With("role", "relay"),
+			TimeoutMargin: uint64(time.Duration(cfg.Ethereum.TimeoutMargin) / time.Second),
+			Journal:       relayer.NewTxJournal(inHome(home, cfg.Ethereum.TxJournalFile)), Log: logger.With("role", "relay"),
 		}
 		logger.Info("relay role", "eth_account", key.Address.Hex(), "max_fee_per_gas_wei", maxFee, "max_priority_fee_per_gas_wei", maxTip,
 			"tx_confirmations", cfg.Ethereum.TxConfirmations)

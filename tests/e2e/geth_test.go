@@ -467,8 +467,11 @@ func TestRelayAgainstGeth(t *testing.T) {
 	require.NoError(t, node.Query(ctx, &br, "lease", "batches", "--page-limit", "1000"))
 	logText, err := os.ReadFile(relay.log.Name())
 	require.NoError(t, err)
-	t.Logf("relay: %d Ethereum transactions for %d batches on the chain; %d starts, %d \"batch relayed\", %d waits for its own pending transaction, %d stale reverts",
+	t.Logf("relay: %d Ethereum transactions for %d batches on the chain; %d starts, %d \"batch relayed\", %d waits for its own pending transaction, "+
+		"%d journaled transactions resumed, %d dropped as not in the pool, %d stale reverts",
 		sentTxs, len(br.Batches), strings.Count(string(logText), "nro-relayer started"), strings.Count(string(logText), "batch relayed"),
-		strings.Count(string(logText), "waiting for the relay account's pending transactions"), strings.Count(string(logText), "already on the contract"))
+		strings.Count(string(logText), "waiting for the relay account's pending transactions"),
+		strings.Count(string(logText), "waiting for the journaled transaction"), strings.Count(string(logText), "the journaled transaction is not in the node's pool"),
+		strings.Count(string(logText), "already on the contract"))
 	require.NotContains(t, string(logText), "panic", "the relay never panicked")
 }
