@@ -184,7 +184,7 @@ func (a *Agent) openChain(opts Options) error {
 			events = ce
 		}
 		p, err := proposer.New(pchain, proposer.Config{Policy: net, Events: events,
-			PollInterval: time.Duration(a.cfg.Proposer.PollInterval), StaggerBlocks: a.cfg.Proposer.StaggerBlocks,
+			PollInterval: time.Duration(a.cfg.Proposer.PollInterval), StaggerBlocks: a.cfg.Proposer.StaggerBlocks, Substitute: a.cfg.Proposer.Substitute,
 			Logger: a.log, Registerer: a.metrics.registry})
 		if err != nil {
 			return fail(err)

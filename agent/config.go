@@ -75,6 +75,10 @@ type ProposerConfig struct {
 	// (by a hash of the agent's address and the lease), so that a later one sees the proposals already
 	// kept and sends nothing when one costs no more than its own; 0 proposes at once.
 	StaggerBlocks uint32 `toml:"stagger_blocks"`
+	// Substitute proposes, when the policy's pick cannot beat the chain's fallback, the cheapest candidate
+	// by the chain's cost that does instead; off (the default), the agent proposes the policy's pick or
+	// nothing, which is what the policy was measured for (docs/benchmarks.md).
+	Substitute bool `toml:"substitute"`
 }
 
 // ChainConfig says how the agent reaches the chain and which key signs for the node.

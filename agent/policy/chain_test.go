@@ -38,7 +38,13 @@ func TestChainOutcome(t *testing.T) {
 		{"pick the fallback, nothing strictly cheaper: fallback", costs(10, 12, 10), true, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, ChainOutcome(tc.cands, tc.fbOK, tc.choice))
+			require.Equal(t, tc.want, ChainOutcome(tc.cands, tc.fbOK, tc.choice, true))
+			// Without substitution the chain places the pick when it would win, else the fallback.
+			want := tc.choice
+			if tc.fbOK && tc.choice != 0 && tc.cands[tc.choice].Score.Total.GT(tc.cands[0].Score.Total) {
+				want = 0
+			}
+			require.Equal(t, want, ChainOutcome(tc.cands, tc.fbOK, tc.choice, false))
 		})
 	}
 }
@@ -71,7 +77,7 @@ func TestChainModesNeverCostMore(t *testing.T) {
 		switch mode {
 		case Direct:
 			require.Equal(t, p.Choices, p.Picked)
-		case PickOrFallback:
+		case ChainDecides:
 			require.Zero(t, p.Substituted)
 			require.Equal(t, p.NotFallback-p.CheaperOnChain-p.TiedOnChain, p.Overruled)
 		}

@@ -31,9 +31,9 @@ func DefaultEvalConfig() EvalConfig {
 }
 
 // PolicyModes are the policy's rows of an evaluation, in order: the policy placing alone (Direct), the
-// chain's decision with the policy's agent (ChainDecides), and the chain's rule on the pick alone
-// (PickOrFallback).
-var PolicyModes = []Mode{Direct, ChainDecides, PickOrFallback}
+// chain's decision with the policy's agent as configured by default (ChainDecides), and with
+// proposer.substitute on (ChainSubstitutes).
+var PolicyModes = []Mode{Direct, ChainDecides, ChainSubstitutes}
 
 // SliceResults are every placer's results on one slice: the offline bound first, then the baselines, then
 // the policy's rows (PolicyModes).
@@ -289,8 +289,8 @@ func shortName(placer string) string {
 		return "chain fallback"
 	case "policy (chain decides)":
 		return "policy, chain decides"
-	case "policy pick or fallback":
-		return "pick or fallback"
+	case "policy (chain decides, agent substitutes)":
+		return "policy, substitutes"
 	}
 	return placer
 }

@@ -18,16 +18,15 @@ type Mode int
 const (
 	// Direct places the job where the policy picked: the policy alone, as if it decided.
 	Direct Mode = iota
-	// ChainDecides places the job where the chain would with this policy's agent: the agent proposes what
-	// agent/proposer.Choose proposes (the policy's pick when it is not the fallback's placement and its chain
-	// cost is at most the fallback's; else the cheapest other candidate that costs strictly less than the
-	// fallback; else nothing), and x/allocation places the lease on the cheapest valid candidate among the
-	// proposal and its own fallback, a proposal winning a tie (types.ChooseWinner, types.Better).
+	// ChainDecides places the job where the chain would with this policy's agent as configured by default
+	// (proposer.substitute off): the agent proposes the policy's pick when it is not the fallback's
+	// placement and its chain cost is at most the fallback's, else nothing (agent/proposer.Choose), and
+	// x/allocation places the lease on the cheapest valid candidate among the proposal and its own
+	// fallback, a proposal winning a tie (types.ChooseWinner, types.Better): the pick or the fallback.
 	ChainDecides
-	// PickOrFallback is the chain's rule applied to the policy's pick alone: the pick when its chain cost is
-	// at most the fallback's (it would win as a proposal), else the fallback's placement. It differs from
-	// ChainDecides only where the agent's proposer would propose another, cheaper candidate.
-	PickOrFallback
+	// ChainSubstitutes is ChainDecides with proposer.substitute on: where the pick cannot win, the agent
+	// proposes the cheapest other candidate that costs strictly less than the fallback instead.
+	ChainSubstitutes
 )
 
 // Placer places jobs in the simulator with a network: it scores sim.Candidates and takes the best (Greedy),
@@ -51,7 +50,7 @@ type Placer struct {
 	// allocation: ties go to proposals).
 	Choices, NotFallback, CheaperOnChain, TiedOnChain int
 	// Placed counts, over the decisions with a choice, where the job went: the policy's pick (Picked), the
-	// fallback's placement although the policy picked another (Overruled), or — ChainDecides only — another
+	// fallback's placement although the policy picked another (Overruled), or — ChainSubstitutes only — another
 	// candidate the agent's proposer put forward instead of the pick (Substituted). In Direct mode every
 	// decision is Picked.
 	Picked, Overruled, Substituted int
@@ -71,8 +70,8 @@ func (p *Placer) Name() string {
 	switch p.Mode {
 	case ChainDecides:
 		return "policy (chain decides)"
-	case PickOrFallback:
-		return "policy pick or fallback"
+	case ChainSubstitutes:
+		return "policy (chain decides, agent substitutes)"
 	}
 	return "policy"
 }
@@ -107,11 +106,9 @@ func (p *Placer) Place(d *sim.Decision) (types.Candidate, bool) {
 	placed := i
 	switch p.Mode {
 	case ChainDecides:
-		placed = ChainOutcome(cands, fbOK, i)
-	case PickOrFallback:
-		if fbOK && i != 0 && cands[i].Score.Total.GT(cands[0].Score.Total) {
-			placed = 0
-		}
+		placed = ChainOutcome(cands, fbOK, i, false)
+	case ChainSubstitutes:
+		placed = ChainOutcome(cands, fbOK, i, true)
 	}
 	switch {
 	case placed == i:
@@ -126,22 +123,26 @@ func (p *Placer) Place(d *sim.Decision) (types.Candidate, bool) {
 
 // ChainOutcome is the candidate the chain places a lease on when an agent runs the policy and the policy
 // picks choice among cands (cands[0] is the chain's fallback when fallbackOK; every candidate is valid and
-// scored by the chain's types.ScoreCandidate). It models the agent's proposer (agent/proposer.Choose) and
-// then x/allocation's decision (types.ChooseWinner over the proposal and the fallback):
+// scored by the chain's types.ScoreCandidate). It models the agent's proposer (agent/proposer.Choose, with
+// proposer.substitute as substitute) and then x/allocation's decision (types.ChooseWinner over the proposal
+// and the fallback):
 //
 //   - no valid fallback: the policy's pick is proposed and is the only candidate;
 //   - the pick is not the fallback and costs at most the fallback: it is proposed and wins (ties go to
 //     proposals);
-//   - else the cheapest other candidate (the first on a tie), if it costs strictly less than the fallback,
-//     is proposed and wins;
+//   - else, with substitute, the cheapest other candidate (the first on a tie), if it costs strictly less
+//     than the fallback, is proposed and wins;
 //   - else nothing is proposed (or nothing could win) and the chain places the fallback's placement.
-func ChainOutcome(cands []types.Candidate, fallbackOK bool, choice int) int {
+func ChainOutcome(cands []types.Candidate, fallbackOK bool, choice int, substitute bool) int {
 	if !fallbackOK {
 		return choice
 	}
 	f := cands[0].Score.Total
 	if choice != 0 && cands[choice].Score.Total.LTE(f) {
 		return choice
+	}
+	if !substitute {
+		return 0
 	}
 	best := -1
 	for i := 1; i < len(cands); i++ {

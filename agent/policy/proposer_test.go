@@ -17,7 +17,8 @@ import (
 // between that proposal and the fallback.
 func TestChainOutcomeIsProposerThenChain(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
-	for range 5_000 {
+	for k := range 10_000 {
+		substitute := k%2 == 1
 		n := 1 + r.Intn(6)
 		fbOK := r.Intn(5) > 0
 		cands := make([]types.Candidate, n)
@@ -32,7 +33,7 @@ func TestChainOutcomeIsProposerThenChain(t *testing.T) {
 			fallback = 0
 		}
 		want := 0
-		if i, _ := proposer.Choose(opts, fallback, choice); i >= 0 {
+		if i, _ := proposer.Choose(opts, fallback, choice, substitute); i >= 0 {
 			prop := cands[i]
 			prop.Source, prop.ProposalId = types.CANDIDATE_SOURCE_PROPOSAL, 1
 			onChain := []types.Candidate{prop}
@@ -49,7 +50,7 @@ func TestChainOutcomeIsProposerThenChain(t *testing.T) {
 		} else {
 			require.True(t, fbOK, "with no fallback the proposer always proposes")
 		}
-		require.Equal(t, want, policy.ChainOutcome(cands, fbOK, choice), "costs %v, fallback %v, choice %d", totals(cands), fbOK, choice)
+		require.Equal(t, want, policy.ChainOutcome(cands, fbOK, choice, substitute), "costs %v, fallback %v, choice %d, substitute %v", totals(cands), fbOK, choice, substitute)
 	}
 }
 

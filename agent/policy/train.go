@@ -34,7 +34,8 @@ type TrainConfig struct {
 	// the heavy months.
 	MinLargeJobs int
 	// Mode is how the training and validation placers place the policy's pick (Direct: as picked;
-	// ChainDecides: as the chain would decide with the policy's agent proposing).
+	// ChainDecides: as the chain would decide with the policy's agent proposing; ChainSubstitutes: the same
+	// with proposer.substitute on).
 	Mode Mode
 	// Validation is the market the greedy policy is measured on every ValidateEvery iterations, once per
 	// start in ValidationStarts (the mean JCT over them decides); the best network so far is the one kept.
@@ -78,7 +79,7 @@ func (c TrainConfig) Validate() error {
 	if c.MinLargeJobs < 0 || c.MinLargeJobs > c.Jobs {
 		errs = append(errs, fmt.Errorf("min large jobs %d: give 0 to the slice's %d jobs", c.MinLargeJobs, c.Jobs))
 	}
-	if c.Mode != Direct && c.Mode != ChainDecides && c.Mode != PickOrFallback {
+	if c.Mode != Direct && c.Mode != ChainDecides && c.Mode != ChainSubstitutes {
 		errs = append(errs, fmt.Errorf("mode %d: unknown", c.Mode))
 	}
 	if len(c.ValidationStarts) == 0 {

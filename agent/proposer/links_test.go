@@ -77,9 +77,9 @@ func TestPlanScoresWithMeasuredLinks(t *testing.T) {
 	regionOnly := NewLinks(types.MeasuredRegionLinks, nil, 3, 7)
 	fast := NewLinks(types.MeasuredRegionLinks, []audittypes.LinkAggregate{aggregate("gpu-east", "gpu-west", 6, 600, 25_000_000, 2)}, 3, 7)
 
-	byRegion := Plan(fleet(), regionOnly, params, bigLease(0), net, 1)
+	byRegion := Plan(fleet(), regionOnly, params, bigLease(0), net, 1, false)
 	require.NotNil(t, byRegion.Fallback)
-	measured := Plan(fleet(), fast, params, bigLease(0), net, 1)
+	measured := Plan(fleet(), fast, params, bigLease(0), net, 1, false)
 	require.NotNil(t, measured.Fallback)
 	fb := *measured.Fallback
 	require.Len(t, fb.Links, 2)
@@ -94,12 +94,12 @@ func TestPlanScoresWithMeasuredLinks(t *testing.T) {
 
 	// The chain's fallback plans cross-region fills with the region table's RTT (68 ms coast to coast), so a
 	// 50 ms bound rules the pair out even over a fast measured link, as on the chain.
-	require.Nil(t, Plan(fleet(), regionOnly, params, bigLease(50), net, 1).Fallback)
-	require.Nil(t, Plan(fleet(), fast, params, bigLease(50), net, 1).Fallback)
+	require.Nil(t, Plan(fleet(), regionOnly, params, bigLease(50), net, 1, false).Fallback)
+	require.Nil(t, Plan(fleet(), fast, params, bigLease(50), net, 1, false).Fallback)
 	// A measured link is what the ring is checked against: a slow one breaks a bound the table would meet.
-	require.NotNil(t, Plan(fleet(), regionOnly, params, bigLease(80), net, 1).Fallback)
+	require.NotNil(t, Plan(fleet(), regionOnly, params, bigLease(80), net, 1, false).Fallback)
 	slow := NewLinks(types.MeasuredRegionLinks, []audittypes.LinkAggregate{aggregate("gpu-east", "gpu-west", 6, 90_000, 1_000_000, 2)}, 3, 7)
-	res := Plan(fleet(), slow, params, bigLease(80), net, 1)
+	res := Plan(fleet(), slow, params, bigLease(80), net, 1, false)
 	require.Nil(t, res.Fallback, "a measured 90 ms link breaks an 80 ms bound")
 	require.False(t, res.Propose)
 }

@@ -26,9 +26,9 @@ type PlanResult struct {
 // Plan places a lease on the fleet read from the chain, with the chain's links: the chain's own fallback
 // (types.Fallback over the registered nodes and the chain's links, as x/allocation runs it), the other
 // placements of sim.Candidates, the policy's pick among them, each candidate re-scored as the chain scores a
-// proposal (chainFleet.candidate), and Choose. A candidate with the fallback's own placement is never
+// proposal (chainFleet.candidate), and Choose (with substitute, see there). A candidate with the fallback's own placement is never
 // proposed: the chain makes it anyway.
-func Plan(fleet *sim.Fleet, links Links, params types.Params, lease leasetypes.Lease, net *policy.Network, queued int) PlanResult {
+func Plan(fleet *sim.Fleet, links Links, params types.Params, lease leasetypes.Lease, net *policy.Network, queued int, substitute bool) PlanResult {
 	cf := chainFleet{Fleet: fleet, links: links}
 	d := &sim.Decision{Job: &sim.Job{Lease: lease}, Fleet: fleet, Params: params, Queued: max(queued, 1)}
 	fb, fbErr := types.Fallback(cf, params, lease, nil)
@@ -78,7 +78,7 @@ func Plan(fleet *sim.Fleet, links Links, params types.Params, lease leasetypes.L
 		// simulator listed the same as the fallback's.
 		opts[i] = Option{Candidate: rc, Valid: err == nil && (!fbOK || !samePlacement(rc, fb))}
 	}
-	i, reason := Choose(opts, fallback, choice)
+	i, reason := Choose(opts, fallback, choice, substitute)
 	if i < 0 {
 		res.Reason = reason
 		return res
@@ -124,10 +124,17 @@ type Option struct {
 //
 //   - with no valid fallback (fallback < 0), the policy's choice if valid, else the cheapest valid option;
 //   - else the policy's choice when it is not the fallback itself and costs at most the fallback;
-//   - else the cheapest other option that costs strictly less than the fallback (the first on a tie);
-//   - else nothing: no proposal could win, or the winner would be the fallback's own placement, which the
-//     chain makes anyway.
-func Choose(opts []Option, fallback, choice int) (int, string) {
+//   - else, with substitute, the cheapest other option that costs strictly less than the fallback (the
+//     first on a tie);
+//   - else nothing: the policy's pick could not win (the chain then places the fallback's placement, as the
+//     policy would have it when it picked the fallback), or the winner would be the fallback's own
+//     placement, which the chain makes anyway.
+//
+// Without substitute the chain ends up with the policy's pick or the fallback's placement: what the policy
+// was trained and measured for (docs/benchmarks.md, "policy (chain decides)"). With it, a pick that cannot
+// win gives way to the cheapest candidate by chain cost, which lowers the chain's cost but, in the
+// simulator, lengthens jobs.
+func Choose(opts []Option, fallback, choice int, substitute bool) (int, string) {
 	valid := func(i int) bool { return i >= 0 && i < len(opts) && opts[i].Valid }
 	cheapest := func(skip int) int {
 		best := -1
@@ -153,6 +160,15 @@ func Choose(opts []Option, fallback, choice int) (int, string) {
 	f := opts[fallback].Candidate.Score.Total
 	if choice != fallback && valid(choice) && opts[choice].Candidate.Score.Total.LTE(f) {
 		return choice, ""
+	}
+	if !substitute {
+		if choice == fallback {
+			return -1, "the policy chose the fallback's placement"
+		}
+		if !valid(choice) {
+			return -1, "the policy's pick is not valid on the chain"
+		}
+		return -1, "the policy's pick costs more than the fallback on the chain"
 	}
 	if i := cheapest(fallback); i >= 0 && opts[i].Candidate.Score.Total.LT(f) {
 		return i, ""

@@ -94,7 +94,11 @@ type Config struct {
 	// pending period, and by then sees the proposals already kept; it sends nothing when one of them costs
 	// no more than its own (the chain breaks ties by proposal id, so it could not win). 0 sends at once.
 	StaggerBlocks uint32
-	Logger        *slog.Logger
+	// Substitute proposes, when the policy's pick cannot win (or is the fallback's placement), the cheapest
+	// candidate by chain cost that beats the fallback instead (Choose). Off, the chain places the policy's
+	// pick or its own fallback.
+	Substitute bool
+	Logger     *slog.Logger
 	// Registerer receives the proposer's metrics; nil registers them nowhere.
 	Registerer prometheus.Registerer
 }
@@ -169,6 +173,7 @@ type Proposer struct {
 	net                    *policy.Network
 	events                 Events
 	stagger                uint32
+	substitute             bool
 	interval               time.Duration
 	minBackoff, maxBackoff time.Duration
 	log                    *slog.Logger
@@ -206,7 +211,7 @@ func New(chain Chain, cfg Config) (*Proposer, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Proposer{
-		chain: chain, net: net, events: cfg.Events, interval: cfg.PollInterval, stagger: cfg.StaggerBlocks,
+		chain: chain, net: net, events: cfg.Events, interval: cfg.PollInterval, stagger: cfg.StaggerBlocks, substitute: cfg.Substitute,
 		minBackoff: cfg.MinBackoff, maxBackoff: cfg.MaxBackoff, log: log.With("component", "proposer"),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nro_agent_proposals_total",
@@ -605,11 +610,11 @@ func (p *Proposer) propose(ctx context.Context, fleet *sim.Fleet, links Links, p
 		p.log.Info("a proposal of ours is already kept for the lease; not sending another", "lease_id", l.Id)
 		return nil
 	}
-	plan := Plan(fleet, links, params, l, p.net, queued)
+	plan := Plan(fleet, links, params, l, p.net, queued, p.substitute)
 	if !plan.Propose {
 		p.mark(k, nil)
 		p.count(OutcomeSkipped)
-		p.log.Info("no proposal: nothing beats the chain's fallback", "lease_id", l.Id, "reason", plan.Reason,
+		p.log.Info("no proposal: the policy's pick would not beat the chain's fallback", "lease_id", l.Id, "reason", plan.Reason,
 			"fallback_total", totalString(plan.Fallback), "candidates", plan.Candidates, "trigger", trigger)
 		return nil
 	}

@@ -241,24 +241,31 @@ func TestChoose(t *testing.T) {
 		name             string
 		opts             []Option
 		fallback, choice int
-		want             int
+		// want is the choice without substitution; substituted with it.
+		want, substituted int
 	}{
-		{"policy choice cheaper", []Option{opt(100), opt(90), opt(80)}, 0, 1, 1},
-		{"policy choice ties the fallback: a proposal wins ties", []Option{opt(100), opt(100), opt(80)}, 0, 1, 1},
-		{"policy choice dearer: the cheapest other", []Option{opt(100), opt(120), opt(80), opt(90)}, 0, 1, 2},
-		{"policy choice dearer, nothing cheaper: skip", []Option{opt(100), opt(120), opt(100)}, 0, 1, -1},
-		{"policy chose the fallback, something cheaper", []Option{opt(100), opt(99)}, 0, 0, 1},
-		{"policy chose the fallback, nothing cheaper: skip", []Option{opt(100), opt(100)}, 0, 0, -1},
-		{"policy choice invalid on the chain", []Option{opt(100), invalid, opt(90)}, 0, 1, 2},
-		{"no fallback: the policy's choice", []Option{opt(100), opt(90)}, -1, 0, 0},
-		{"no fallback, invalid choice: the cheapest valid", []Option{invalid, opt(90), opt(80)}, -1, 0, 2},
-		{"nothing valid", []Option{invalid}, -1, 0, -1},
+		{"policy choice cheaper", []Option{opt(100), opt(90), opt(80)}, 0, 1, 1, 1},
+		{"policy choice ties the fallback: a proposal wins ties", []Option{opt(100), opt(100), opt(80)}, 0, 1, 1, 1},
+		{"policy choice dearer: nothing, or the cheapest other", []Option{opt(100), opt(120), opt(80), opt(90)}, 0, 1, -1, 2},
+		{"policy choice dearer, nothing cheaper: skip", []Option{opt(100), opt(120), opt(100)}, 0, 1, -1, -1},
+		{"policy chose the fallback, something cheaper", []Option{opt(100), opt(99)}, 0, 0, -1, 1},
+		{"policy chose the fallback, nothing cheaper: skip", []Option{opt(100), opt(100)}, 0, 0, -1, -1},
+		{"policy choice invalid on the chain", []Option{opt(100), invalid, opt(90)}, 0, 1, -1, 2},
+		{"no fallback: the policy's choice", []Option{opt(100), opt(90)}, -1, 0, 0, 0},
+		{"no fallback, invalid choice: the cheapest valid", []Option{invalid, opt(90), opt(80)}, -1, 0, 2, 2},
+		{"nothing valid", []Option{invalid}, -1, 0, -1, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, reason := Choose(tc.opts, tc.fallback, tc.choice)
-			require.Equal(t, tc.want, got, reason)
-			if got < 0 {
-				require.NotEmpty(t, reason)
+			for _, sub := range []bool{false, true} {
+				want := tc.want
+				if sub {
+					want = tc.substituted
+				}
+				got, reason := Choose(tc.opts, tc.fallback, tc.choice, sub)
+				require.Equal(t, want, got, "substitute %v: %s", sub, reason)
+				if got < 0 {
+					require.NotEmpty(t, reason)
+				}
 			}
 		})
 	}

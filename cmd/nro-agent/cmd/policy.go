@@ -46,10 +46,10 @@ than both, so it is never trained on.`,
 				cfg.Mode = policy.Direct
 			case "chain":
 				cfg.Mode = policy.ChainDecides
-			case "pick-or-fallback":
-				cfg.Mode = policy.PickOrFallback
+			case "chain-substitute":
+				cfg.Mode = policy.ChainSubstitutes
 			default:
-				return fmt.Errorf("--mode %q: use direct (the pick is placed), chain (the chain decides with the policy's agent proposing) or pick-or-fallback", mode)
+				return fmt.Errorf("--mode %q: use direct (the pick is placed), chain (the chain decides with the policy's agent proposing) or chain-substitute (the same with proposer.substitute on)", mode)
 			}
 			if f.Changed("validation-starts") {
 				cfg.ValidationStarts, _ = f.GetIntSlice("validation-starts")
@@ -86,8 +86,8 @@ than both, so it is never trained on.`,
 	f.Float64("learn-rate", def.LearnRate, "Adam learning rate")
 	f.IntSlice("hidden", def.Hidden, "hidden layer sizes")
 	f.Int("min-large-jobs", def.MinLargeJobs, fmt.Sprintf("train only on slices with at least this many jobs of %d GPUs or more", policy.LargeJobGPUs))
-	defMode := map[policy.Mode]string{policy.Direct: "direct", policy.ChainDecides: "chain", policy.PickOrFallback: "pick-or-fallback"}[def.Mode]
-	f.String("mode", defMode, "how training and validation place the policy's pick: direct, chain (as the chain decides with the policy's agent proposing) or pick-or-fallback (the pick when it would win on the chain, else the fallback)")
+	defMode := map[policy.Mode]string{policy.Direct: "direct", policy.ChainDecides: "chain", policy.ChainSubstitutes: "chain-substitute"}[def.Mode]
+	f.String("mode", defMode, "how training and validation place the policy's pick: direct, chain (as the chain decides with the policy's agent proposing: the pick when it would win, else the fallback) or chain-substitute (the same with proposer.substitute on: a pick that cannot win gives way to the cheapest candidate that beats the fallback)")
 	f.IntSlice("validation-starts", def.ValidationStarts, "first jobs of the validation slices (between the training range and the held-out slices from 70000)")
 	return cmd
 }
@@ -98,7 +98,7 @@ func newEvalCmd() *cobra.Command {
 		Use:   "eval",
 		Short: "Evaluate the placement policy on a held-out slice of the trace against the baselines",
 		Long: `Run the policy (the committed default, or --policy FILE) — placing alone, as the chain decides with the
-policy's agent proposing, and its pick or the fallback — and every baseline — random, first-fit (static,
+policy's agent proposing (and with proposer.substitute on) — and every baseline — random, first-fit (static,
 region-blind), best-fit, cheapest-first, the chain's fallback allocator — on a held-out slice of the Philly trace,
 print the table with the offline bound, and with --plots DIR write PNG charts of mean JCT, bandwidth
 utilisation and cost per placer.`,
