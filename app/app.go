@@ -282,10 +282,11 @@ func New(
 	app.AllocationKeeper.SetLeaseKeeper(app.LeaseKeeper)
 	// NRO: x/audit stores allocation decision records and nodes' telemetry; it reads nodes (agents, GPUs) and
 	// writes their reputation in x/allocation, and reads where active leases are placed in x/lease. For the
-	// Ethereum bridge it reads the bonded validators and their power from x/staking.
+	// Ethereum bridge it reads the bonded validators and their power from x/staking, and holds a validator it
+	// jails for not signing out for x/slashing's downtime_jail_duration.
 	app.AuditKeeper = auditkeeper.NewKeeper(
 		appCodec, runtime.NewKVStoreService(keys[audittypes.StoreKey]), logger, govAuthority,
-		app.AllocationKeeper, app.LeaseKeeper, app.BankKeeper, app.DistrKeeper, app.StakingKeeper,
+		app.AllocationKeeper, app.LeaseKeeper, app.BankKeeper, app.DistrKeeper, app.StakingKeeper, app.SlashingKeeper,
 	)
 	app.AllocationKeeper.SetAuditKeeper(app.AuditKeeper)
 

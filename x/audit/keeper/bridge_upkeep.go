@@ -198,6 +198,16 @@ func (k Keeper) punishUnsigned(ctx context.Context, p types.Params, c types.Unsi
 			k.logger.Error("unsigned bridge item: jail refused", "validator", val, "kind", kindName(c.Kind), "nonce", c.Nonce, "err", err)
 			return nil
 		}
+		// Out for downtime_jail_duration, as x/slashing does after downtime: without it the validator could
+		// unjail in the next block. A validator without signing info (none in a running chain: x/slashing
+		// makes it at bonding) stays jailed with no delay.
+		d, err := k.slashing.DowntimeJailDuration(cache)
+		if err == nil {
+			err = k.slashing.JailUntil(cache, cons, sdkCtx.BlockTime().Add(d))
+		}
+		if err != nil {
+			k.logger.Info("unsigned bridge item: jailed without an unjail delay", "validator", val, "err", err)
+		}
 	}
 	if slashed.IsZero() && !p.JailUnsigned {
 		return nil

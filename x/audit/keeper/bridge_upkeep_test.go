@@ -185,6 +185,12 @@ func TestUnsignedValsetSlashing(t *testing.T) {
 				require.Equal(t, math.NewInt(100_000), ev.SlashedTokens)
 				require.Equal(t, tc.wantJailed, ev.Jailed)
 				require.Equal(t, tc.wantJailed, f.Staking.Jailed[ev.Validator])
+				if tc.wantJailed {
+					require.Equal(t, f.Ctx.BlockTime().Add(f.Staking.JailDuration), f.Staking.JailedUntil[ev.Validator],
+						"out for downtime_jail_duration from the block that jailed it")
+				} else {
+					require.NotContains(t, f.Staking.JailedUntil, ev.Validator)
+				}
 			}
 			for _, s := range f.Staking.Slashes {
 				require.Equal(t, f.Height(), s.InfractionHeight, "slashed at the height the window closed")

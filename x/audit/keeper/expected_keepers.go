@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"time"
 
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/math"
@@ -9,6 +10,14 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 )
+
+// SlashingKeeper is what x/audit needs from x/slashing: a validator it jails for not signing the bridge's
+// valsets and batches may unjail (MsgUnjail) only after x/slashing's downtime_jail_duration, as after
+// downtime.
+type SlashingKeeper interface {
+	JailUntil(ctx context.Context, consAddr sdk.ConsAddress, jailTime time.Time) error
+	DowntimeJailDuration(ctx context.Context) (time.Duration, error)
+}
 
 // StakingKeeper is what x/audit needs from x/staking for the Ethereum bridge: validators and their power.
 // It is declared here rather than in x/audit/types, which nro-agent imports: x/staking/types would pull the

@@ -108,6 +108,8 @@ type Keeper struct {
 	distr types.DistributionKeeper
 	// staking gives the validators and their power for the Ethereum bridge.
 	staking StakingKeeper
+	// slashing holds a validator jailed for not signing out for x/slashing's downtime_jail_duration.
+	slashing SlashingKeeper
 
 	Schema collections.Schema
 	// Decisions maps decision id to its record.
@@ -204,12 +206,13 @@ func NewKeeper(
 	bank types.BankKeeper,
 	distr types.DistributionKeeper,
 	staking StakingKeeper,
+	slashing SlashingKeeper,
 ) Keeper {
 	if _, _, err := bech32.DecodeAndConvert(authority); err != nil {
 		panic(fmt.Errorf("x/audit: invalid authority %q: %w", authority, err))
 	}
-	if alloc == nil || leases == nil || bank == nil || distr == nil || staking == nil {
-		panic("x/audit: NewKeeper needs the x/allocation, x/lease, x/bank, x/distribution and x/staking keepers")
+	if alloc == nil || leases == nil || bank == nil || distr == nil || staking == nil || slashing == nil {
+		panic("x/audit: NewKeeper needs the x/allocation, x/lease, x/bank, x/distribution, x/staking and x/slashing keepers")
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := Keeper{
@@ -222,6 +225,7 @@ func NewKeeper(
 		bank:         bank,
 		distr:        distr,
 		staking:      staking,
+		slashing:     slashing,
 		Decisions: collections.NewIndexedMap(sb, types.DecisionsKey, "decisions", collections.Uint64Key,
 			codec.CollValue[types.Decision](cdc), newDecisionIndexes(sb)),
 		DecisionSeq: collections.NewSequence(sb, types.DecisionSeqKey, "decision_seq"),

@@ -156,7 +156,7 @@ func NewFixtureWithoutGenesis(t testing.TB) *Fixture {
 	require.NoError(t, leases.Params.Set(ctx, leasetypes.DefaultParams()))
 	distr := &FakeDistribution{Bank: bk}
 	staking := NewFakeStaking()
-	k := keeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[types.StoreKey]), logger, authority, alloc, leases, bk, distr, staking)
+	k := keeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(keys[types.StoreKey]), logger, authority, alloc, leases, bk, distr, staking, staking)
 	leases.SetAllocationKeeper(alloc)
 	alloc.SetLeaseKeeper(leases)
 	alloc.SetAuditKeeper(k)
@@ -193,8 +193,12 @@ type FakeStaking struct {
 	// Jailed marks jailed validators; Jail sets it.
 	Jailed map[string]bool
 	// Slashes is every Slash call, in order.
-	Slashes  []FakeSlash
-	valCodec address.Codec
+	Slashes []FakeSlash
+	// JailedUntil is what JailUntil set (x/slashing's signing info), by validator; JailDuration is the
+	// downtime_jail_duration DowntimeJailDuration returns.
+	JailedUntil  map[string]time.Time
+	JailDuration time.Duration
+	valCodec     address.Codec
 }
 
 // FakeSlash is one call of FakeStaking.Slash.
@@ -209,7 +213,7 @@ type FakeSlash struct {
 // NewFakeStaking returns an empty validator set.
 func NewFakeStaking() *FakeStaking {
 	return &FakeStaking{Powers: map[string]int64{}, Unbonding: map[string]bool{}, Jailed: map[string]bool{},
-		valCodec: addresscodec.NewBech32Codec(Bech32Prefix + "valoper")}
+		JailedUntil: map[string]time.Time{}, JailDuration: 10 * time.Minute, valCodec: addresscodec.NewBech32Codec(Bech32Prefix + "valoper")}
 }
 
 // SetPower makes the account operator a validator with power (0: unbonded) and returns its nrovaloper.
@@ -294,6 +298,21 @@ func (s *FakeStaking) Jail(_ context.Context, cons sdk.ConsAddress) error {
 	}
 	s.Jailed[val] = true
 	return nil
+}
+
+// JailUntil implements keeper.SlashingKeeper (FakeStaking stands in for x/slashing too).
+func (s *FakeStaking) JailUntil(_ context.Context, cons sdk.ConsAddress, until time.Time) error {
+	val, err := s.byConsAddr(cons)
+	if err != nil {
+		return err
+	}
+	s.JailedUntil[val] = until
+	return nil
+}
+
+// DowntimeJailDuration implements keeper.SlashingKeeper.
+func (s *FakeStaking) DowntimeJailDuration(context.Context) (time.Duration, error) {
+	return s.JailDuration, nil
 }
 
 // PowerReduction implements keeper.StakingKeeper.
