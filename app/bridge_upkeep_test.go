@@ -25,27 +25,7 @@ import (
 // the only validator).
 func TestUnsignedValsetSlashedThroughBlocks(t *testing.T) {
 	const window = 3
-	var valoper string
-	app, _ := SetupWithGenesis(t, func(gs GenesisState, acc TestAccount) GenesisState {
-		cdc := NewTestApp(t).AppCodec()
-		var staking stakingtypes.GenesisState
-		cdc.MustUnmarshalJSON(gs[stakingtypes.ModuleName], &staking)
-		require.Len(t, staking.Validators, 1)
-		valoper = staking.Validators[0].OperatorAddress
-		key, err := crypto.GenerateKey()
-		require.NoError(t, err)
-		var audit audittypes.GenesisState
-		cdc.MustUnmarshalJSON(gs[audittypes.ModuleName], &audit)
-		audit.Params.BridgeId = "0x6e726f2d6170702d746573742d62726964676500000000000000000000000000"
-		audit.Params.EthChainId, audit.Params.SettlementContract = 1337, "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-		audit.Params.SignedWindowBlocks, audit.Params.BridgeRetentionBlocks = window, window+10
-		audit.Params.SlashFractionUnsigned, audit.Params.JailUnsigned = sdkmath.LegacyNewDecWithPrec(1, 2), false
-		audit.EthSigners = []audittypes.EthSigner{{
-			Validator: valoper, EthAddress: crypto.PubkeyToAddress(key.PublicKey).Hex(), Orchestrator: acc.Address.String(),
-		}}
-		gs[audittypes.ModuleName] = cdc.MustMarshalJSON(&audit)
-		return gs
-	})
+	app, valoper := setupUnsignedValset(t, window, false)
 	vs, ok, err := app.AuditKeeper.LatestValset(CommittedContext(app))
 	require.NoError(t, err)
 	require.True(t, ok, "block 1 makes valset 1")
@@ -91,36 +71,7 @@ func TestUnsignedValsetSlashedThroughBlocks(t *testing.T) {
 // that block's time: MsgUnjail is refused before then and accepted after.
 func TestUnsignedValsetJailsUntilDowntimeJailDuration(t *testing.T) {
 	const window = 3
-	var valoper string
-	app, _ := SetupWithGenesis(t, func(gs GenesisState, acc TestAccount) GenesisState {
-		cdc := NewTestApp(t).AppCodec()
-		var staking stakingtypes.GenesisState
-		cdc.MustUnmarshalJSON(gs[stakingtypes.ModuleName], &staking)
-		valoper = staking.Validators[0].OperatorAddress
-		// x/slashing makes a validator's signing info when it bonds; this genesis bonds it directly, so the
-		// signing info is part of the genesis, as in an exported chain.
-		cons, err := staking.Validators[0].GetConsAddr()
-		require.NoError(t, err)
-		var slashing slashingtypes.GenesisState
-		cdc.MustUnmarshalJSON(gs[slashingtypes.ModuleName], &slashing)
-		consStr := sdk.ConsAddress(cons).String()
-		slashing.SigningInfos = append(slashing.SigningInfos, slashingtypes.SigningInfo{Address: consStr,
-			ValidatorSigningInfo: slashingtypes.NewValidatorSigningInfo(cons, 0, 0, time.Unix(0, 0).UTC(), false, 0)})
-		gs[slashingtypes.ModuleName] = cdc.MustMarshalJSON(&slashing)
-		key, err := crypto.GenerateKey()
-		require.NoError(t, err)
-		var audit audittypes.GenesisState
-		cdc.MustUnmarshalJSON(gs[audittypes.ModuleName], &audit)
-		audit.Params.BridgeId = "0x6e726f2d6170702d746573742d62726964676500000000000000000000000000"
-		audit.Params.EthChainId, audit.Params.SettlementContract = 1337, "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-		audit.Params.SignedWindowBlocks, audit.Params.BridgeRetentionBlocks = window, window+10
-		audit.Params.SlashFractionUnsigned, audit.Params.JailUnsigned = sdkmath.LegacyNewDecWithPrec(1, 2), true
-		audit.EthSigners = []audittypes.EthSigner{{
-			Validator: valoper, EthAddress: crypto.PubkeyToAddress(key.PublicKey).Hex(), Orchestrator: acc.Address.String(),
-		}}
-		gs[audittypes.ModuleName] = cdc.MustMarshalJSON(&audit)
-		return gs
-	})
+	app, valoper := setupUnsignedValset(t, window, true)
 	vs, ok, err := app.AuditKeeper.LatestValset(CommittedContext(app))
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -149,4 +100,42 @@ func TestUnsignedValsetJailsUntilDowntimeJailDuration(t *testing.T) {
 	err = app.SlashingKeeper.Unjail(ctx.WithBlockTime(jailedAt.Add(d-time.Second)), bz)
 	require.ErrorIs(t, err, slashingtypes.ErrValidatorJailed, "too early to unjail")
 	require.NoError(t, app.SlashingKeeper.Unjail(ctx.WithBlockTime(jailedAt.Add(d)), bz))
+}
+
+// setupUnsignedValset is a chain whose one genesis validator has a registered Ethereum signer (so block 1
+// makes valset 1) and its x/slashing signing info, with a bridge signing window of window blocks,
+// slash_fraction_unsigned 1 % and jail_unsigned as given. It returns the app and the validator's operator.
+func setupUnsignedValset(t *testing.T, window uint64, jail bool) (*App, string) {
+	t.Helper()
+	var valoper string
+	app, _ := SetupWithGenesis(t, func(gs GenesisState, acc TestAccount) GenesisState {
+		cdc := NewTestApp(t).AppCodec()
+		var staking stakingtypes.GenesisState
+		cdc.MustUnmarshalJSON(gs[stakingtypes.ModuleName], &staking)
+		require.Len(t, staking.Validators, 1)
+		valoper = staking.Validators[0].OperatorAddress
+		// x/slashing makes a validator's signing info when it bonds; this genesis bonds it directly, so the
+		// signing info is part of the genesis, as in an exported chain.
+		cons, err := staking.Validators[0].GetConsAddr()
+		require.NoError(t, err)
+		var slashing slashingtypes.GenesisState
+		cdc.MustUnmarshalJSON(gs[slashingtypes.ModuleName], &slashing)
+		slashing.SigningInfos = append(slashing.SigningInfos, slashingtypes.SigningInfo{Address: sdk.ConsAddress(cons).String(),
+			ValidatorSigningInfo: slashingtypes.NewValidatorSigningInfo(cons, 0, 0, time.Unix(0, 0).UTC(), false, 0)})
+		gs[slashingtypes.ModuleName] = cdc.MustMarshalJSON(&slashing)
+		key, err := crypto.GenerateKey()
+		require.NoError(t, err)
+		var audit audittypes.GenesisState
+		cdc.MustUnmarshalJSON(gs[audittypes.ModuleName], &audit)
+		audit.Params.BridgeId = "0x6e726f2d6170702d746573742d62726964676500000000000000000000000000"
+		audit.Params.EthChainId, audit.Params.SettlementContract = 1337, "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+		audit.Params.SignedWindowBlocks, audit.Params.BridgeRetentionBlocks = window, window+10
+		audit.Params.SlashFractionUnsigned, audit.Params.JailUnsigned = sdkmath.LegacyNewDecWithPrec(1, 2), jail
+		audit.EthSigners = []audittypes.EthSigner{{
+			Validator: valoper, EthAddress: crypto.PubkeyToAddress(key.PublicKey).Hex(), Orchestrator: acc.Address.String(),
+		}}
+		gs[audittypes.ModuleName] = cdc.MustMarshalJSON(&audit)
+		return gs
+	})
+	return app, valoper
 }

@@ -88,10 +88,7 @@ func (s *stuckEth) sentTxs() []*ethtypes.Transaction {
 // of waiting behind it for good; the batch executes once and the journal is cleared.
 func TestRestartedRelayReplacesItsStuckTransaction(t *testing.T) {
 	ctx := context.Background()
-	w := newWorld(t)
-	provider := common.HexToAddress("0x7300000000000000000000000000000000000073")
-	b := w.settle(1, []common.Address{provider})
-	w.signAll(ctx, 3)
+	w, provider, b := oneSignedBatch(ctx, t, "0x7300000000000000000000000000000000000073")
 	tip, err := w.client.SuggestGasTipCap(ctx)
 	require.NoError(t, err)
 	eth := newStuckEth(w.client, new(big.Int).Add(tip, big.NewInt(1)))
@@ -138,10 +135,7 @@ func TestRestartedRelayReplacesItsStuckTransaction(t *testing.T) {
 // next round of the same relay (in-memory journal) goes on replacing it rather than waiting behind it.
 func TestRelayKeepsBumpingAcrossRounds(t *testing.T) {
 	ctx := context.Background()
-	w := newWorld(t)
-	provider := common.HexToAddress("0x7400000000000000000000000000000000000074")
-	b := w.settle(1, []common.Address{provider})
-	w.signAll(ctx, 3)
+	w, provider, b := oneSignedBatch(ctx, t, "0x7400000000000000000000000000000000000074")
 	tip, err := w.client.SuggestGasTipCap(ctx)
 	require.NoError(t, err)
 	// Two raises of 1/8 are needed: the first replacement is still held.

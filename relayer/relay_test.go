@@ -171,10 +171,7 @@ func TestRelayFeeCaps(t *testing.T) {
 // backoff inside the round, and the batch goes through once.
 func TestRelayRetriesTransientErrors(t *testing.T) {
 	ctx := context.Background()
-	w := newWorld(t)
-	provider := common.HexToAddress("0x5000000000000000000000000000000000000005")
-	b := w.settle(1, []common.Address{provider})
-	w.signAll(ctx, 3)
+	w, provider, b := oneSignedBatch(ctx, t, "0x5000000000000000000000000000000000000005")
 
 	eth := &flakyEth{Client: w.client}
 	eth.failHeaders.Store(3)
@@ -332,6 +329,17 @@ func TestRetryPolicyIsBoundedAndStopsOnPermanentErrors(t *testing.T) {
 	require.Equal(t, 1, calls)
 }
 
+// oneSignedBatch is a world with one settlement batch, paying provider (a 0x address), that 3 of its 4
+// validators have signed.
+func oneSignedBatch(ctx context.Context, t *testing.T, provider string) (*world, common.Address, leasetypes.SettlementBatch) {
+	t.Helper()
+	w := newWorld(t)
+	addr := common.HexToAddress(provider)
+	b := w.settle(1, []common.Address{addr})
+	w.signAll(ctx, 3)
+	return w, addr, b
+}
+
 // losingEth loses the first lose transactions sent to it (they never reach the pool, as a transaction a
 // node evicts or never gossips) and records every transaction sent.
 type losingEth struct {
@@ -363,10 +371,7 @@ func (l *losingEth) sentTxs() []*ethtypes.Transaction {
 // replacement. The provider is paid once.
 func TestRelayReplacesUnminedTransaction(t *testing.T) {
 	ctx := context.Background()
-	w := newWorld(t)
-	provider := common.HexToAddress("0x7100000000000000000000000000000000000071")
-	b := w.settle(1, []common.Address{provider})
-	w.signAll(ctx, 3)
+	w, provider, b := oneSignedBatch(ctx, t, "0x7100000000000000000000000000000000000071")
 	eth := &losingEth{Client: w.client}
 	eth.lose.Store(2)
 	relay := *w.relay
@@ -399,10 +404,7 @@ func TestRelayReplacesUnminedTransaction(t *testing.T) {
 // batch again.
 func TestRelayAtFeeCapsDoesNotReplace(t *testing.T) {
 	ctx := context.Background()
-	w := newWorld(t)
-	provider := common.HexToAddress("0x7200000000000000000000000000000000000072")
-	b := w.settle(1, []common.Address{provider})
-	w.signAll(ctx, 3)
+	w, provider, b := oneSignedBatch(ctx, t, "0x7200000000000000000000000000000000000072")
 	eth := &losingEth{Client: w.client}
 	eth.lose.Store(1)
 	relay := *w.relay
