@@ -86,11 +86,16 @@ type bridgeRun struct {
 	pruned   int
 	// validators and signers are the bonded validators and the registered Ethereum signers at the end.
 	validators, signers int
+	// retention is x/lease's retention_blocks; leasesPruned and batchesPruned count the leases and batches
+	// x/lease made that it no longer holds.
+	retention                   uint64
+	leasesPruned, batchesPruned int
 }
 
 func (b bridgeRun) String() string {
-	return fmt.Sprintf("{bridge_enabled %t, %d bridged records, batches %v, %d confirmations, %d attestations (at most %d on one batch), x/audit observed up to batch %d and pruned %d, %d validators, %d signers}",
-		b.bridgeEnabled, b.records, b.batches, b.confirms, b.attests, b.mostAttests, b.observed, b.pruned, b.validators, b.signers)
+	return fmt.Sprintf("{bridge_enabled %t, %d bridged records, batches %v, %d confirmations, %d attestations (at most %d on one batch), x/audit observed up to batch %d and pruned %d, %d validators, %d signers, x/lease retention %d pruned %d leases and %d batches}",
+		b.bridgeEnabled, b.records, b.batches, b.confirms, b.attests, b.mostAttests, b.observed, b.pruned, b.validators, b.signers,
+		b.retention, b.leasesPruned, b.batchesPruned)
 }
 
 // recordBridge reads a finished run's bridge: batches and records from the last state, confirmations and
@@ -101,7 +106,15 @@ func recordBridge(tb testing.TB, ti simsx.TestInstance[*App]) bridgeRun {
 	ctx := app.NewContextLegacy(true, cmtproto.Header{Height: app.LastBlockHeight()})
 	params, err := app.LeaseKeeper.Params.Get(ctx)
 	require.NoError(tb, err)
-	run := bridgeRun{bridgeEnabled: params.BridgeEnabled, batches: map[string]int{}}
+	run := bridgeRun{bridgeEnabled: params.BridgeEnabled, batches: map[string]int{}, retention: params.RetentionBlocks}
+	stored := 0
+	require.NoError(tb, app.LeaseKeeper.Leases.Walk(ctx, nil, func(uint64, leasetypes.Lease) (bool, error) {
+		stored++
+		return false, nil
+	}))
+	nextLease, err := app.LeaseKeeper.LeaseSeq.Peek(ctx)
+	require.NoError(tb, err)
+	run.leasesPruned = int(max(nextLease, 1)-1) - stored
 	require.NoError(tb, app.LeaseKeeper.SettlementRecords.Walk(ctx, nil, func(_ uint64, r leasetypes.SettlementRecord) (bool, error) {
 		if r.Bridged {
 			run.records++
@@ -124,6 +137,13 @@ func recordBridge(tb testing.TB, ti simsx.TestInstance[*App]) bridgeRun {
 		}
 		return false, nil
 	}))
+	storedBatches := 0
+	for _, n := range run.batches {
+		storedBatches += n
+	}
+	nextBatch, err := app.LeaseKeeper.BatchSeq.Peek(ctx)
+	require.NoError(tb, err)
+	run.batchesPruned = int(max(nextBatch, 1)-1) - storedBatches
 	run.observed, err = app.AuditKeeper.LastObservedBatch.Get(ctx)
 	if !errors.Is(err, collections.ErrNotFound) {
 		require.NoError(tb, err)
@@ -225,4 +245,11 @@ func TestSimSettlementBatches(t *testing.T) {
 		observed = observed || r.observed > 0
 	}
 	require.True(t, observed, "x/audit's bridge upkeep observed no batch in any seed")
+	leasesPruned, batchesPruned := 0, 0
+	for _, r := range runs {
+		leasesPruned += r.leasesPruned
+		batchesPruned += r.batchesPruned
+	}
+	require.Positive(t, leasesPruned, "x/lease pruned no ended lease in any seed")
+	require.Positive(t, batchesPruned, "x/lease pruned no finished batch in any seed")
 }

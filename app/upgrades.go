@@ -18,10 +18,14 @@ const (
 	// UpgradeBridgeUpkeep moves x/audit from consensus version 1 to 2: the bridge's signing windows and the
 	// pruning of bridge records, with their params (x/audit/keeper.Migrator.Migrate1to2).
 	UpgradeBridgeUpkeep = "bridge-upkeep"
+	// UpgradeLeasePruning moves x/lease from consensus version 1 to 2: ended leases and finished settlement
+	// batches are pruned after retention_blocks, with their params, and bridged batches' totals are counted
+	// (x/lease/keeper.Migrator.Migrate1to2).
+	UpgradeLeasePruning = "lease-pruning"
 )
 
 // Upgrades lists the upgrade names, oldest first.
-var Upgrades = []string{UpgradeCapacityEntries, UpgradeBridgeUpkeep}
+var Upgrades = []string{UpgradeCapacityEntries, UpgradeBridgeUpkeep, UpgradeLeasePruning}
 
 // registerUpgradeHandlers sets the handler of every upgrade this binary can perform.
 func (app *App) registerUpgradeHandlers() {

@@ -19,6 +19,8 @@ import (
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
 	"github.com/consensus-nro/nro/x/audit"
 	audittypes "github.com/consensus-nro/nro/x/audit/types"
+	"github.com/consensus-nro/nro/x/lease"
+	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
 
 // TestUpgradeCapacityEntries applies the capacity-entries upgrade plan through x/upgrade to a chain whose
@@ -113,4 +115,71 @@ func TestUpgradeBridgeUpkeep(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), versions[audittypes.ModuleName])
 	require.Equal(t, uint64(allocation.ConsensusVersion), versions[allocationtypes.ModuleName], "x/allocation was at its version and did not move")
+}
+
+// TestUpgradeLeasePruning applies the lease-pruning plan through x/upgrade to a chain whose x/lease is at
+// consensus version 1 (params without the retention fields, no pruning queue, no bridged total): afterwards
+// the params are valid with the pruning defaults, every ended lease and finished batch is queued at the
+// height it stopped being needed, the bridged total is the bridged batches' sum, and the module is at
+// version 2.
+func TestUpgradeLeasePruning(t *testing.T) {
+	app := Setup(t)
+	h := app.LastBlockHeight() + 1
+	ctx := app.NewUncachedContext(false, cmtproto.Header{Height: h, ChainID: TestChainID, Time: TestBlockTime(h)}) //nolint:staticcheck // a test of state
+	lk := app.LeaseKeeper
+	before, err := lk.Params.Get(ctx)
+	require.NoError(t, err)
+	v1 := before
+	v1.RetentionBlocks, v1.MaxPrunedPerBlock = 0, 0
+	v1.TakeBps = before.TakeBps + 1 // a param governance had changed stays changed
+	require.NoError(t, lk.Params.Set(ctx, v1))
+	coin := func(n int64) sdk.Coin { return sdk.NewCoin(BondDenom, sdkmath.NewInt(n)) }
+	sub := benchOperator()
+	for _, l := range []leasetypes.Lease{
+		{Id: 1, Submitter: sub, State: leasetypes.LEASE_STATE_CLOSED, ClosedHeight: 40, Deposit: coin(10)},
+		{Id: 2, Submitter: sub, State: leasetypes.LEASE_STATE_ACTIVE, Deposit: coin(10)},
+		{Id: 3, Submitter: sub, State: leasetypes.LEASE_STATE_EXPIRED, ClosedHeight: 7, Deposit: coin(10)},
+	} {
+		require.NoError(t, lk.Leases.Set(ctx, l.Id, l))
+	}
+	for _, b := range []leasetypes.SettlementBatch{
+		{Nonce: 1, State: leasetypes.BATCH_STATE_BRIDGED, Total: coin(500), ClosedHeight: 20},
+		{Nonce: 2, State: leasetypes.BATCH_STATE_CANCELLED, Total: coin(0), ClosedHeight: 30},
+		{Nonce: 3, State: leasetypes.BATCH_STATE_BRIDGED, Total: coin(700), ClosedHeight: 30},
+		{Nonce: 4, State: leasetypes.BATCH_STATE_PENDING, Total: coin(90)},
+	} {
+		require.NoError(t, lk.Batches.Set(ctx, b.Nonce, b))
+	}
+	vm := app.ModuleManager.GetVersionMap()
+	require.Equal(t, uint64(lease.ConsensusVersion), vm[leasetypes.ModuleName])
+	vm[leasetypes.ModuleName] = 1
+	require.NoError(t, app.UpgradeKeeper.SetModuleVersionMap(ctx, vm))
+
+	require.NoError(t, app.UpgradeKeeper.ApplyUpgrade(ctx, upgradetypes.Plan{Name: UpgradeLeasePruning, Height: h}))
+	after, err := lk.Params.Get(ctx)
+	require.NoError(t, err)
+	require.NoError(t, after.Validate())
+	want := before
+	want.TakeBps = v1.TakeBps
+	require.Equal(t, want, after)
+	it, err := lk.Prunes.Iterate(ctx, nil)
+	require.NoError(t, err)
+	keys, err := it.Keys()
+	require.NoError(t, err)
+	var got [][3]int64
+	for _, k := range keys {
+		got = append(got, [3]int64{k.K1(), int64(k.K2()), int64(k.K3())})
+	}
+	require.Equal(t, [][3]int64{
+		{7, int64(leasetypes.PruneLease), 3},
+		{30, int64(leasetypes.PruneBatch), 1}, // overtaken when batch 3 was bridged, at 30
+		{30, int64(leasetypes.PruneBatch), 2}, // cancelled at 30
+		{40, int64(leasetypes.PruneLease), 1},
+	}, got, "the ended leases and finished batches; the open lease, the newest bridged and the pending batch are not queued")
+	total, err := lk.BridgedTotals(ctx)
+	require.NoError(t, err)
+	require.Equal(t, sdk.NewCoins(coin(1_200)), total)
+	versions, err := app.UpgradeKeeper.GetModuleVersionMap(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), versions[leasetypes.ModuleName])
 }

@@ -29,7 +29,7 @@ import (
 )
 
 // ConsensusVersion is the state-machine version of the module; bump it with a migration.
-const ConsensusVersion = 1
+const ConsensusVersion = 2
 
 var (
 	_ module.AppModuleBasic      = AppModule{}
@@ -81,10 +81,17 @@ func (AppModule) RegisterGRPCGatewayRoutes(clientCtx client.Context, mux *gwrunt
 // GetTxCmd returns the hand-written tx commands (create); AutoCLI adds the rest.
 func (AppModule) GetTxCmd() *cobra.Command { return cli.NewTxCmd() }
 
-// RegisterServices registers the Msg and Query services.
+// RegisterServices registers the Msg and Query services and, when registrar is the module manager's
+// configurator, the store migrations.
 func (am AppModule) RegisterServices(registrar grpc.ServiceRegistrar) error {
 	types.RegisterMsgServer(registrar, keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(registrar, keeper.NewQueryServerImpl(am.keeper))
+	if cfg, ok := registrar.(module.Configurator); ok {
+		m := keeper.NewMigrator(am.keeper)
+		if err := cfg.RegisterMigration(types.ModuleName, 1, m.Migrate1to2); err != nil {
+			return fmt.Errorf("register the %s migration from version 1 to 2: %w", types.ModuleName, err)
+		}
+	}
 	return nil
 }
 
@@ -120,12 +127,16 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 	return cdc.MustMarshalJSON(gs)
 }
 
-// EndBlock expires and closes the leases whose deadline has come, bounded by max_closes_per_block.
+// EndBlock expires and closes the leases whose deadline has come (at most max_closes_per_block), makes at
+// most one settlement batch, and prunes what retention_blocks no longer keeps (at most max_pruned_per_block).
 func (am AppModule) EndBlock(ctx context.Context) error {
 	if err := am.keeper.ProcessDeadlines(ctx); err != nil {
 		return err
 	}
-	return am.keeper.MakeBatch(ctx)
+	if err := am.keeper.MakeBatch(ctx); err != nil {
+		return err
+	}
+	return am.keeper.Prune(ctx)
 }
 
 // GenerateGenesisState creates a randomized genesis for simulations.

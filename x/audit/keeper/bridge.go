@@ -400,7 +400,7 @@ func (k Keeper) ConfirmBatch(ctx context.Context, msg *types.MsgConfirmBatch) (*
 	if err != nil {
 		return nil, err
 	}
-	b, err := k.leases.GetBatch(ctx, msg.Nonce)
+	b, err := k.batchOf(ctx, msg.Nonce)
 	if err != nil {
 		return nil, err
 	}
@@ -429,6 +429,22 @@ func (k Keeper) ConfirmBatch(ctx context.Context, msg *types.MsgConfirmBatch) (*
 	return &types.MsgConfirmBatchResponse{}, sdkCtx.EventManager().EmitTypedEvent(&types.EventBridgeConfirmed{Kind: "batch", Nonce: msg.Nonce, Validator: s.Validator})
 }
 
+// batchOf returns the batch a confirmation or attestation names. A batch x/audit has seen (up to its last
+// observed nonce) that x/lease no longer holds was pruned — cancelled, or bridged and overtaken by a newer
+// bridged batch, retention_blocks ago — so it is not pending: the refusal is ErrBatchNotPending, which a
+// signer rescanning the contract from its start takes as "already done", not ErrBatchNotFound.
+func (k Keeper) batchOf(ctx context.Context, nonce uint64) (leasetypes.SettlementBatch, error) {
+	b, err := k.leases.GetBatch(ctx, nonce)
+	if !errors.Is(err, leasetypes.ErrBatchNotFound) {
+		return b, err
+	}
+	if last, lerr := k.LastObservedBatch.Get(ctx); lerr == nil && nonce <= last {
+		return b, errorsmod.Wrapf(leasetypes.ErrBatchNotPending,
+			"batch %d was pruned: it was cancelled, or bridged and followed by a newer bridged batch, more than x/lease's retention_blocks ago", nonce)
+	}
+	return b, err
+}
+
 // claimHash identifies a claim among the attestations of one batch.
 func claimHash(c types.BatchExecutedClaim) []byte {
 	bz, _ := c.Marshal()
@@ -449,7 +465,7 @@ func (k Keeper) AttestBatchExecuted(ctx context.Context, msg *types.MsgAttestBat
 	if err != nil {
 		return nil, err
 	}
-	b, err := k.leases.GetBatch(ctx, c.BatchNonce)
+	b, err := k.batchOf(ctx, c.BatchNonce)
 	if err != nil {
 		return nil, err
 	}

@@ -415,6 +415,34 @@ func TestAttestationsApplyInNonceOrder(t *testing.T) {
 	require.Equal(t, leasetypes.BATCH_STATE_PENDING, b3.State)
 }
 
+// TestAttestPrunedBatch: once x/lease has pruned a bridged batch, a signer that rescans the contract from
+// its start and attests the old execution again is told the batch is not pending (the relayer takes that
+// as done and goes on), not that it does not exist; a batch never made is still not found.
+func TestAttestPrunedBatch(t *testing.T) {
+	f, vals := bridgeFixture(t, 3)
+	register(t, f, vals...)
+	putBatch(t, f, 1)
+	putBatch(t, f, 2)
+	for _, v := range vals {
+		_, err := attest(f, v, 1, 0, txHash(1))
+		require.NoError(t, err)
+	}
+	for _, v := range vals {
+		_, err := attest(f, v, 2, 1, txHash(2))
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.Keeper.LastObservedBatch.Set(f.Ctx, 2))
+	require.NoError(t, f.LeaseKeeper.Batches.Remove(f.Ctx, 1)) // as x/lease's pruning does
+
+	_, err := attest(f, vals[0], 1, 0, txHash(1))
+	require.ErrorIs(t, err, leasetypes.ErrBatchNotPending)
+	require.ErrorContains(t, err, "batch 1 was pruned")
+	_, err = f.MsgServer.ConfirmBatch(f.Ctx, &types.MsgConfirmBatch{Orchestrator: vals[0].orchestrator, Nonce: 1, Signature: make([]byte, 65)})
+	require.ErrorIs(t, err, leasetypes.ErrBatchNotPending)
+	_, err = attest(f, vals[0], 3, 2, txHash(3))
+	require.ErrorIs(t, err, leasetypes.ErrBatchNotFound, "batch 3 was never made")
+}
+
 func collectionsJoin(nonce uint64, val string) collections.Pair[uint64, string] {
 	return collections.Join(nonce, val)
 }

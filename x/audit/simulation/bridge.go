@@ -379,6 +379,9 @@ func nextExecution(ctx context.Context, k keeper.Keeper, pending []leasetypes.Se
 		var prev uint64
 		for n := b.Nonce - 1; n > 0 && b.Nonce-n <= maxCancelledScanned; n-- {
 			pb, err := k.LeaseKeeper().GetBatch(ctx, n)
+			if errors.Is(err, leasetypes.ErrBatchNotFound) {
+				continue // pruned: cancelled, or bridged below the newest bridged batch, which x/lease keeps
+			}
 			if err != nil {
 				return types.BatchExecutedClaim{}, false, err
 			}

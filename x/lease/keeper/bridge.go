@@ -219,6 +219,9 @@ func (k Keeper) MarkBatchBridged(ctx context.Context, nonce, prev, ethBlock uint
 		if err := k.Batches.Set(ctx, o.Nonce, o); err != nil {
 			return err
 		}
+		if err := k.queuePrune(ctx, height, types.PruneBatch, o.Nonce); err != nil {
+			return err
+		}
 		for _, id := range o.RecordIds {
 			r, err := k.SettlementRecords.Get(ctx, id)
 			if err != nil {
@@ -238,6 +241,15 @@ func (k Keeper) MarkBatchBridged(ctx context.Context, nonce, prev, ethBlock uint
 			return err
 		}
 	}
+	// The newest bridged batch is kept whatever its age: it is the contract's last nonce as the chain knows
+	// it, which the next attestation names as its previous batch. The one it overtakes is no longer needed.
+	if older, ok, err := k.newestBridged(ctx); err != nil {
+		return err
+	} else if ok {
+		if err := k.queuePrune(ctx, height, types.PruneBatch, older); err != nil {
+			return err
+		}
+	}
 	b.State = types.BATCH_STATE_BRIDGED
 	b.EthBlock = ethBlock
 	b.EthTxHash = txHash
@@ -245,34 +257,22 @@ func (k Keeper) MarkBatchBridged(ctx context.Context, nonce, prev, ethBlock uint
 	if err := k.Batches.Set(ctx, nonce, b); err != nil {
 		return err
 	}
+	if err := k.addBridgedTotal(ctx, b.Total); err != nil {
+		return err
+	}
 	k.logger.Info("settlement batch bridged", "nonce", nonce, "eth_block", ethBlock, "tx", txHash)
 	return sdkCtx.EventManager().EmitTypedEvent(&types.EventBatchBridged{Nonce: nonce, EthBlock: ethBlock, EthTxHash: txHash})
 }
 
-// checkBridgeInvariant: the bridge escrow holds exactly what bridged records owe (batched or not, bridged
-// or not: bridged payouts stay locked as the backing of the wNRO minted) plus the bridged shares already
-// settled to nodes still in a placement; every unbatched id is a bridged record with no batch, and every
-// batch's records name it.
+// checkBridgeInvariant: the bridge escrow holds exactly what bridged records owe (waiting or in a pending
+// batch), what bridged batches have paid (BridgedTotal: their records may be pruned, the unro stay locked
+// as the backing of the wNRO minted), and the bridged shares already settled to nodes still in a
+// placement; every unbatched id is a bridged record with no batch, and every stored pending or bridged
+// batch's records name it and add up to its total.
 func (k Keeper) checkBridgeInvariant(ctx context.Context, placed sdk.Coins) error {
-	owed := placed
-	err := k.SettlementRecords.Walk(ctx, nil, func(id uint64, r types.SettlementRecord) (bool, error) {
-		if !r.Bridged {
-			return false, nil
-		}
-		owed = owed.Add(r.Amount)
-		waiting, err := k.Unbatched.Has(ctx, id)
-		if err != nil {
-			return true, err
-		}
-		if waiting != (r.BatchNonce == 0) {
-			return true, fmt.Errorf("bridged record %d: batch %d but waiting=%t", id, r.BatchNonce, waiting)
-		}
-		return false, nil
-	})
-	if err != nil {
-		return err
-	}
+	states := map[uint64]types.BatchState{}
 	if err := k.Batches.Walk(ctx, nil, func(nonce uint64, b types.SettlementBatch) (bool, error) {
+		states[nonce] = b.State
 		if b.State == types.BATCH_STATE_CANCELLED {
 			return false, nil
 		}
@@ -294,6 +294,37 @@ func (k Keeper) checkBridgeInvariant(ctx context.Context, placed sdk.Coins) erro
 	}); err != nil {
 		return err
 	}
+	bridged, err := k.BridgedTotals(ctx)
+	if err != nil {
+		return err
+	}
+	owed := placed.Add(bridged...)
+	err = k.SettlementRecords.Walk(ctx, nil, func(id uint64, r types.SettlementRecord) (bool, error) {
+		if !r.Bridged {
+			return false, nil
+		}
+		waiting, err := k.Unbatched.Has(ctx, id)
+		if err != nil {
+			return true, err
+		}
+		if waiting != (r.BatchNonce == 0) {
+			return true, fmt.Errorf("bridged record %d: batch %d but waiting=%t", id, r.BatchNonce, waiting)
+		}
+		if r.BatchNonce != 0 {
+			state, ok := states[r.BatchNonce]
+			if !ok {
+				return true, fmt.Errorf("bridged record %d names batch %d, which is not stored", id, r.BatchNonce)
+			}
+			if state == types.BATCH_STATE_BRIDGED {
+				return false, nil // counted in BridgedTotal
+			}
+		}
+		owed = owed.Add(r.Amount)
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
 	balance := k.bk.SpendableCoins(ctx, k.BridgeEscrowAddress())
 	if !balance.Equal(owed) {
 		return fmt.Errorf("bridge escrow invariant broken: %s holds %s but bridged payouts sum to %s", types.BridgeEscrowName, balance, owed)
@@ -307,6 +338,12 @@ func (q queryServer) Batch(ctx context.Context, req *types.QueryBatchRequest) (*
 		return nil, status.Error(codes.InvalidArgument, "nonce: want a batch nonce (1, 2, ...)")
 	}
 	b, err := q.k.GetBatch(ctx, req.Nonce)
+	if errors.Is(err, types.ErrBatchNotFound) {
+		if next, err := q.k.BatchSeq.Peek(ctx); err == nil && req.Nonce < next {
+			return nil, status.Errorf(codes.NotFound, "batch %d was pruned: it was cancelled, or bridged and followed by a newer bridged batch, "+
+				"more than retention_blocks ago; the events of the blocks that made and closed it hold its history", req.Nonce)
+		}
+	}
 	if err != nil {
 		return nil, status.Error(codes.NotFound, err.Error())
 	}

@@ -13,8 +13,9 @@ import (
 	"github.com/consensus-nro/nro/x/lease/types"
 )
 
-// InitGenesis stores params, leases, settlement records and the id sequences, rebuilds the deadline queue
-// from the PENDING and ACTIVE leases, and checks that the module account holds exactly the unspent escrow of
+// InitGenesis stores params, leases, settlement records, batches, the bridged totals and the id sequences,
+// rebuilds the deadline queue from the PENDING and ACTIVE leases and the pruning queue from the ended leases
+// and finished batches, and checks that the module account holds exactly the unspent escrow of
 // the leases (bank's genesis runs first).
 func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := gs.Validate(k.addrCodec); err != nil {
@@ -45,6 +46,16 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	}
 	for _, b := range gs.Batches {
 		if err := k.Batches.Set(ctx, b.Nonce, b); err != nil {
+			return err
+		}
+	}
+	for _, c := range gs.BridgedTotal {
+		if err := k.BridgedTotal.Set(ctx, c.Denom, c.Amount); err != nil {
+			return err
+		}
+	}
+	for _, key := range k.expectedPrunes(gs.Leases, gs.Batches) {
+		if err := k.Prunes.Set(ctx, key); err != nil {
 			return err
 		}
 	}
@@ -89,6 +100,9 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		gs.Batches = append(gs.Batches, b)
 		return false, nil
 	}); err != nil {
+		return nil, err
+	}
+	if gs.BridgedTotal, err = k.BridgedTotals(ctx); err != nil {
 		return nil, err
 	}
 	if gs.NextBatchNonce, err = k.BatchSeq.Peek(ctx); err != nil {
@@ -192,6 +206,9 @@ func (k Keeper) CheckEscrowInvariant(ctx context.Context) error {
 	balance := k.bk.SpendableCoins(ctx, k.ModuleAddress())
 	if !balance.Equal(escrow) {
 		return fmt.Errorf("escrow invariant broken: module account holds %s but the leases' unspent deposits sum to %s", balance, escrow)
+	}
+	if err := k.checkPruneInvariant(ctx); err != nil {
+		return err
 	}
 	return k.checkBridgeInvariant(ctx, bridgedPlaced)
 }

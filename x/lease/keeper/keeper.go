@@ -12,6 +12,7 @@ import (
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/store"
 	"cosmossdk.io/log/v2"
+	"cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -184,7 +185,17 @@ type Keeper struct {
 	Unbatched collections.KeySet[uint64]
 	// LastBatchHeight is the height of the last batch made.
 	LastBatchHeight collections.Item[int64]
+	// Prunes queues (height, kind, id) of every ended lease (from its closed height) and every batch no
+	// longer needed (a cancelled one from its cancellation, a bridged one from the height a newer batch was
+	// bridged); EndBlock prunes each retention_blocks later (prune.go).
+	Prunes collections.KeySet[PruneKey]
+	// BridgedTotal maps a denom to the sum of the totals of every batch ever bridged, pruned ones included.
+	BridgedTotal collections.Map[string, math.Int]
 }
+
+// PruneKey is (height, kind, id): the height an object stopped being needed, types.PruneLease or
+// types.PruneBatch, and the lease id or batch nonce.
+type PruneKey = collections.Triple[int64, int32, uint64]
 
 // BatchIndexes are the secondary indexes of the settlement batches.
 type BatchIndexes struct {
@@ -245,6 +256,9 @@ func NewKeeper(
 		BatchSeq:        collections.NewSequence(sb, types.BatchSeqKey, "batch_seq"),
 		Unbatched:       collections.NewKeySet(sb, types.UnbatchedKey, "unbatched", collections.Uint64Key),
 		LastBatchHeight: collections.NewItem(sb, types.LastBatchHeightKey, "last_batch_height", collections.Int64Value),
+		Prunes: collections.NewKeySet(sb, types.PrunesKey, "prunes",
+			collections.TripleKeyCodec(collections.Int64Key, collections.Int32Key, collections.Uint64Key)),
+		BridgedTotal: collections.NewMap(sb, types.BridgedTotalKey, "bridged_total", collections.StringKey, sdk.IntValue),
 	}
 	schema, err := sb.Build()
 	if err != nil {

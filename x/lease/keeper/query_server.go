@@ -36,6 +36,10 @@ func (q queryServer) Lease(ctx context.Context, req *types.QueryLeaseRequest) (*
 	}
 	l, err := q.k.Leases.Get(ctx, req.LeaseId)
 	if errors.Is(err, collections.ErrNotFound) {
+		if next, err := q.k.LeaseSeq.Peek(ctx); err == nil && req.LeaseId < next {
+			return nil, status.Errorf(codes.NotFound, "lease %d was pruned: it ended more than retention_blocks ago; "+
+				"the events of the blocks that created, settled and closed it hold its history (ask an archive node or an indexer)", req.LeaseId)
+		}
 		return nil, status.Errorf(codes.NotFound, "no lease with id %d", req.LeaseId)
 	}
 	if err != nil {

@@ -142,6 +142,9 @@ func (k Keeper) closeSettled(ctx context.Context, lease types.Lease, reason type
 	if err := k.Leases.Set(ctx, lease.Id, lease); err != nil {
 		return types.Lease{}, err
 	}
+	if err := k.queuePrune(ctx, height, types.PruneLease, lease.Id); err != nil {
+		return types.Lease{}, err
+	}
 	if err := k.recordSettlements(ctx, lease, lease.Nodes, height); err != nil {
 		return types.Lease{}, err
 	}
@@ -210,6 +213,9 @@ func (k Keeper) endPending(ctx context.Context, lease types.Lease, state types.L
 	lease.CloseReason = reason
 	lease.ClosedHeight = sdkCtx.BlockHeight()
 	if err := k.Leases.Set(ctx, lease.Id, lease); err != nil {
+		return types.Lease{}, err
+	}
+	if err := k.queuePrune(ctx, lease.ClosedHeight, types.PruneLease, lease.Id); err != nil {
 		return types.Lease{}, err
 	}
 	return lease, sdkCtx.EventManager().EmitTypedEvent(&types.EventLeaseClosed{

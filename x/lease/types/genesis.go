@@ -1,9 +1,12 @@
 package types
 
 import (
+	"slices"
+
 	"cosmossdk.io/core/address"
 	errorsmod "cosmossdk.io/errors"
-	"slices"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 )
 
 // DefaultGenesis is the genesis state with default params, no leases, and ids starting at 1.
@@ -43,10 +46,18 @@ func (gs GenesisState) Validate(addrCodec address.Codec) error {
 		}
 		records[r.Id] = true
 		l, ok := leases[r.LeaseId]
-		if !ok || (l.State != LEASE_STATE_CLOSED && len(l.PastPlacements) == 0) {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "settlement_records[%d]: lease %d is not a lease of this genesis that closed or was moved", i, r.LeaseId)
+		switch {
+		case ok && l.State != LEASE_STATE_CLOSED && len(l.PastPlacements) == 0:
+			return errorsmod.Wrapf(ErrInvalidGenesis, "settlement_records[%d]: lease %d has neither closed nor been moved", i, r.LeaseId)
+		case !ok && (!r.Bridged || r.LeaseId == 0 || r.LeaseId >= gs.NextLeaseId):
+			// Only a bridged record outlives its pruned lease: it goes with its batch.
+			return errorsmod.Wrapf(ErrInvalidGenesis, "settlement_records[%d]: lease %d is not in this genesis; want a lease of the genesis that closed or was moved, or a bridged record of a pruned lease (id below next_lease_id)", i, r.LeaseId)
 		}
-		if err := r.validate(addrCodec, l); err != nil {
+		var lp *Lease
+		if ok {
+			lp = &l
+		}
+		if err := r.validate(addrCodec, lp); err != nil {
 			return errorsmod.Wrapf(err, "settlement_records[%d]", i)
 		}
 	}
@@ -75,20 +86,31 @@ func (gs GenesisState) Validate(addrCodec address.Codec) error {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "settlement_records[%d]: batch %d is not a pending or bridged batch of this genesis holding bridged record %d", i, r.BatchNonce, r.Id)
 		}
 	}
+	if err := gs.BridgedTotal.Validate(); err != nil {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "bridged_total: %v; want sorted positive coins, one per denom", err)
+	}
+	bridged := sdk.NewCoins()
+	for _, b := range gs.Batches {
+		if b.State == BATCH_STATE_BRIDGED {
+			bridged = bridged.Add(b.Total)
+		}
+	}
+	if !gs.BridgedTotal.IsAllGTE(bridged) {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "bridged_total %s is below the totals of the bridged batches of this genesis (%s): it also counts the pruned ones",
+			gs.BridgedTotal, bridged)
+	}
 	return nil
 }
 
-// validate checks a record against the lease it settles.
-func (r SettlementRecord) validate(addrCodec address.Codec, l Lease) error {
-	found := false
-	for _, n := range l.AllNodes() {
-		if n.NodeId == r.NodeId {
-			found = true
-			break
+// validate checks a record against the lease it settles (nil: a pruned lease, whose nodes and denom are
+// not known any more).
+func (r SettlementRecord) validate(addrCodec address.Codec, l *Lease) error {
+	denom := r.Amount.Denom
+	if l != nil {
+		denom = l.Deposit.Denom
+		if !slices.ContainsFunc(l.AllNodes(), func(n LeaseNode) bool { return n.NodeId == r.NodeId }) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "record %d: node %q is not a node of lease %d", r.Id, r.NodeId, l.Id)
 		}
-	}
-	if !found {
-		return errorsmod.Wrapf(ErrInvalidGenesis, "record %d: node %q is not a node of lease %d", r.Id, r.NodeId, l.Id)
 	}
 	if err := validateCanonicalAddress(addrCodec, r.Operator); err != nil {
 		return errorsmod.Wrapf(ErrInvalidGenesis, "record %d: operator %q: %v", r.Id, r.Operator, err)
@@ -101,8 +123,8 @@ func (r SettlementRecord) validate(addrCodec address.Codec, l Lease) error {
 		if c.err != nil {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "record %d: %s: %v", r.Id, c.name, c.err)
 		}
-		if c.d != l.Deposit.Denom {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "record %d: %s denom %q differs from the lease's %q", r.Id, c.name, c.d, l.Deposit.Denom)
+		if c.d != denom {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "record %d: %s denom %q differs from the lease's %q", r.Id, c.name, c.d, denom)
 		}
 	}
 	if r.Height <= 0 {

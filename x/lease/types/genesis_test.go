@@ -104,7 +104,7 @@ func TestGenesisValidate(t *testing.T) {
 		{"record id 0", func(gs *types.GenesisState) { gs.SettlementRecords[0].Id = 0 }, "id 0 must be in 1..next_record_id-1"},
 		{"record id not below next", func(gs *types.GenesisState) { gs.NextRecordId = 2 }, "id 2 must be in 1..next_record_id-1 (1)"},
 		{"duplicate record", func(gs *types.GenesisState) { gs.SettlementRecords[1].Id = 1 }, "duplicate record id 1"},
-		{"record of an open lease", func(gs *types.GenesisState) { gs.SettlementRecords[0].LeaseId = 2 }, "lease 2 is not a lease of this genesis that closed or was moved"},
+		{"record of an open lease", func(gs *types.GenesisState) { gs.SettlementRecords[0].LeaseId = 2 }, "lease 2 has neither closed nor been moved"},
 		{"record of another node", func(gs *types.GenesisState) { gs.SettlementRecords[0].NodeId = "n9" }, `node "n9" is not a node of lease 3`},
 		{"record in another denom", func(gs *types.GenesisState) { gs.SettlementRecords[0].Fee = sdk.NewCoin("uatom", math.NewInt(1)) }, `fee denom "uatom"`},
 		{"record without height", func(gs *types.GenesisState) { gs.SettlementRecords[0].Height = 0 }, "height must be positive"},
@@ -122,6 +122,52 @@ func TestGenesisValidate(t *testing.T) {
 		tc.mutate(&gs)
 		err := gs.Validate(ac)
 		require.Error(t, err, tc.name)
+		require.ErrorContains(t, err, tc.contains, tc.name)
+	}
+}
+
+// TestGenesisPrunedState: a genesis exported after pruning holds bridged records whose lease is gone (they
+// go with their batch) and a bridged_total that counts the pruned bridged batches too.
+func TestGenesisPrunedState(t *testing.T) {
+	ac := addresscodec.NewBech32Codec("nro")
+	eth := "0x00000000000000000000000000000000000000A1"
+	pruned := func(t *testing.T) types.GenesisState {
+		gs := validGenesis(t)
+		gs.NextLeaseId, gs.NextRecordId, gs.NextBatchNonce = 10, 6, 3
+		gs.SettlementRecords = append(gs.SettlementRecords,
+			// Lease 7 was pruned; its bridged records stay: one waits, one is in bridged batch 2.
+			types.SettlementRecord{Id: 4, LeaseId: 7, NodeId: "n5", Operator: addr(t, 5), EthAddress: eth, Amount: coin(900), Fee: coin(18), Height: 40, Bridged: true},
+			types.SettlementRecord{Id: 5, LeaseId: 7, NodeId: "n6", Operator: addr(t, 6), EthAddress: eth, Amount: coin(700), Fee: coin(14), Height: 40, Bridged: true, BatchNonce: 2},
+		)
+		// Batch 1 (bridged, 500unro) was pruned with its records; batch 2 is the newest bridged one.
+		gs.Batches = []types.SettlementBatch{{Nonce: 2, RecordIds: []uint64{5}, Total: coin(700), State: types.BATCH_STATE_BRIDGED,
+			Payouts: []types.BatchPayout{{EthAddress: eth, Amount: math.NewInt(700)}}, CreatedHeight: 41, ClosedHeight: 45}}
+		gs.BridgedTotal = sdk.NewCoins(coin(1_200))
+		return gs
+	}
+	require.NoError(t, pruned(t).Validate(ac))
+
+	cases := []struct {
+		name     string
+		mutate   func(gs *types.GenesisState)
+		contains string
+	}{
+		{"unbridged record of a pruned lease", func(gs *types.GenesisState) { gs.SettlementRecords[3].Bridged = false }, "lease 7 is not in this genesis"},
+		{"record of a lease never made", func(gs *types.GenesisState) { gs.SettlementRecords[3].LeaseId = 10 }, "lease 10 is not in this genesis"},
+		{"record of lease 0", func(gs *types.GenesisState) { gs.SettlementRecords[3].LeaseId = 0 }, "lease 0 is not in this genesis"},
+		{"pruned lease's record in two denoms", func(gs *types.GenesisState) { gs.SettlementRecords[3].Fee = sdk.NewCoin("uatom", math.NewInt(1)) }, `fee denom "uatom" differs`},
+		{"bridged total below the bridged batches", func(gs *types.GenesisState) { gs.BridgedTotal = sdk.NewCoins(coin(699)) }, "bridged_total 699unro is below the totals of the bridged batches of this genesis (700unro)"},
+		{"no bridged total", func(gs *types.GenesisState) { gs.BridgedTotal = nil }, "bridged_total  is below"},
+		{"bridged total not sorted", func(gs *types.GenesisState) {
+			gs.BridgedTotal = sdk.Coins{coin(1_200), sdk.NewCoin("uatom", math.NewInt(1))}
+		}, "bridged_total: "},
+	}
+	for _, tc := range cases {
+		gs := pruned(t)
+		tc.mutate(&gs)
+		err := gs.Validate(ac)
+		require.Error(t, err, tc.name)
+		require.ErrorIs(t, err, types.ErrInvalidGenesis, tc.name)
 		require.ErrorContains(t, err, tc.contains, tc.name)
 	}
 }

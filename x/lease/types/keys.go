@@ -34,4 +34,20 @@ var (
 	// UnbatchedKey holds the ids of bridged records waiting for a batch.
 	UnbatchedKey       = collections.NewPrefix(15)
 	LastBatchHeightKey = collections.NewPrefix(16)
+	// PrunesKey queues (height, kind, id) of the ended leases and the batches no longer needed, from the
+	// height they stopped being needed; EndBlock prunes them retention_blocks later.
+	PrunesKey = collections.NewPrefix(17)
+	// BridgedTotalKey maps a denom to the sum of the totals of every batch ever bridged.
+	BridgedTotalKey = collections.NewPrefix(18)
+)
+
+// PruneKind says what a pruning queue entry removes.
+type PruneKind = int32
+
+const (
+	// PruneLease removes an ended lease and its settlement records that were not bridged (a bridged record
+	// goes with its batch).
+	PruneLease PruneKind = 1
+	// PruneBatch removes a cancelled batch, or a bridged batch with its settlement records.
+	PruneBatch PruneKind = 2
 )

@@ -28,6 +28,11 @@ const (
 	DefaultMaxBatchRecords uint32 = 100
 	// DefaultBatchTimeoutSeconds keeps a batch executable for six hours after its creation.
 	DefaultBatchTimeoutSeconds uint64 = 6 * 3600
+	// DefaultRetentionBlocks keeps ended leases and finished batches for 100,800 blocks (7 days of 6 s
+	// blocks), as x/audit keeps the bridge's confirmations.
+	DefaultRetentionBlocks uint64 = 100_800
+	// DefaultMaxPrunedPerBlock bounds the leases and batches EndBlock prunes per block.
+	DefaultMaxPrunedPerBlock uint32 = 200
 	// MaxBatchRecords bounds max_batch_records: the Ethereum gas of a batch grows with its payouts.
 	MaxBatchRecords uint32 = 1000
 	// MinBatchTimeoutSeconds and MaxBatchTimeoutSeconds bound batch_timeout_seconds (a minute to 30 days).
@@ -57,6 +62,8 @@ func DefaultParams() Params {
 		BatchBlocks:         DefaultBatchBlocks,
 		MaxBatchRecords:     DefaultMaxBatchRecords,
 		BatchTimeoutSeconds: DefaultBatchTimeoutSeconds,
+		RetentionBlocks:     DefaultRetentionBlocks,
+		MaxPrunedPerBlock:   DefaultMaxPrunedPerBlock,
 	}
 }
 
@@ -100,6 +107,13 @@ func (p Params) Validate() error {
 		return errorsmod.Wrapf(ErrInvalidParams, "batch_timeout_seconds %d: want %d..%d, e.g. %d (six hours)",
 			p.BatchTimeoutSeconds, MinBatchTimeoutSeconds, MaxBatchTimeoutSeconds, DefaultBatchTimeoutSeconds)
 	}
+	if p.RetentionBlocks > MaxBlocksParam {
+		return errorsmod.Wrapf(ErrInvalidParams, "retention_blocks %d: want 0 (keep everything) or 1..%d blocks, e.g. %d (7 days of 6 s blocks)",
+			p.RetentionBlocks, MaxBlocksParam, DefaultRetentionBlocks)
+	}
+	if p.MaxPrunedPerBlock == 0 {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_pruned_per_block 0: want at least 1, e.g. %d", DefaultMaxPrunedPerBlock)
+	}
 	return nil
 }
 
@@ -114,6 +128,6 @@ func (p Params) MinDeposit(spec LeaseSpec) math.Int {
 
 // LogString renders the params for logs.
 func (p Params) LogString() string {
-	return fmt.Sprintf("take_bps=%d blocks_per_hour=%d min_deposit_blocks=%d max_pending_blocks=%d max_duration_blocks=%d max_total_gpus=%d max_closes_per_block=%d",
-		p.TakeBps, p.BlocksPerHour, p.MinDepositBlocks, p.MaxPendingBlocks, p.MaxDurationBlocks, p.MaxTotalGpus, p.MaxClosesPerBlock)
+	return fmt.Sprintf("take_bps=%d blocks_per_hour=%d min_deposit_blocks=%d max_pending_blocks=%d max_duration_blocks=%d max_total_gpus=%d max_closes_per_block=%d retention_blocks=%d max_pruned_per_block=%d",
+		p.TakeBps, p.BlocksPerHour, p.MinDepositBlocks, p.MaxPendingBlocks, p.MaxDurationBlocks, p.MaxTotalGpus, p.MaxClosesPerBlock, p.RetentionBlocks, p.MaxPrunedPerBlock)
 }

@@ -24,6 +24,9 @@ func TestDefaultParams(t *testing.T) {
 		BatchBlocks:         100,
 		MaxBatchRecords:     100,
 		BatchTimeoutSeconds: 21_600,
+		// Ended leases and finished batches are pruned after 7 days of 6 s blocks, at most 200 per block.
+		RetentionBlocks:   100_800,
+		MaxPrunedPerBlock: 200,
 	}, p)
 	require.Equal(t, uint64(365*24*600), p.MaxDurationBlocks, "one year of 6 s blocks")
 }
@@ -57,6 +60,10 @@ func TestParamsValidate(t *testing.T) {
 		{"min deposit equal to max duration", func(p *types.Params) { p.MaxDurationBlocks = 100 }, ""},
 		{"zero max GPUs", func(p *types.Params) { p.MaxTotalGpus = 0 }, "max_total_gpus must be at least 1"},
 		{"zero closes per block", func(p *types.Params) { p.MaxClosesPerBlock = 0 }, "max_closes_per_block must be at least 1"},
+		{"keep everything", func(p *types.Params) { p.RetentionBlocks = 0 }, ""},
+		{"prune the next block", func(p *types.Params) { p.RetentionBlocks = 1 }, ""},
+		{"retention too long", func(p *types.Params) { p.RetentionBlocks = 1<<40 + 1 }, "retention_blocks 1099511627777: want 0 (keep everything) or 1..1099511627776"},
+		{"zero pruned per block", func(p *types.Params) { p.MaxPrunedPerBlock = 0 }, "max_pruned_per_block 0: want at least 1"},
 	}
 	for _, tc := range cases {
 		p := types.DefaultParams()
