@@ -344,14 +344,8 @@ func (k Keeper) pruneItem(ctx context.Context, kind types.BridgeItemKind, nonce 
 	}
 	budget -= n.confirms
 	if kind == types.BRIDGE_ITEM_KIND_BATCH {
-		if n.attestations, err = removeRange(ctx, k.BatchAttestations, collections.NewPrefixedPairRange[uint64, []byte](nonce), budget); err != nil || n.attestations == budget {
-			return n, false, err
-		}
-		budget -= n.attestations
-		if n.other, err = removeVotes(ctx, k, nonce, budget); err != nil || n.other == budget {
-			return n, false, err
-		}
-		return n, true, nil
+		done, err := k.pruneAttestations(ctx, nonce, budget, &n)
+		return n, done, err
 	}
 	if has, err := k.Valsets.Has(ctx, nonce); err != nil {
 		return n, false, err
@@ -389,25 +383,50 @@ func removeRange[K, V any](ctx context.Context, m collections.Map[K, V], rng col
 	return len(keys), nil
 }
 
-func removeVotes(ctx context.Context, k Keeper, nonce uint64, limit int) (int, error) {
-	if limit <= 0 {
-		return 0, nil
-	}
-	it, err := k.AttestVotes.Iterate(ctx, collections.NewPrefixedPairRange[uint64, string](nonce))
-	if err != nil {
-		return 0, err
-	}
-	keys, err := it.Keys() // at most one vote per validator
-	if err != nil {
-		return 0, err
-	}
-	keys = keys[:min(len(keys), limit)]
-	for _, key := range keys {
-		if err := k.AttestVotes.Remove(ctx, key); err != nil {
-			return 0, err
+// pruneAttestations removes a batch's attestations and their votes, about budget records, and says whether
+// none is left. The votes go with the attestation that holds them — a vote, and the attestation's
+// validator list shortened to match; the attestation itself with its last vote (one record past the
+// budget at most) — so that at every height each vote belongs to a stored attestation, and an export taken
+// mid-pruning (which rebuilds the votes from the attestations) imports to the same state.
+func (k Keeper) pruneAttestations(ctx context.Context, nonce uint64, budget int, n *prunedCounts) (bool, error) {
+	rng := collections.NewPrefixedPairRange[uint64, []byte](nonce)
+	for budget > 0 {
+		it, err := k.BatchAttestations.Iterate(ctx, rng)
+		if err != nil {
+			return false, err
 		}
+		if !it.Valid() {
+			return true, it.Close()
+		}
+		kv, err := it.KeyValue()
+		if err := errors.Join(err, it.Close()); err != nil {
+			return false, err
+		}
+		att := kv.Value
+		for budget > 0 && len(att.Validators) > 0 {
+			last := len(att.Validators) - 1
+			if err := k.AttestVotes.Remove(ctx, collections.Join(nonce, att.Validators[last])); err != nil {
+				return false, err
+			}
+			att.Validators = att.Validators[:last]
+			n.other++
+			budget--
+		}
+		if len(att.Validators) > 0 {
+			return false, k.BatchAttestations.Set(ctx, kv.Key, att)
+		}
+		if err := k.BatchAttestations.Remove(ctx, kv.Key); err != nil {
+			return false, err
+		}
+		n.attestations++
+		budget--
 	}
-	return len(keys), nil
+	it, err := k.BatchAttestations.Iterate(ctx, rng)
+	if err != nil {
+		return false, err
+	}
+	left := it.Valid()
+	return !left, it.Close()
 }
 
 // takeKeys reads up to limit keys and closes the iterator.

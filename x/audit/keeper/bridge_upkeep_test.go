@@ -487,6 +487,74 @@ func TestBatchPruning(t *testing.T) {
 	require.True(t, found, "batch 3 waits in the queue: %v", gs.BridgePrunes)
 }
 
+// TestBatchPruningKeepsVotesWithAttestations prunes a bridged batch's two attestations (five votes and
+// one) at two records a block and requires, after every block, that the stored votes are exactly the
+// validators the stored attestations list — the state an export rebuilds the votes from — until nothing
+// of the batch is left.
+func TestBatchPruningKeepsVotesWithAttestations(t *testing.T) {
+	f, vals := upkeepFixture(t, 6, testWindow+1, 1, 2)
+	register(t, f, vals...)
+	require.NoError(t, f.EndBlock())
+	for _, v := range vals {
+		confirmValset(t, f, v, 1)
+	}
+	next(t, f)
+	makeBatch(t, f, 1)
+	require.NoError(t, f.EndBlock())
+	// One validator attests a wrong transaction first; five of six then attest the right one, which applies.
+	_, err := attest(f, vals[5], 1, 0, txHash(9))
+	require.NoError(t, err)
+	for _, v := range vals[:5] {
+		_, err := attest(f, v, 1, 0, txHash(1))
+		require.NoError(t, err)
+	}
+	b, err := f.LeaseKeeper.GetBatch(f.Ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, leasetypes.BATCH_STATE_BRIDGED, b.State)
+
+	consistent := func() (votes int) {
+		t.Helper()
+		it, err := f.Keeper.BatchAttestations.Iterate(f.Ctx, collections.NewPrefixedPairRange[uint64, []byte](1))
+		require.NoError(t, err)
+		atts, err := it.Values()
+		require.NoError(t, err)
+		var listed []string
+		for _, a := range atts {
+			require.NotEmpty(t, a.Validators, "an attestation without validators is left behind")
+			listed = append(listed, a.Validators...)
+		}
+		vit, err := f.Keeper.AttestVotes.Iterate(f.Ctx, collections.NewPrefixedPairRange[uint64, string](1))
+		require.NoError(t, err)
+		keys, err := vit.Keys()
+		require.NoError(t, err)
+		var voted []string
+		for _, k := range keys {
+			voted = append(voted, k.K2())
+		}
+		slices.Sort(listed)
+		require.Equal(t, listed, voted, "votes and the attestations' validators differ")
+		return len(voted)
+	}
+	require.Equal(t, 6, consistent())
+	seen := map[int]bool{}
+	for range 20 {
+		next(t, f)
+		n := consistent()
+		seen[n] = true
+		if n == 0 && confirmsOf(t, f.Keeper.BatchConfirms, f, 1) == 0 {
+			break
+		}
+	}
+	require.Zero(t, consistent())
+	require.Zero(t, confirmsOf(t, f.Keeper.BatchConfirms, f, 1))
+	require.True(t, seen[4] || seen[3] || seen[2] || seen[1], "pruning never stopped half-way through the votes: %v", seen)
+	gs := exported(t, f)
+	require.NoError(t, gs.Validate())
+	for _, q := range gs.BridgePrunes {
+		require.False(t, q.Kind == types.BRIDGE_ITEM_KIND_BATCH && q.Nonce == 1, "batch 1 is still queued: %v", gs.BridgePrunes)
+	}
+}
+
 func TestBridgeRetentionZeroKeepsEverything(t *testing.T) {
 	f, vals := upkeepFixture(t, 3, 0, 1, 100)
 	register(t, f, vals...)

@@ -326,7 +326,8 @@ func (k Keeper) resolveChallenge(ctx context.Context, p types.Params, c types.Ch
 }
 
 // upholdChallenge punishes the node: challenge_slash_bps of its stake (the reward to the challenger, the rest
-// burned), the challenger's bond back, and a CHALLENGE_LOST fault that may slash and jail it (max_faults).
+// burned), the challenger's bond back, and a CHALLENGE_LOST fault for the report's epoch, unless it has one,
+// that may slash and jail it (max_faults).
 func (k Keeper) upholdChallenge(ctx context.Context, p types.Params, c *types.Challenge) error {
 	if err := k.payFromModule(ctx, c.Challenger, c.Bond); err != nil {
 		return err
@@ -341,6 +342,15 @@ func (k Keeper) upholdChallenge(ctx context.Context, p types.Params, c *types.Ch
 		}
 	} else if err != nil && !isNodeNotFound(err) {
 		return err
+	}
+	// One false report is one fault: a second challenge upheld against the same node's report (another of
+	// its links) slashes and rewards again but points to the epoch's CHALLENGE_LOST fault rather than
+	// counting another towards max_faults.
+	if f, found, err := k.faultOf(ctx, c.NodeId, c.Epoch, types.FAULT_KIND_CHALLENGE_LOST); err != nil {
+		return err
+	} else if found {
+		c.FaultId = f.Id
+		return nil
 	}
 	f, over, err := k.recordFault(ctx, p, types.Fault{
 		NodeId: c.NodeId, Epoch: c.Epoch, Kind: types.FAULT_KIND_CHALLENGE_LOST,

@@ -388,3 +388,47 @@ func TestChallengeOfASweptEpoch(t *testing.T) {
 	require.Equal(t, uint64(2), fault.Epoch)
 	require.Equal(t, epochStart(2), fault.EpochStartHeight)
 }
+
+// TestTwoChallengesUpheldOnOneReport: a report lies about two links; both challenges are upheld and each
+// slashes challenge_slash_bps, but the report's epoch gets one CHALLENGE_LOST fault that both point to —
+// at most one fault per node, epoch and kind, as genesis validation requires of an export.
+func TestTwoChallengesUpheldOnOneReport(t *testing.T) {
+	f, _ := meshFixture(t)
+	for _, n := range committeePool {
+		f.AddNode(n)
+	}
+	startEpoch(t, f, 2)
+	submit(t, f, report(f, "mesh-a", probe("mesh-b", 300, 30_000_000), probe("mesh-c", 300, 30_000_000), probe("mesh-d", 1_000, 9_000_000)))
+	fund(t, f, f.Addr("challenger"), 5*bond)
+	stake := f.Node("mesh-a").Stake.Amount.Int64()
+	var ids []uint64
+	for _, peer := range []string{"mesh-b", "mesh-c"} {
+		msg := challengeMsg(f)
+		msg.PeerNodeId = peer
+		res, err := f.MsgServer.ChallengeTelemetry(f.Ctx, msg)
+		require.NoError(t, err, "challenge of the link to %s", peer)
+		for i, m := range res.Committee {
+			answer(t, f, res.ChallengeId, m, uint64(950+20*i), uint64(8_800_000+100_000*i))
+		}
+		ids = append(ids, res.ChallengeId)
+	}
+	first, second := challenge(t, f, ids[0]), challenge(t, f, ids[1])
+	require.Equal(t, types.CHALLENGE_STATUS_UPHELD, first.Status)
+	require.Equal(t, types.CHALLENGE_STATUS_UPHELD, second.Status)
+	require.NotZero(t, first.FaultId)
+	require.Equal(t, first.FaultId, second.FaultId, "both challenges point to the epoch's one fault")
+	slashed := stake * int64(types.DefaultChallengeSlashBps) / 10_000
+	after := stake - slashed
+	require.Equal(t, after-after*int64(types.DefaultChallengeSlashBps)/10_000, f.Node("mesh-a").Stake.Amount.Int64(), "each upheld challenge slashes")
+	lost := 0
+	require.NoError(t, f.Keeper.Faults.Walk(f.Ctx, nil, func(_ uint64, fault types.Fault) (bool, error) {
+		if fault.NodeId == "mesh-a" && fault.Kind == types.FAULT_KIND_CHALLENGE_LOST {
+			lost++
+		}
+		return false, nil
+	}))
+	require.Equal(t, 1, lost)
+	gs, err := f.Keeper.ExportGenesis(f.Ctx)
+	require.NoError(t, err)
+	require.NoError(t, gs.Validate(), "the export imports")
+}

@@ -295,6 +295,13 @@ func (k Keeper) prune(ctx context.Context, p types.Params, cur types.EpochInfo) 
 
 // hasFault reports whether nodeID already has a fault of kind in epoch.
 func (k Keeper) hasFault(ctx context.Context, nodeID string, epoch uint64, kind types.FaultKind) (bool, error) {
+	_, found, err := k.faultOf(ctx, nodeID, epoch, kind)
+	return found, err
+}
+
+// faultOf returns nodeID's fault of kind in epoch, if it has one (at most one per node, epoch and kind).
+func (k Keeper) faultOf(ctx context.Context, nodeID string, epoch uint64, kind types.FaultKind) (types.Fault, bool, error) {
+	var fault types.Fault
 	found := false
 	err := k.Faults.Indexes.NodeEpoch.Walk(ctx,
 		collections.NewPrefixedPairRange[collections.Pair[string, uint64], uint64](collections.Join(nodeID, epoch)),
@@ -303,10 +310,12 @@ func (k Keeper) hasFault(ctx context.Context, nodeID string, epoch uint64, kind 
 			if err != nil {
 				return true, err
 			}
-			found = f.Kind == kind
+			if f.Kind == kind {
+				fault, found = f, true
+			}
 			return found, nil
 		})
-	return found, err
+	return fault, found, err
 }
 
 // FaultsInWindow counts nodeID's faults in the fault_window_epochs epochs ending with the current one, after
