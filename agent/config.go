@@ -73,7 +73,8 @@ type ProposerConfig struct {
 	PollInterval Duration `toml:"poll_interval"`
 	// StaggerBlocks spreads the proposers of a lease over the first 0..stagger_blocks blocks of its window
 	// (by a hash of the agent's address and the lease), so that a later one sees the proposals already
-	// kept and sends nothing when one costs no more than its own; 0 proposes at once.
+	// kept and sends nothing when one costs no more than its own (the chain refuses an exact copy of a kept
+	// proposal anyway, which counts as skipped); 0 proposes at once.
 	StaggerBlocks uint32 `toml:"stagger_blocks"`
 	// Substitute proposes, when the policy's pick cannot beat the chain's fallback, the cheapest candidate
 	// by the chain's cost that does instead; off (the default), the agent proposes the policy's pick or
@@ -160,7 +161,7 @@ func DefaultConfig() Config {
 			MaxTransferDuration: Duration(sc.MaxTransferDuration),
 		},
 		Metrics:  MetricsConfig{Listen: "127.0.0.1:26681"},
-		Proposer: ProposerConfig{Events: true, PollInterval: Duration(30 * time.Second), StaggerBlocks: 2},
+		Proposer: ProposerConfig{Events: true, PollInterval: Duration(30 * time.Second), StaggerBlocks: 4},
 	}
 }
 

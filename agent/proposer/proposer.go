@@ -141,7 +141,8 @@ type Counts struct {
 	// Won and Lost: sent (or, after a restart, found kept) proposals whose lease the chain then decided, with
 	// this proposer's proposal as the winner or not (another proposal, the fallback, or no decision).
 	Won, Lost int
-	// Skipped: leases where no candidate could beat the chain's fallback, so nothing was sent.
+	// Skipped: leases where no candidate could beat the chain's fallback or a kept proposal, so nothing was
+	// sent, or where the chain refused ours as a copy of a kept proposal (ErrDuplicateProposal).
 	Skipped int
 	// Errors: failed rounds and refused proposals.
 	Errors int
@@ -631,6 +632,15 @@ func (p *Proposer) propose(ctx context.Context, fleet *sim.Fleet, links Links, p
 		msg.Placement = append(msg.Placement, leasetypes.Placement{NodeId: n.NodeId, Gpus: n.Gpus})
 	}
 	res, err := p.chain.ProposeAllocation(ctx, msg)
+	if errors.Is(err, types.ErrDuplicateProposal) {
+		// Another agent computed the same placement and got it in first (in this block, or one this
+		// round's read of the kept proposals did not see yet): the lease gets it either way.
+		p.mark(k, nil)
+		p.count(OutcomeSkipped)
+		p.log.Info("no proposal: another proposer's kept proposal has the same placement", "lease_id", l.Id,
+			"total", c.Score.Total.String(), "trigger", trigger, "refusal", err.Error())
+		return nil
+	}
 	if err != nil {
 		var refused *chainclient.ChainError
 		if errors.As(err, &refused) && !errors.Is(err, sdkerrors.ErrWrongSequence) && !errors.Is(err, sdkerrors.ErrMempoolIsFull) {

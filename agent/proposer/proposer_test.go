@@ -345,3 +345,22 @@ func TestSkipsWhenKeptProposalIsAsCheap(t *testing.T) {
 	require.Len(t, c.sent, 1)
 	require.Equal(t, Counts{Sent: 1}, p.Counts())
 }
+
+// TestDuplicateRefusalIsSkipped: when the chain refuses the proposal as a copy of a kept one (another agent
+// sent the same placement first), the lease is counted as skipped, not as an error, and not retried.
+func TestDuplicateRefusalIsSkipped(t *testing.T) {
+	ctx := context.Background()
+	c := newFake(t, true)
+	c.propose = func(*types.MsgProposeAllocation) (TxResult, error) {
+		return TxResult{}, &chainclient.ChainError{Codespace: types.ErrDuplicateProposal.Codespace(), Code: types.ErrDuplicateProposal.ABCICode(),
+			Log: "proposal 3 by nro1other already places lease 1 on these nodes and GPUs"}
+	}
+	p, err := New(c, Config{})
+	require.NoError(t, err)
+	require.NoError(t, p.Round(ctx))
+	require.Len(t, c.sent, 1)
+	require.Equal(t, Counts{Skipped: 1}, p.Counts())
+	require.NoError(t, p.Round(ctx))
+	require.Len(t, c.sent, 1, "a lease period is decided on once")
+	require.Equal(t, Counts{Skipped: 1}, p.Counts())
+}

@@ -129,15 +129,15 @@ func reportProposals(ctx context.Context, st *stepper, ag *agents, names map[str
 	if total.Skipped > 0 {
 		fmt.Println("  a lease is skipped where no candidate placement costs less than the chain's own by the chain's score (on\n" +
 			"  the A100 nodes the fallback finds the optimum), or where another agent's kept proposal already costs no\n" +
-			"  more (proposer.stagger_blocks spreads the agents over the window's first blocks, so later ones see it):\n" +
-			"  a proposal that cannot win only costs gas")
+			"  more (proposer.stagger_blocks spreads the agents over the window's first blocks, so later ones see it),\n" +
+			"  or where the chain refused an exact copy of a proposal another agent got in first in the same block")
 	}
 	if total.Sent == 0 {
 		fmt.Println("  no proposal was sent")
 	}
 	if total.Sent > 1 {
 		fmt.Println("  (the agents run the same policy on the same chain state, so they tend to propose alike; the chain keeps\n" +
-			"  every proposal and takes the lowest cost, ties by the lowest proposal id)")
+			"  one proposal per placement and takes the lowest cost, ties by the lowest proposal id)")
 	}
 	return sum, nil
 }

@@ -493,7 +493,8 @@ func zeroScore() types.ScoreBreakdown {
 }
 
 // OpenLeasePlacement finds, among the first maxLeases queued leases, one whose proposal window is still open,
-// that the fallback can place now, and whose kept proposals that placement would join, and returns it. Simulations use it to send proposals
+// that the fallback can place now, and whose kept proposals that placement would join (not full of cheaper ones,
+// not holding it already), and returns it. Simulations use it to send proposals
 // that are valid; agents use their own policy.
 func (k Keeper) OpenLeasePlacement(ctx context.Context, maxLeases int) (uint64, []leasetypes.Placement, []string, error) {
 	params, err := k.Params.Get(ctx)
@@ -528,6 +529,11 @@ func (k Keeper) OpenLeasePlacement(ctx context.Context, maxLeases int) (uint64, 
 		placement := make([]leasetypes.Placement, len(c.Nodes))
 		for i, n := range c.Nodes {
 			placement[i] = leasetypes.Placement{NodeId: n.NodeId, Gpus: n.Gpus}
+		}
+		if slices.ContainsFunc(kept, func(p types.Proposal) bool {
+			return samePlacement(p.Placement, placement) && !c.Score.Total.LT(p.Total)
+		}) {
+			continue // kept already (ErrDuplicateProposal)
 		}
 		return id, placement, c.RingOrder, nil
 	}

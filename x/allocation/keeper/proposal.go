@@ -259,6 +259,17 @@ func (k Keeper) ProposalsByRank(ctx context.Context, leaseID uint64) ([]types.Pr
 	return ps, nil
 }
 
+// samePlacement says whether two valid placements (no node twice) take the same GPUs on the same nodes, in
+// whatever order they list them.
+func samePlacement(a, b []leasetypes.Placement) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	byNode := func(x, y leasetypes.Placement) int { return strings.Compare(x.NodeId, y.NodeId) }
+	a, b = slices.SortedFunc(slices.Values(a), byNode), slices.SortedFunc(slices.Values(b), byNode)
+	return slices.EqualFunc(a, b, func(x, y leasetypes.Placement) bool { return x.NodeId == y.NodeId && x.Gpus == y.Gpus })
+}
+
 func (k Keeper) removeProposal(ctx context.Context, p types.Proposal) error {
 	if err := k.ProposalsByLease.Remove(ctx, collections.Join(p.LeaseId, p.Id)); err != nil {
 		return err
@@ -363,6 +374,23 @@ func (k Keeper) ProposeAllocation(ctx context.Context, msg *types.MsgProposeAllo
 		return 0, types.ScoreBreakdown{}, err
 	}
 	var evicted uint64
+	// The same placement twice (agents running the same policy on the same chain state, in the same block)
+	// adds nothing but a filled slot: the kept one is refused unless the new one is cheaper on the same
+	// nodes (a better ring order), which then replaces it.
+	if i := slices.IndexFunc(kept, func(r types.Proposal) bool { return samePlacement(r.Placement, msg.Placement) }); i >= 0 {
+		same := kept[i]
+		if !score.Total.LT(same.Total) {
+			return 0, types.ScoreBreakdown{}, errorsmod.Wrapf(types.ErrDuplicateProposal,
+				"proposal %d by %s already places lease %d on these nodes and GPUs at cost %s, and this one costs %s; "+
+					"propose other nodes, or the same nodes in a ring order that costs less",
+				same.Id, same.Proposer, lease.Id, same.Total, score.Total)
+		}
+		if err := k.removeProposal(ctx, same); err != nil {
+			return 0, types.ScoreBreakdown{}, err
+		}
+		evicted = same.Id
+		kept = slices.Delete(kept, i, i+1)
+	}
 	if len(kept) >= int(params.MaxProposalsPerLease) {
 		worst := kept[len(kept)-1]
 		if !score.Total.LT(worst.Total) {

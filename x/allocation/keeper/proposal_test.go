@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -422,10 +424,11 @@ func TestProposeAllocationKeepsBest(t *testing.T) {
 	p := e.Params()
 	p.MaxProposalsPerLease = 2
 	e.SetParams(p)
+	e.node(keepertest.NodeSpec{ID: "use1-c2", Region: "aws:us-east-1", PricePerGpuHour: 2_700_000})
 	lease := e.createLease(baseSpec())
 	agent := agentOf(e, "use1-a")
 
-	// Costs are 8 × price: use1-a 20.0 NRO, use1-b 20.8, use1-c 21.6, use1-d 22.4, use2-a 19.2.
+	// Costs are 8 × price: use1-a 20.0 NRO, use1-b 20.8, use1-c and use1-c2 21.6, use1-d 22.4, use2-a 19.2.
 	idA := e.mustPropose(agent, lease, pl("use1-a", 8))
 	idC := e.mustPropose(agent, lease, pl("use1-c", 8))
 	require.Equal(t, []uint64{idA, idC}, e.proposalIDsOf(lease))
@@ -436,7 +439,7 @@ func TestProposeAllocationKeepsBest(t *testing.T) {
 		cost      string
 	}{
 		{"worse than every kept proposal", pl("use1-d", 8), "22400000"},
-		{"as costly as the worst kept proposal", pl("use1-c", 8), "21600000"},
+		{"as costly as the worst kept proposal", pl("use1-c2", 8), "21600000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.ResetEvents()
@@ -484,4 +487,60 @@ func removeLink(e *engineFixture, a, b string) {
 	e.T.Helper()
 	a, b = types.LinkKey(a, b)
 	require.NoError(e.T, e.Keeper.RegionLinks.Remove(e.Ctx, collections.Join(a, b)))
+}
+
+// TestProposeAllocationDuplicate: a placement a kept proposal already has — the same GPUs on the same
+// nodes, listed in any order — is refused with ErrDuplicateProposal and changes nothing, whoever sends it,
+// unless it costs less (a better ring order), in which case it replaces the kept one.
+func TestProposeAllocationDuplicate(t *testing.T) {
+	e := newEngineFixture(t)
+	proposalFleet(e)
+	spec := baseSpec()
+	spec.MaxRttMs = 0 // any: the four nodes span three continents
+	lease := e.createLease(spec)
+	first, second := agentOf(e, "use1-a"), agentOf(e, "use1-b")
+
+	id := e.mustPropose(first, lease, pl("use1-a", 2, "use2-a", 2, "euw1-a", 2, "apne1-a", 2),
+		"use1-a", "use2-a", "euw1-a", "apne1-a")
+	kept, err := e.Keeper.Proposals.Get(e.Ctx, id)
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name      string
+		placement []leasetypes.Placement
+		ring      []string
+	}{
+		{"same placement and ring", pl("use1-a", 2, "use2-a", 2, "euw1-a", 2, "apne1-a", 2), []string{"use1-a", "use2-a", "euw1-a", "apne1-a"}},
+		{"same nodes listed in another order", pl("apne1-a", 2, "euw1-a", 2, "use2-a", 2, "use1-a", 2), []string{"use2-a", "euw1-a", "apne1-a", "use1-a"}},
+		// Its bottleneck is the same Europe–Tokyo link.
+		{"same nodes in another ring of the same cost", pl("use1-a", 2, "use2-a", 2, "euw1-a", 2, "apne1-a", 2), []string{"use1-a", "use2-a", "apne1-a", "euw1-a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.ResetEvents()
+			before := e.snapshot(t)
+			res, err := e.propose(second, lease, tc.placement, tc.ring...)
+			require.ErrorIs(t, err, types.ErrDuplicateProposal, "got %v", res)
+			require.ErrorContains(t, err, fmt.Sprintf("proposal %d by %s already places lease %d on these nodes and GPUs at cost %s", id, first, lease, kept.Total))
+			require.ErrorContains(t, err, "propose other nodes, or the same nodes in a ring order that costs less")
+			e.requireUnchanged(t, before)
+		})
+	}
+
+	// The same GPUs elsewhere, or other GPU counts on the same nodes, are other placements.
+	e.mustPropose(second, lease, pl("use1-a", 4, "use2-a", 2, "euw1-a", 2), "use1-a", "use2-a", "euw1-a")
+
+	// The same nodes in a cheaper ring order (its bottleneck Tokyo–Virginia, not Tokyo–Ireland) replace the
+	// kept proposal.
+	e.ResetEvents()
+	res, err := e.propose(second, lease, pl("use1-a", 2, "use2-a", 2, "euw1-a", 2, "apne1-a", 2), "use1-a", "euw1-a", "use2-a", "apne1-a")
+	if errors.Is(err, types.ErrDuplicateProposal) {
+		t.Fatalf("a cheaper ring order on the same nodes must replace the kept proposal: %v", err)
+	}
+	require.NoError(t, err)
+	require.True(t, res.Score.Total.LT(kept.Total), "%s < %s", res.Score.Total, kept.Total)
+	require.Equal(t, id, typedEvents[*types.EventAllocationProposed](t, e.AllocationFixture)[0].EvictedProposalId)
+	_, err = e.Keeper.Proposals.Get(e.Ctx, id)
+	require.Error(t, err, "the replaced proposal is deleted")
+	require.Len(t, e.proposalIDsOf(lease), 2)
+	e.requireEngineInvariants()
 }

@@ -200,8 +200,9 @@ func randomNode(
 
 // MsgProposeAllocationFactory proposes, for a lease whose proposal window is open, the placement the chain's
 // fallback allocator would choose now, from an account holding the proposer bond. Another proposal of the
-// same cost delivered earlier in the block fills the last slot first: that refusal (ErrProposalNotBetter)
-// is the expected outcome of the race, not a failure.
+// same cost delivered earlier in the block fills the last slot first, or one of the same placement is kept
+// already (the fallback's choice changes only as the fleet does): those refusals (ErrProposalNotBetter,
+// ErrDuplicateProposal) are the expected outcomes of the race, not failures.
 func MsgProposeAllocationFactory(k keeper.Keeper) *simsx.ResultHandlingSimMsgFactory[*types.MsgProposeAllocation] {
 	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgProposeAllocation, simsx.SimDeliveryResultHandler) {
 		params, err := k.Params.Get(ctx)
@@ -224,7 +225,7 @@ func MsgProposeAllocationFactory(k keeper.Keeper) *simsx.ResultHandlingSimMsgFac
 			return nil, nil, nil
 		}
 		expectRace := func(err error) error {
-			if errors.Is(err, types.ErrProposalNotBetter) {
+			if errors.Is(err, types.ErrProposalNotBetter) || errors.Is(err, types.ErrDuplicateProposal) {
 				return nil
 			}
 			return err

@@ -30,4 +30,5 @@ var (
 	ErrUnknownLink         = errorsmod.Register(ModuleName, 25, "no region link")
 	ErrNodeNotJailed       = errorsmod.Register(ModuleName, 26, "node is not jailed")
 	ErrStillJailed         = errorsmod.Register(ModuleName, 27, "node is still jailed")
+	ErrDuplicateProposal   = errorsmod.Register(ModuleName, 28, "a kept proposal already places the lease on the same nodes")
 )
