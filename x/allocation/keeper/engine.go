@@ -12,6 +12,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/consensus-nro/nro/internal/collx"
 	"github.com/consensus-nro/nro/x/allocation/types"
 	"github.com/consensus-nro/nro/x/internal/typedevent"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
@@ -227,15 +228,8 @@ func (k Keeper) AllocatePending(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	due := make([]collections.Pair[int64, uint64], 0, min(params.MaxAllocationsPerBlock, 64))
-	for ; it.Valid() && len(due) < int(params.MaxAllocationsPerBlock); it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			return errors.Join(err, it.Close())
-		}
-		due = append(due, key)
-	}
-	if err := it.Close(); err != nil {
+	due, err := collx.TakeKeys[collections.Pair[int64, uint64]](it, int(params.MaxAllocationsPerBlock))
+	if err != nil {
 		return err
 	}
 	// One view for the whole block: leases decided in this block read the same cheapest nodes, so each is

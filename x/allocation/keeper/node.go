@@ -2,7 +2,6 @@ package keeper
 
 import (
 	"context"
-	"errors"
 	"slices"
 
 	"cosmossdk.io/collections"
@@ -10,6 +9,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/consensus-nro/nro/internal/collx"
 	"github.com/consensus-nro/nro/x/allocation/types"
 )
 
@@ -243,15 +243,8 @@ func (k Keeper) ReleaseMatured(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	due := make([]collections.Pair[int64, string], 0, params.MaxReleasesPerBlock)
-	for ; iter.Valid() && len(due) < int(params.MaxReleasesPerBlock); iter.Next() {
-		key, err := iter.Key()
-		if err != nil {
-			return errors.Join(err, iter.Close())
-		}
-		due = append(due, key)
-	}
-	if err := iter.Close(); err != nil {
+	due, err := collx.TakeKeys[collections.Pair[int64, string]](iter, int(params.MaxReleasesPerBlock))
+	if err != nil {
 		return err
 	}
 	for _, key := range due {

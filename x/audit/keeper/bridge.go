@@ -439,8 +439,7 @@ func (k Keeper) batchOf(ctx context.Context, nonce uint64) (leasetypes.Settlemen
 		return b, err
 	}
 	if last, lerr := k.LastObservedBatch.Get(ctx); lerr == nil && nonce <= last {
-		return b, errorsmod.Wrapf(leasetypes.ErrBatchNotPending,
-			"batch %d was pruned: it was cancelled, or bridged and followed by a newer bridged batch, more than x/lease's retention_blocks ago", nonce)
+		return b, errorsmod.Wrap(leasetypes.ErrBatchNotPending, leasetypes.PrunedBatch(nonce))
 	}
 	return b, err
 }

@@ -9,6 +9,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/consensus-nro/nro/internal/collx"
 	"github.com/consensus-nro/nro/x/audit/types"
 	leasetypes "github.com/consensus-nro/nro/x/lease/types"
 )
@@ -94,7 +95,7 @@ func (k Keeper) checkSigningWindows(ctx context.Context, p types.Params) error {
 	if err != nil {
 		return err
 	}
-	keys, err := takeKeys(it, int(p.MaxUnsignedChecksPerBlock))
+	keys, err := collx.TakeKeys[BridgeQueueKey](it, int(p.MaxUnsignedChecksPerBlock))
 	if err != nil {
 		return err
 	}
@@ -241,15 +242,8 @@ func (k Keeper) pruneBridge(ctx context.Context, p types.Params) error {
 	if err != nil {
 		return err
 	}
-	var keys []BridgeQueueKey
-	for ; it.Valid() && len(keys) < budget; it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			return errors.Join(err, it.Close())
-		}
-		keys = append(keys, key)
-	}
-	if err := it.Close(); err != nil {
+	keys, err := collx.TakeKeys[BridgeQueueKey](it, budget)
+	if err != nil {
 		return err
 	}
 	latest, _, err := k.LatestValset(ctx)
@@ -371,7 +365,7 @@ func removeRange[K, V any](ctx context.Context, m collections.Map[K, V], rng col
 	if err != nil {
 		return 0, err
 	}
-	keys, err := takeKeys(it, limit)
+	keys, err := collx.TakeKeys[K](it, limit)
 	if err != nil {
 		return 0, err
 	}
@@ -427,18 +421,4 @@ func (k Keeper) pruneAttestations(ctx context.Context, nonce uint64, budget int,
 	}
 	left := it.Valid()
 	return !left, it.Close()
-}
-
-// takeKeys reads up to limit keys and closes the iterator.
-func takeKeys[K, V any](it collections.Iterator[K, V], limit int) ([]K, error) {
-	defer func() { _ = it.Close() }()
-	var keys []K
-	for ; it.Valid() && len(keys) < limit; it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, key)
-	}
-	return keys, nil
 }

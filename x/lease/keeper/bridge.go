@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/consensus-nro/nro/internal/collx"
 	"github.com/consensus-nro/nro/x/lease/types"
 )
 
@@ -39,19 +40,12 @@ func (k Keeper) MakeBatch(ctx context.Context) error {
 	if err != nil && !errors.Is(err, collections.ErrNotFound) {
 		return err
 	}
-	ids := make([]uint64, 0, 16)
 	it, err := k.Unbatched.Iterate(ctx, nil)
 	if err != nil {
 		return err
 	}
-	for ; it.Valid() && len(ids) < int(params.MaxBatchRecords); it.Next() {
-		id, err := it.Key()
-		if err != nil {
-			return errors.Join(err, it.Close())
-		}
-		ids = append(ids, id)
-	}
-	if err := it.Close(); err != nil {
+	ids, err := collx.TakeKeys[uint64](it, int(params.MaxBatchRecords))
+	if err != nil {
 		return err
 	}
 	due := len(ids) > 0 && (height-last >= int64(params.BatchBlocks) || len(ids) >= int(params.MaxBatchRecords))
@@ -340,8 +334,7 @@ func (q queryServer) Batch(ctx context.Context, req *types.QueryBatchRequest) (*
 	b, err := q.k.GetBatch(ctx, req.Nonce)
 	if errors.Is(err, types.ErrBatchNotFound) {
 		if next, err := q.k.BatchSeq.Peek(ctx); err == nil && req.Nonce < next {
-			return nil, status.Errorf(codes.NotFound, "batch %d was pruned: it was cancelled, or bridged and followed by a newer bridged batch, "+
-				"more than retention_blocks ago; the events of the blocks that made and closed it hold its history", req.Nonce)
+			return nil, status.Errorf(codes.NotFound, "%s; the events of the blocks that made and closed it hold its history", types.PrunedBatch(req.Nonce))
 		}
 	}
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/consensus-nro/nro/internal/collx"
 	"github.com/consensus-nro/nro/x/lease/types"
 )
 
@@ -87,15 +88,8 @@ func (k Keeper) Prune(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var keys []PruneKey
-	for ; it.Valid() && len(keys) < int(params.MaxPrunedPerBlock); it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			return errors.Join(err, it.Close())
-		}
-		keys = append(keys, key)
-	}
-	if err := it.Close(); err != nil {
+	keys, err := collx.TakeKeys[PruneKey](it, int(params.MaxPrunedPerBlock))
+	if err != nil {
 		return err
 	}
 	if len(keys) == 0 {

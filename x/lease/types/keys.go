@@ -1,6 +1,10 @@
 package types
 
-import "cosmossdk.io/collections"
+import (
+	"fmt"
+
+	"cosmossdk.io/collections"
+)
 
 const (
 	// ModuleName is the name of the module, its store key and its module account (the lease escrow).
@@ -51,3 +55,9 @@ const (
 	// PruneBatch removes a cancelled batch, or a bridged batch with its settlement records.
 	PruneBatch PruneKind = 2
 )
+
+// PrunedBatch says why batch nonce, below the next batch nonce, is no longer stored: queries and x/audit's
+// refusals of a pruned batch say it in the same words.
+func PrunedBatch(nonce uint64) string {
+	return fmt.Sprintf("batch %d was pruned: it was cancelled, or bridged and followed by a newer bridged batch, more than x/lease's retention_blocks ago", nonce)
+}
