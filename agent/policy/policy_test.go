@@ -84,6 +84,17 @@ func TestDefaultPolicy(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, net.Validate())
 	require.Positive(t, net.Trained.Iterations)
+	// The committed policy is what `make train-policy` (the default configuration) produces.
+	cfg := DefaultTrainConfig()
+	tr := net.Trained
+	require.Equal(t, cfg.Iterations, tr.Iterations, "iterations")
+	require.Equal(t, cfg.Episodes, tr.Episodes, "episodes")
+	require.Equal(t, cfg.Seed, tr.Seed, "seed")
+	require.Equal(t, cfg.Jobs, tr.TrainJobs, "training jobs")
+	require.Equal(t, cfg.TrainStarts, tr.TrainStart, "training start range")
+	require.Equal(t, cfg.Market.Load, tr.Load, "load")
+	require.Equal(t, cfg.MinLargeJobs, tr.MinLargeJobs, "min large jobs")
+	require.Equal(t, cfg.Mode, tr.Mode, "mode")
 	// Default returns a copy: changing it does not change the next one.
 	net.Layers[0].W[0] += 1
 	again, err := Default()

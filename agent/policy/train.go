@@ -54,13 +54,14 @@ type TrainConfig struct {
 }
 
 // DefaultTrainConfig trains on slices of the first 60,000 trace jobs, validates on two slices of 2,000
-// jobs from 60,000 and 64,000, and leaves the rest (from 70,000) to evaluation.
+// jobs from 60,000 and 64,000, and leaves the rest (from 70,000) to evaluation. It is the configuration the
+// committed default policy was trained with (`make train-policy`); TestDefaultPolicy holds the two together.
 func DefaultTrainConfig() TrainConfig {
 	market := sim.DefaultConfig()
 	val := market
 	val.Jobs = 2_000
 	return TrainConfig{
-		Hidden: []int{32, 16}, Iterations: 200, Episodes: 4, Jobs: 1_000, TrainStarts: [2]int{0, 59_000},
+		Hidden: []int{32, 16}, Iterations: 300, Episodes: 4, Jobs: 1_000, TrainStarts: [2]int{0, 59_000},
 		Validation: val, ValidationStarts: []int{60_000, 64_000}, ValidateEvery: 5, Market: market,
 		LearnRate: 0.003, Batch: 256, Seed: 1,
 	}
