@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"math/bits"
 	"slices"
 	"strconv"
+	"sync"
 
 	sdkmath "cosmossdk.io/math"
 
@@ -106,6 +108,33 @@ type poolEntry struct {
 	cap uint32
 }
 
+// fallbackScratch holds the pool and node bookkeeping of one call of Fallback, which nothing outlives (a
+// candidate copies what it keeps): the calls of an EndBlock, one per lease, reuse them through
+// fallbackScratches instead of allocating them again. Reuse changes no result: each call starts from
+// empty slices and an empty map.
+type fallbackScratch struct {
+	pool    []poolEntry
+	nodeIdx map[string]int
+	nodes   []fallbackNode
+}
+
+var fallbackScratches = sync.Pool{New: func() any { return &fallbackScratch{nodeIdx: make(map[string]int, 64)} }}
+
+func getFallbackScratch() *fallbackScratch {
+	s := fallbackScratches.Get().(*fallbackScratch)
+	s.pool, s.nodes = s.pool[:0], s.nodes[:0]
+	return s
+}
+
+// put empties the scratch (dropping its references to node ids) and returns it to fallbackScratches.
+func (s *fallbackScratch) put() {
+	clear(s.pool)
+	s.pool = s.pool[:0]
+	clear(s.nodeIdx)
+	s.nodes = s.nodes[:0]
+	fallbackScratches.Put(s)
+}
+
 // ErrNoPlacement marks a lease that the fallback cannot place with the capacity it read.
 var ErrNoPlacement = errors.New("no placement")
 
@@ -130,10 +159,14 @@ func Fallback(v Fleet, params Params, lease leasetypes.Lease, avoid map[string]b
 	// rest of the price level reached then (so that best fit sees every group at that price) — or until the
 	// scan limit. Cheaper groups come first, so what is left unread costs more.
 	enough := max(uint64(spec.TotalGpus)*fallbackPoolFactor, fallbackMinPool)
-	var pool []poolEntry
+	scratch := getFallbackScratch()
+	defer scratch.put()
+	pool := scratch.pool
 	// The nodes the walks name get dense indices (nodeIdx), so that what is kept per node is in a slice.
-	nodeIdx := make(map[string]int, 64)
-	var nodes []fallbackNode
+	nodeIdx := scratch.nodeIdx
+	nodes := scratch.nodes
+	// Keep what grew for the next call.
+	defer func() { scratch.pool, scratch.nodes = pool, nodes }()
 	var seenHigh map[fallbackGroup]bool // groups >= 64 (fallbackNode.seen holds the others)
 	var regionCap []regionCapacity      // of the scope being walked
 	read := 0
@@ -491,8 +524,11 @@ func planKey(plan []take) string {
 // both round their divisions the same way, so a plan's total is never below its bound.
 type planBound struct {
 	ok        bool
-	dur, bph  sdkmath.Int
-	repCredit sdkmath.Int
+	dur, bph  *big.Int
+	repCredit *big.Int
+	// sum, term and factor are the scratch of cannotBeat (one Fallback call, one goroutine), which is
+	// called for most plans: the same arithmetic as sdkmath's, without allocating each intermediate.
+	sum, term, factor *big.Int
 }
 
 func newPlanBound(pool []poolEntry, w ScoringWeights, spec leasetypes.LeaseSpec, blocksPerHour uint64) planBound {
@@ -504,21 +540,29 @@ func newPlanBound(pool []poolEntry, w ScoringWeights, spec leasetypes.LeaseSpec,
 		maxRep = max(maxRep, e.g.Entry.ReputationBps)
 	}
 	u := sdkmath.NewIntFromUint64
-	b := planBound{ok: true, dur: u(spec.DurationBlocks), bph: u(blocksPerHour)}
-	b.repCredit = u(w.ReputationPerBps).Mul(u(uint64(maxRep-NeutralReputationBps) * uint64(spec.TotalGpus))).Mul(b.dur).Quo(b.bph)
-	return b
+	dur, bph := u(spec.DurationBlocks), u(blocksPerHour)
+	repCredit := u(w.ReputationPerBps).Mul(u(uint64(maxRep-NeutralReputationBps) * uint64(spec.TotalGpus))).Mul(dur).Quo(bph)
+	return planBound{ok: true, dur: dur.BigInt(), bph: bph.BigInt(), repCredit: repCredit.BigInt(),
+		sum: new(big.Int), term: new(big.Int), factor: new(big.Int)}
 }
 
-// cannotBeat reports whether a plan's total is certainly not below total.
+// cannotBeat reports whether a plan's total is certainly not below total: whether
+// sum(gpus × price) × duration / blocks_per_hour (truncated, as sdkmath.Int.Quo) − the reputation credit
+// is at least total.
 func (b planBound) cannotBeat(pool []poolEntry, plan []take, total sdkmath.Int) bool {
 	if !b.ok {
 		return false
 	}
-	priceNum := sdkmath.ZeroInt()
+	b.sum.SetUint64(0)
 	for _, t := range plan {
-		priceNum = priceNum.Add(sdkmath.NewIntFromUint64(uint64(t.gpus)).Mul(sdkmath.NewIntFromUint64(pool[t.entry].g.Price)))
+		b.term.SetUint64(uint64(t.gpus))
+		b.factor.SetUint64(pool[t.entry].g.Price)
+		b.sum.Add(b.sum, b.term.Mul(b.term, b.factor))
 	}
-	return priceNum.Mul(b.dur).Quo(b.bph).Sub(b.repCredit).GTE(total)
+	b.sum.Mul(b.sum, b.dur)
+	b.sum.Quo(b.sum, b.bph)
+	b.sum.Sub(b.sum, b.repCredit)
+	return b.sum.Cmp(total.BigIntMut()) >= 0
 }
 
 // satMul and satAdd saturate at the largest uint64 instead of wrapping (heuristic orderings only).
