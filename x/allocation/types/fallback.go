@@ -120,11 +120,8 @@ type fallbackScratch struct {
 
 var fallbackScratches = sync.Pool{New: func() any { return &fallbackScratch{nodeIdx: make(map[string]int, 64)} }}
 
-func getFallbackScratch() *fallbackScratch {
-	s := fallbackScratches.Get().(*fallbackScratch)
-	s.pool, s.nodes = s.pool[:0], s.nodes[:0]
-	return s
-}
+// getFallbackScratch returns an empty scratch: a new one, or one that put emptied.
+func getFallbackScratch() *fallbackScratch { return fallbackScratches.Get().(*fallbackScratch) }
 
 // put empties the scratch (dropping its references to node ids) and returns it to fallbackScratches.
 func (s *fallbackScratch) put() {
