@@ -76,11 +76,11 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/staking"
 	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
-	"github.com/cosmos/cosmos-sdk/x/tx/signing"
 	"github.com/cosmos/cosmos-sdk/x/upgrade"
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	"github.com/consensus-nro/nro/app/params"
 	"github.com/consensus-nro/nro/x/allocation"
 	allocationkeeper "github.com/consensus-nro/nro/x/allocation/keeper"
 	allocationtypes "github.com/consensus-nro/nro/x/allocation/types"
@@ -168,22 +168,15 @@ func New(
 ) *App {
 	SetConfig()
 
-	// 1. Codecs.
-	interfaceRegistry, err := types.NewInterfaceRegistryWithOptions(types.InterfaceRegistryOptions{
-		ProtoFiles:     proto.HybridResolver,
-		SigningOptions: signingOptions(),
-	})
+	// 1. Codecs: app/params registers what the module manager does (below, again, as a no-op), so that
+	// clients get the same codecs without linking the app.
+	encoding, err := params.MakeEncodingConfig()
 	if err != nil {
 		panic(err)
 	}
-	appCodec := codec.NewProtoCodec(interfaceRegistry)
+	interfaceRegistry, appCodec, txConfig := encoding.InterfaceRegistry, encoding.Codec, encoding.TxConfig
 	legacyAmino := codec.NewLegacyAmino()
-	txConfig := authtx.NewTxConfig(appCodec, authtx.DefaultSignModes)
-	if err := interfaceRegistry.SigningContext().Validate(); err != nil {
-		panic(err)
-	}
 	std.RegisterLegacyAminoCodec(legacyAmino)
-	std.RegisterInterfaces(interfaceRegistry)
 
 	// 2. BaseApp.
 	bApp := baseapp.NewBaseApp(AppName, logger, db, txConfig.TxDecoder(), baseAppOptions...)
@@ -547,11 +540,4 @@ func randomGenesisAccounts(simState *module.SimulationState) authtypes.GenesisAc
 		accs[i] = authtypes.NewBaseAccountWithAddress(acc.Address)
 	}
 	return accs
-}
-
-func signingOptions() signing.Options {
-	return signing.Options{
-		AddressCodec:          address.NewBech32Codec(Bech32Prefix),
-		ValidatorAddressCodec: address.NewBech32Codec(Bech32PrefixValAddr),
-	}
 }

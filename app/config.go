@@ -1,53 +1,32 @@
 package app
 
 import (
-	"os"
-
-	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/consensus-nro/nro/app/params"
 )
 
+// The chain's names and prefixes live in app/params, which clients link without the app; these are the
+// same values.
 const (
 	// AppName is the name of the application, reported over ABCI.
-	AppName = "nro"
+	AppName = params.AppName
 	// Bech32Prefix is the account address prefix: nro1...
-	Bech32Prefix = "nro"
+	Bech32Prefix = params.Bech32Prefix
 	// BondDenom is the base denomination: 1 NRO = 10^6 unro.
-	BondDenom = "unro"
+	BondDenom = params.BondDenom
 	// DisplayDenom is the human unit.
-	DisplayDenom = "nro"
+	DisplayDenom = params.DisplayDenom
 	// DefaultChainID is the chain id of local networks.
-	DefaultChainID = "nro-local-1"
+	DefaultChainID = params.DefaultChainID
 )
 
 var (
-	Bech32PrefixAccPub   = Bech32Prefix + sdk.PrefixPublic
-	Bech32PrefixValAddr  = Bech32Prefix + sdk.PrefixValidator + sdk.PrefixOperator
-	Bech32PrefixValPub   = Bech32PrefixValAddr + sdk.PrefixPublic
-	Bech32PrefixConsAddr = Bech32Prefix + sdk.PrefixValidator + sdk.PrefixConsensus
-	Bech32PrefixConsPub  = Bech32PrefixConsAddr + sdk.PrefixPublic
+	Bech32PrefixAccPub   = params.Bech32PrefixAccPub
+	Bech32PrefixValAddr  = params.Bech32PrefixValAddr
+	Bech32PrefixValPub   = params.Bech32PrefixValPub
+	Bech32PrefixConsAddr = params.Bech32PrefixConsAddr
+	Bech32PrefixConsPub  = params.Bech32PrefixConsPub
 )
 
-// SetConfig sets the global SDK address prefixes to nro. It is idempotent and must run before any
-// address is rendered; the SDK config is process-global, so it is sealed afterwards.
-//
-// It also names the SDK config scope (COSMOS_SDK_CONFIG_SCOPE) when the environment does not: without it,
-// every sdk.GetConfig — called by each bech32 decode through VerifyAddressFormat — builds its registry key
-// from os.Executable and os.Hostname, two system calls per address (about 6 % of an allocation EndBlock).
-func SetConfig() {
-	if os.Getenv(sdk.EnvConfigScope) == "" {
-		_ = os.Setenv(sdk.EnvConfigScope, AppName)
-	}
-	cfg := sdk.GetConfig()
-	if cfg.GetBech32AccountAddrPrefix() == Bech32Prefix {
-		return
-	}
-	cfg.SetBech32PrefixForAccount(Bech32Prefix, Bech32PrefixAccPub)
-	cfg.SetBech32PrefixForValidator(Bech32PrefixValAddr, Bech32PrefixValPub)
-	cfg.SetBech32PrefixForConsensusNode(Bech32PrefixConsAddr, Bech32PrefixConsPub)
-	cfg.Seal()
-}
-
-func init() {
-	SetConfig()
-	sdk.DefaultBondDenom = BondDenom
-}
+// SetConfig sets the global SDK address prefixes to nro (params.SetConfig). It is idempotent and must run
+// before any address is rendered; the SDK config is process-global, so it is sealed afterwards.
+func SetConfig() { params.SetConfig() }

@@ -4,21 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
-	dbm "github.com/cosmos/cosmos-db"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-
-	"cosmossdk.io/log/v2"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
-	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/consensus-nro/nro/app"
+	"github.com/consensus-nro/nro/app/params"
 )
 
 // Endpoint is a gRPC connection to nrod with the app's codecs, and the keyring whose keys sign for the
@@ -35,26 +30,21 @@ type Endpoint struct {
 // input answers passphrase prompts of the file backend). gRPC connects lazily: an unreachable chain shows in
 // the first call, not here.
 func Dial(addr, keyringBackend, keyringDir string, input io.Reader) (*Endpoint, error) {
-	// A throwaway app gives the codecs of every message and query the chain knows.
-	tmp, err := os.MkdirTemp("", "nro-chainclient-codec")
+	// The chain's codecs without the app (app/params): the daemons that dial stay small.
+	enc, err := params.MakeEncodingConfig()
 	if err != nil {
-		return nil, err
-	}
-	// Not loaded (false): loading would start the stores' background work, which the codecs do not need.
-	codecApp := app.New(log.NewNopLogger(), dbm.NewMemDB(), false, simtestutil.NewAppOptionsWithFlagHome(tmp))
-	if err := os.RemoveAll(tmp); err != nil {
 		return nil, err
 	}
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(codec.NewProtoCodec(codecApp.InterfaceRegistry()).GRPCCodec())))
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(codec.NewProtoCodec(enc.InterfaceRegistry).GRPCCodec())))
 	if err != nil {
 		return nil, fmt.Errorf("chain gRPC %s: %w", addr, err)
 	}
-	kr, err := keyring.New(sdk.KeyringServiceName(), keyringBackend, keyringDir, input, codecApp.AppCodec())
+	kr, err := keyring.New(sdk.KeyringServiceName(), keyringBackend, keyringDir, input, enc.Codec)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("keyring (%s in %s): %w", keyringBackend, keyringDir, err), conn.Close())
 	}
-	return &Endpoint{Conn: conn, TxConfig: codecApp.TxConfig(), Codec: codecApp.AppCodec(), Keyring: kr}, nil
+	return &Endpoint{Conn: conn, TxConfig: enc.TxConfig, Codec: enc.Codec, Keyring: kr}, nil
 }
 
 // Client is a transaction client for the key keyName on chain chainID over this endpoint.
