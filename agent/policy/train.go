@@ -148,7 +148,9 @@ func Train(ctx context.Context, cfg TrainConfig, data *sim.Data, progress io.Wri
 		}
 		vals = append(vals, m)
 	}
-	best := net
+	// best is a copy: the graph writes its weights into net after every step, and best must keep the
+	// weights its validation measured (on a resumed run, the loaded checkpoint's).
+	best := clone(net)
 	bestJCT := math.Inf(1)
 	if net.Trained.MeanJCTHours > 0 {
 		bestJCT = net.Trained.MeanJCTHours
