@@ -115,6 +115,9 @@ func TestEventsReconnectAndCatchUp(t *testing.T) {
 	msg = within(t, c.sentCh, "the proposal for lease 2, found by the catch-up")
 	require.Equal(t, uint64(2), msg.LeaseId)
 
+	// The proposer records a proposal after its send returns, so the record may trail the message.
+	require.Eventually(t, func() bool { return len(p.Records()) == 2 }, 30*time.Second, time.Millisecond,
+		"the record of the proposal for lease 2")
 	recs := p.Records()
 	require.Len(t, recs, 2)
 	require.Equal(t, TriggerEvent, recs[0].Trigger)

@@ -103,3 +103,56 @@ func TestPlanScoresWithMeasuredLinks(t *testing.T) {
 	require.Nil(t, res.Fallback, "a measured 90 ms link breaks an 80 ms bound")
 	require.False(t, res.Propose)
 }
+
+// TestPlanFeaturesUseTheChainsScores: every candidate the policy scores carries the chain's score over the
+// chain's links — a measured link where there is one — not the region table's that the simulator's
+// candidate list starts from.
+func TestPlanFeaturesUseTheChainsScores(t *testing.T) {
+	net, err := policy.Default()
+	require.NoError(t, err)
+	params := types.DefaultParams()
+	// The fallback takes the cheaper east pair; first-fit (the west node's ID sorts first) spans the coasts.
+	east1, east2, west := node("gpu-east-1", 8, 2_500_000), node("gpu-east-2", 8, 2_600_000), node("gpu-a-west", 8, 2_700_000)
+	west.Region = "aws:us-west-2"
+	fleet, err := sim.NewFleetFromNodes([]types.Node{west, east1, east2}, types.MeasuredRegionLinks)
+	require.NoError(t, err)
+	links := NewLinks(types.MeasuredRegionLinks, []audittypes.LinkAggregate{
+		aggregate("gpu-east-1", "gpu-a-west", 6, 600, 25_000_000, 2),
+		aggregate("gpu-east-2", "gpu-a-west", 6, 700, 25_000_000, 2),
+	}, 3, 7)
+	l := bigLease(0)
+
+	res := Plan(fleet, links, params, l, net, 1, false)
+	require.Equal(t, len(res.Scored), res.Candidates)
+	require.GreaterOrEqual(t, res.Candidates, 2, "the fallback's east pair and a cross-region placement")
+	var crossRegion int
+	require.NotNil(t, res.Fallback)
+	require.Equal(t, *res.Fallback, res.Scored[0])
+	for _, n := range res.Fallback.Nodes {
+		require.Equal(t, "aws:us-east-1", n.Region)
+	}
+	for _, c := range res.Scored {
+		want, err := types.ScoreCandidate(l.Spec, l.BlocksPerHour, params.Weights, c, params.MaxPlacementNodes)
+		require.NoError(t, err)
+		require.Equal(t, want, c.Score)
+		for _, h := range c.Links {
+			if h.RegionA != h.RegionB {
+				crossRegion++
+				require.Equal(t, uint64(6), h.MeasuredEpoch, "a hop with a fresh measurement is scored with it: %+v", h)
+				require.Contains(t, []uint64{600, 700}, h.RttUs)
+			}
+		}
+	}
+	require.Positive(t, crossRegion, "some candidate leaves the region")
+
+	// The simulator's own list scores the same cross-region placements by the region table.
+	d := &sim.Decision{Job: &sim.Job{Lease: l}, Fleet: fleet, Params: params, Queued: 1}
+	for _, c := range sim.Candidates(d, policy.MaxCandidates) {
+		for _, h := range c.Links {
+			if h.RegionA != h.RegionB {
+				require.Zero(t, h.MeasuredEpoch)
+				require.Greater(t, h.RttUs, uint64(10_000))
+			}
+		}
+	}
+}

@@ -18,15 +18,17 @@ type PlanResult struct {
 	Reason    string
 	// Fallback is the chain's own fallback placement as computed from the state read (nil: none is valid).
 	Fallback *types.Candidate
-	// Candidates is the number of placements scored; PolicyChoice the policy's pick and Chosen the one
-	// proposed (indexes into them; -1 when none).
+	// Candidates is the number of placements scored, Scored those placements with the chain's scores (the
+	// fallback's first when there is one); PolicyChoice the policy's pick and Chosen the one proposed
+	// (indexes into them; -1 when none).
 	Candidates, PolicyChoice, Chosen int
+	Scored                           []types.Candidate
 }
 
 // Plan places a lease on the fleet read from the chain, with the chain's links: the chain's own fallback
 // (types.Fallback over the registered nodes and the chain's links, as x/allocation runs it), the other
-// placements of sim.Candidates, the policy's pick among them, each candidate re-scored as the chain scores a
-// proposal (chainFleet.candidate), and Choose (with substitute, see there). A candidate with the fallback's own placement is never
+// placements of sim.Candidates, each re-scored as the chain scores a proposal (chainFleet.candidate), the
+// policy's pick among them, and Choose (with substitute, see there). A candidate with the fallback's own placement is never
 // proposed: the chain makes it anyway.
 func Plan(fleet *sim.Fleet, links Links, params types.Params, lease leasetypes.Lease, net *policy.Network, queued int, substitute bool) PlanResult {
 	cf := chainFleet{Fleet: fleet, links: links}
@@ -40,19 +42,26 @@ func Plan(fleet *sim.Fleet, links Links, params types.Params, lease leasetypes.L
 	if simFbOK && len(others) > 0 {
 		others = others[1:]
 	}
+	// Every candidate is scored as the chain scores a proposal, over the chain's links (measured where a
+	// fresh measurement exists), before the policy sees it: its features are the chain's RTT, throughput and
+	// cost, not the region table's. The chain takes each node's GPUs from its first fitting group, which may
+	// make a placement the simulator listed the same as the fallback's or as another; those, and those the
+	// chain would refuse, are dropped.
 	var cands []types.Candidate
 	if fbOK {
 		cands = append(cands, fb)
 	}
 	for _, c := range others {
-		if fbOK && samePlacement(c, fb) {
+		if len(cands) >= policy.MaxCandidates {
+			break
+		}
+		rc, err := cf.candidate(params, lease, c.Nodes, c.RingOrder)
+		if err != nil || slices.ContainsFunc(cands, func(k types.Candidate) bool { return samePlacement(k, rc) }) {
 			continue
 		}
-		if len(cands) < policy.MaxCandidates {
-			cands = append(cands, c)
-		}
+		cands = append(cands, rc)
 	}
-	res := PlanResult{Candidates: len(cands), PolicyChoice: -1, Chosen: -1}
+	res := PlanResult{Candidates: len(cands), Scored: cands, PolicyChoice: -1, Chosen: -1}
 	if len(cands) == 0 {
 		res.Reason = "no valid placement on the registered nodes"
 		return res
@@ -69,14 +78,7 @@ func Plan(fleet *sim.Fleet, links Links, params types.Params, lease leasetypes.L
 	res.PolicyChoice = choice
 	opts := make([]Option, len(cands))
 	for i, c := range cands {
-		if i == fallback {
-			opts[i] = Option{Candidate: c, Valid: true}
-			continue
-		}
-		rc, err := cf.candidate(params, lease, c.Nodes, c.RingOrder)
-		// The chain takes each node's GPUs from its first fitting group, which may make a placement the
-		// simulator listed the same as the fallback's.
-		opts[i] = Option{Candidate: rc, Valid: err == nil && (!fbOK || !samePlacement(rc, fb))}
+		opts[i] = Option{Candidate: c, Valid: true}
 	}
 	i, reason := Choose(opts, fallback, choice, substitute)
 	if i < 0 {
