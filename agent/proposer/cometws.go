@@ -43,7 +43,14 @@ type CometEvents struct {
 	// Buffer is how many events may wait for the consumer; a consumer further behind loses the subscription
 	// (and catches up after resubscribing) rather than blocking the connection.
 	Buffer int
+	// MaxMessageBytes bounds one websocket message; a larger one drops the stream (the catch-up query
+	// follows). A Tx event carries its transaction, so the default, 32 MiB, holds one block at CometBFT's
+	// default max block bytes (21 MiB) in base64 with its events.
+	MaxMessageBytes int64
 }
+
+// DefaultMaxMessageBytes is CometEvents.MaxMessageBytes unless set.
+const DefaultMaxMessageBytes = 32 << 20
 
 // NewCometEvents returns the event stream of the CometBFT RPC at rpcAddr: http://host:port, https://…,
 // tcp://host:port, ws:// or wss://.
@@ -65,7 +72,7 @@ func NewCometEvents(rpcAddr string, log *slog.Logger) (*CometEvents, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &CometEvents{url: u.String(), log: log, DialTimeout: 10 * time.Second, PingPeriod: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, Buffer: 1024}, nil
+		ReadTimeout: 30 * time.Second, Buffer: 1024, MaxMessageBytes: DefaultMaxMessageBytes}, nil
 }
 
 // URL is the websocket endpoint.
@@ -82,6 +89,11 @@ func (c *CometEvents) Subscribe(ctx context.Context) (Subscription, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", c.url, err)
 	}
+	limit := c.MaxMessageBytes
+	if limit <= 0 {
+		limit = DefaultMaxMessageBytes
+	}
+	conn.SetReadLimit(limit)
 	s := &cometSub{conn: conn, events: make(chan Event, max(c.Buffer, 1)), done: make(chan struct{})}
 	if deadline, ok := dctx.Deadline(); ok {
 		_ = conn.SetReadDeadline(deadline)

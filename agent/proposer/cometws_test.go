@@ -133,3 +133,28 @@ func TestCometEventsUnreachable(t *testing.T) {
 	_, err = ce.Subscribe(context.Background())
 	require.ErrorContains(t, err, "connect to")
 }
+
+// TestCometEventsBoundsAMessage: a message over MaxMessageBytes ends the stream with an error (the proposer
+// resubscribes and catches up) instead of being read into memory; the events before it arrive.
+func TestCometEventsBoundsAMessage(t *testing.T) {
+	huge := eventMsg(2, queryLeaseCreated, `{"type":"tendermint/event/Tx","value":{"tx":"`+strings.Repeat("A", 4096)+`"}}`,
+		map[string][]string{keyLeaseCreated: {`"9"`}, "tx.height": {"45"}})
+	srv := fakeNode(t, false,
+		eventMsg(1, queryNewBlock, `{"type":"tendermint/event/NewBlockHeader","value":{"header":{"height":"44"}}}`, nil),
+		eventMsg(1, queryNewBlock, `{"type":"tendermint/event/NewBlockHeader","value":{"header":{"height":"45"}}}`, nil),
+		huge,
+		eventMsg(1, queryNewBlock, `{"type":"tendermint/event/NewBlockHeader","value":{"header":{"height":"46"}}}`, nil),
+	)
+	ce, err := NewCometEvents(srv.URL, nil)
+	require.NoError(t, err)
+	ce.MaxMessageBytes = 1024
+	sub, err := ce.Subscribe(context.Background())
+	require.NoError(t, err)
+	defer func() { _ = sub.Close() }()
+	var got []Event
+	for e := range sub.Events() {
+		got = append(got, e)
+	}
+	require.Equal(t, []Event{{Kind: EventNewBlock, Height: 44}, {Kind: EventNewBlock, Height: 45}}, got)
+	require.ErrorIs(t, sub.Err(), websocket.ErrReadLimit)
+}

@@ -123,7 +123,8 @@ type Record struct {
 	PendingSince, WindowCloses int64
 	Trigger                    string
 	// SeenHeight is the latest height the proposer knew when it decided; TxHeight the block the proposal is
-	// in (0 for a kept proposal found after a restart).
+	// in (0 for a kept proposal found after a restart, and for one the mempool took but no block was seen to
+	// include: chainclient.NotIncludedError).
 	SeenHeight, TxHeight int64
 	TxHash               string
 	// Total is the chain cost the proposer computed for its proposal (for a kept proposal found after a
@@ -184,11 +185,11 @@ type Proposer struct {
 
 	mu     sync.Mutex
 	counts Counts
-	// handled holds the lease periods decided on (sent, found kept, skipped, refused): at most one proposal
-	// per period. awaiting holds those with a proposal of ours, until the decision is read (the index of
+	// handled holds the lease periods decided on (sent, found kept, skipped, refused), with the height their
+	// window closes: at most one proposal per period. awaiting holds those with a proposal of ours, until the decision is read (the index of
 	// its record). pending are the lease periods known PENDING with an open window (the policy's queue
 	// length); retry the leases whose last attempt failed in a way worth trying again at the next block.
-	handled  map[leaseKey]bool
+	handled  map[leaseKey]int64
 	awaiting map[leaseKey]int
 	pending  map[leaseKey]int64
 	retry    map[uint64]bool
@@ -226,7 +227,7 @@ func New(chain Chain, cfg Config) (*Proposer, error) {
 			Name: "nro_agent_proposer_events_connected",
 			Help: "1 while the proposer is subscribed to the chain's events, else 0 (it polls meanwhile).",
 		}),
-		handled: map[leaseKey]bool{}, awaiting: map[leaseKey]int{}, pending: map[leaseKey]int64{}, retry: map[uint64]bool{},
+		handled: map[leaseKey]int64{}, awaiting: map[leaseKey]int{}, pending: map[leaseKey]int64{}, retry: map[uint64]bool{},
 	}
 	if p.interval <= 0 {
 		p.interval = time.Second
@@ -417,6 +418,7 @@ func (p *Proposer) roundWith(ctx context.Context, trigger string) error {
 	clear(p.pending)
 	clear(p.retry)
 	p.mu.Unlock()
+	p.regions = nil // the region link table is governance's: read again once a round
 	if err := p.consider(ctx, height, leases, trigger); err != nil {
 		errs = append(errs, err)
 	}
@@ -458,6 +460,14 @@ func (p *Proposer) HandleBlock(ctx context.Context, height int64) error {
 			delete(p.pending, k)
 		}
 	}
+	// A period whose window closed cannot be proposed for again; it is forgotten a window later (a margin
+	// for a governance change that lengthens the window), so that a long-running agent's memory is bounded
+	// by the leases of about two windows.
+	for k, closes := range p.handled {
+		if height > closes+(closes-k.since) {
+			delete(p.handled, k)
+		}
+	}
 	retry := slices.Sorted(maps.Keys(p.retry))
 	clear(p.retry)
 	p.mu.Unlock()
@@ -493,7 +503,7 @@ func (p *Proposer) consider(ctx context.Context, height int64, leases []leasetyp
 	var open []leasetypes.Lease
 	p.mu.Lock()
 	for _, l := range leases {
-		if !p.handled[leaseKey{l.Id, l.PendingSince()}] {
+		if _, done := p.handled[leaseKey{l.Id, l.PendingSince()}]; !done {
 			open = append(open, l)
 		}
 	}
@@ -561,7 +571,7 @@ func compareU64(a, b uint64) int {
 	return 0
 }
 
-// fleet reads the ACTIVE nodes and the chain's links: the region link table (once) and x/audit's measured
+// fleet reads the ACTIVE nodes and the chain's links: the region link table (once per Round) and x/audit's measured
 // link matrix, its freshness window and current epoch (every time: measurements come every epoch).
 func (p *Proposer) fleet(ctx context.Context) (*sim.Fleet, Links, error) {
 	if p.regions == nil {
@@ -606,14 +616,14 @@ func (p *Proposer) propose(ctx context.Context, fleet *sim.Fleet, links Links, p
 		return fmt.Errorf("lease %d: proposals: %w", l.Id, err)
 	}
 	if i := slices.IndexFunc(kept, func(pr types.Proposal) bool { return pr.Proposer == p.chain.Address() }); i >= 0 {
-		p.mark(k, &Record{LeaseID: l.Id, PendingSince: k.since, WindowCloses: closes, Trigger: TriggerKept,
+		p.mark(k, closes, &Record{LeaseID: l.Id, PendingSince: k.since, WindowCloses: closes, Trigger: TriggerKept,
 			SeenHeight: height, Total: kept[i].Total})
 		p.log.Info("a proposal of ours is already kept for the lease; not sending another", "lease_id", l.Id)
 		return nil
 	}
 	plan := Plan(fleet, links, params, l, p.net, queued, p.substitute)
 	if !plan.Propose {
-		p.mark(k, nil)
+		p.mark(k, closes, nil)
 		p.count(OutcomeSkipped)
 		p.log.Info("no proposal: the policy's pick would not beat the chain's fallback", "lease_id", l.Id, "reason", plan.Reason,
 			"fallback_total", totalString(plan.Fallback), "candidates", plan.Candidates, "trigger", trigger)
@@ -621,7 +631,7 @@ func (p *Proposer) propose(ctx context.Context, fleet *sim.Fleet, links Links, p
 	}
 	c := plan.Candidate
 	if i := slices.IndexFunc(kept, func(pr types.Proposal) bool { return !pr.Total.IsNil() && pr.Total.LTE(c.Score.Total) }); i >= 0 {
-		p.mark(k, nil)
+		p.mark(k, closes, nil)
 		p.count(OutcomeSkipped)
 		p.log.Info("no proposal: a kept proposal costs no more than ours", "lease_id", l.Id, "kept_id", kept[i].Id,
 			"kept_by", kept[i].Proposer, "kept_total", kept[i].Total.String(), "total", c.Score.Total.String(), "trigger", trigger)
@@ -631,14 +641,33 @@ func (p *Proposer) propose(ctx context.Context, fleet *sim.Fleet, links Links, p
 	for _, n := range c.Nodes {
 		msg.Placement = append(msg.Placement, leasetypes.Placement{NodeId: n.NodeId, Gpus: n.Gpus})
 	}
+	sentRecord := func(hash string, txHeight int64) *Record {
+		rec := &Record{LeaseID: l.Id, PendingSince: k.since, WindowCloses: closes, Trigger: trigger, SeenHeight: height,
+			TxHeight: txHeight, TxHash: hash, Total: c.Score.Total}
+		if plan.Fallback != nil {
+			t := plan.Fallback.Score.Total
+			rec.FallbackTotal = &t
+		}
+		return rec
+	}
 	res, err := p.chain.ProposeAllocation(ctx, msg)
 	if errors.Is(err, types.ErrDuplicateProposal) {
 		// Another agent computed the same placement and got it in first (in this block, or one this
 		// round's read of the kept proposals did not see yet): the lease gets it either way.
-		p.mark(k, nil)
+		p.mark(k, closes, nil)
 		p.count(OutcomeSkipped)
 		p.log.Info("no proposal: another proposer's kept proposal has the same placement", "lease_id", l.Id,
 			"total", c.Score.Total.String(), "trigger", trigger, "refusal", err.Error())
+		return nil
+	}
+	var unseen *chainclient.NotIncludedError
+	if errors.As(err, &unseen) {
+		// In the mempool but not seen in a block: it may still get in, so sending again could put a second,
+		// different proposal of ours on the lease. It counts as sent; the decision record settles it.
+		p.mark(k, closes, sentRecord(unseen.Hash, 0))
+		p.count(OutcomeSent)
+		p.log.Warn("proposal sent but not seen in a block; not sending another for this lease period", "lease_id", l.Id,
+			"tx_hash", unseen.Hash, "total", c.Score.Total.String(), "error", unseen.Err.Error())
 		return nil
 	}
 	if err != nil {
@@ -646,7 +675,7 @@ func (p *Proposer) propose(ctx context.Context, fleet *sim.Fleet, links Links, p
 		if errors.As(err, &refused) && !errors.Is(err, sdkerrors.ErrWrongSequence) && !errors.Is(err, sdkerrors.ErrMempoolIsFull) {
 			// A refusal (window closed, lease placed, a node taken meanwhile, kept proposals all cheaper…) is
 			// not retried for this period.
-			p.mark(k, nil)
+			p.mark(k, closes, nil)
 		} else {
 			// Otherwise the next block (or poll) looks again: the kept proposals say whether this one got in.
 			p.markRetry(l.Id)
@@ -654,13 +683,7 @@ func (p *Proposer) propose(ctx context.Context, fleet *sim.Fleet, links Links, p
 		p.count(OutcomeError)
 		return fmt.Errorf("lease %d: propose: %w", l.Id, err)
 	}
-	rec := &Record{LeaseID: l.Id, PendingSince: k.since, WindowCloses: closes, Trigger: trigger, SeenHeight: height,
-		TxHeight: res.Height, TxHash: res.Hash, Total: c.Score.Total}
-	if plan.Fallback != nil {
-		t := plan.Fallback.Score.Total
-		rec.FallbackTotal = &t
-	}
-	p.mark(k, rec)
+	p.mark(k, closes, sentRecord(res.Hash, res.Height))
 	p.count(OutcomeSent)
 	p.log.Info("proposal sent", "lease_id", l.Id, "trigger", trigger, "nodes", len(c.Nodes), "total", c.Score.Total.String(),
 		"fallback_total", totalString(plan.Fallback), "measured_links", links.Measured(), "policy_choice", plan.PolicyChoice,
@@ -688,10 +711,10 @@ func totalString(c *types.Candidate) string {
 }
 
 // mark records that a lease period is decided on, and the proposal of ours that awaits its outcome.
-func (p *Proposer) mark(k leaseKey, r *Record) {
+func (p *Proposer) mark(k leaseKey, closes int64, r *Record) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.handled[k] = true
+	p.handled[k] = closes
 	delete(p.retry, k.id)
 	if r == nil {
 		return

@@ -173,6 +173,14 @@ func TestProposesCheaperThanFallbackAndCountsWon(t *testing.T) {
 	require.Equal(t, Counts{Sent: 1, Won: 1}, p.Counts())
 	require.NoError(t, p.Round(ctx))
 	require.Equal(t, Counts{Sent: 1, Won: 1}, p.Counts(), "an outcome is counted once")
+
+	// A window after the window closed, the period is forgotten: memory stays bounded.
+	require.Len(t, p.handled, 1)
+	closes := 10 + int64(c.params.ProposalWindowBlocks)
+	require.NoError(t, p.HandleBlock(ctx, closes+int64(c.params.ProposalWindowBlocks)))
+	require.Len(t, p.handled, 1)
+	require.NoError(t, p.HandleBlock(ctx, closes+int64(c.params.ProposalWindowBlocks)+1))
+	require.Empty(t, p.handled)
 }
 
 func TestRestartDoesNotProposeTwice(t *testing.T) {
@@ -363,4 +371,37 @@ func TestDuplicateRefusalIsSkipped(t *testing.T) {
 	require.NoError(t, p.Round(ctx))
 	require.Len(t, c.sent, 1, "a lease period is decided on once")
 	require.Equal(t, Counts{Skipped: 1}, p.Counts())
+}
+
+// TestUnseenProposalIsNotSentAgain: a proposal the mempool took but no block was seen to include may still
+// get in, so the proposer does not send another (a second, different proposal of ours would take a slot);
+// it counts as sent and the decision record settles it.
+func TestUnseenProposalIsNotSentAgain(t *testing.T) {
+	ctx := context.Background()
+	c := newFake(t, true)
+	c.propose = func(msg *types.MsgProposeAllocation) (TxResult, error) {
+		return TxResult{}, &chainclient.NotIncludedError{Hash: "CD", Err: errors.New("transaction CD not in a block after 1m0s: context deadline exceeded")}
+	}
+	p, err := New(c, Config{})
+	require.NoError(t, err)
+	require.NoError(t, p.Round(ctx))
+	require.Len(t, c.sent, 1)
+	require.Equal(t, Counts{Sent: 1}, p.Counts())
+	recs := p.Records()
+	require.Len(t, recs, 1)
+	require.Equal(t, "CD", recs[0].TxHash)
+	require.Zero(t, recs[0].TxHeight)
+
+	// Next block, the fleet changed (another placement would now be picked): still nothing is sent.
+	c.height++
+	c.nodes = append(c.nodes, node("gpu-c", 4, 2_540_000))
+	require.NoError(t, p.Round(ctx))
+	require.Len(t, c.sent, 1)
+
+	// It got in after all and won.
+	c.height = 10 + int64(c.params.ProposalWindowBlocks) + 1
+	c.leases = nil
+	c.decisions[1] = []audittypes.Decision{decided(types.Candidate{Source: types.CANDIDATE_SOURCE_PROPOSAL, ProposalId: 1, Proposer: me}, c.height)}
+	require.NoError(t, p.Round(ctx))
+	require.Equal(t, Counts{Sent: 1, Won: 1}, p.Counts())
 }

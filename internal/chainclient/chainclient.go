@@ -50,6 +50,17 @@ func (e *ChainError) Is(target error) bool {
 	return e.Codespace == want.Codespace() && e.Code == want.ABCICode()
 }
 
+// NotIncludedError is a transaction the mempool accepted (its sequence is used) whose inclusion in a block
+// was not seen: it may still be included, or dropped. A caller that must not send the same thing twice
+// looks for Hash later instead of sending again.
+type NotIncludedError struct {
+	Hash string
+	Err  error
+}
+
+func (e *NotIncludedError) Error() string { return e.Err.Error() }
+func (e *NotIncludedError) Unwrap() error { return e.Err }
+
 // Client sends transactions signed by one key of a keyring. It serialises that key's transactions and keeps
 // the account sequence itself (the sequence guard); on a sequence mismatch it reloads it from the chain.
 // Use one Client per key in a process: two would race for the same sequence.
@@ -103,7 +114,9 @@ func (c *Client) ChainID() string { return c.chainID }
 const fallbackGas = 400_000
 
 // Send signs msgs with the key, broadcasts them and waits until they are in a block. A refusal, at
-// broadcast or in the block, is a *ChainError; the response is returned with it when there is one.
+// broadcast or in the block, is a *ChainError; the response is returned with it when there is one. A
+// transaction accepted but not seen in a block (InclusionTimeout, or its look-up failing) is a
+// *NotIncludedError with its hash.
 func (c *Client) Send(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -148,7 +161,7 @@ func (c *Client) Send(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, er
 	c.sequence++ // accepted into the mempool: the next transaction takes the next sequence
 	included, err := c.waitIncluded(ctx, res.TxResponse.TxHash)
 	if err != nil {
-		return nil, err
+		return nil, &NotIncludedError{Hash: res.TxResponse.TxHash, Err: err}
 	}
 	if included.Code != 0 {
 		return included, &ChainError{Codespace: included.Codespace, Code: included.Code, Log: included.RawLog}
