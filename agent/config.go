@@ -119,6 +119,7 @@ type ProbeConfig struct {
 	TransferDuration    Duration `toml:"transfer_duration"`
 	Timeout             Duration `toml:"timeout"`
 	MaxConnections      int      `toml:"max_connections"`
+	MaxPeerConnections  int      `toml:"max_peer_connections"`
 	SessionsPerMinute   float64  `toml:"sessions_per_minute"`
 	SessionBurst        int      `toml:"session_burst"`
 	MaxTransferBytes    uint64   `toml:"max_transfer_bytes"`
@@ -155,6 +156,7 @@ func DefaultConfig() Config {
 			TransferDuration:    Duration(cc.TransferDuration),
 			Timeout:             Duration(cc.IOTimeout),
 			MaxConnections:      sc.MaxConnections,
+			MaxPeerConnections:  sc.MaxConnectionsPerPeer,
 			SessionsPerMinute:   sc.SessionsPerMinute,
 			SessionBurst:        sc.SessionBurst,
 			MaxTransferBytes:    sc.MaxTransferBytes,
@@ -292,6 +294,8 @@ func (c Config) Validate(requireNodeID bool) error {
 		add("probe.timeout %s must be positive", pc.Timeout)
 	case pc.MaxConnections < 1:
 		add("probe.max_connections %d must be at least 1", pc.MaxConnections)
+	case pc.MaxPeerConnections < 1:
+		add("probe.max_peer_connections %d must be at least 1 (e.g. 4)", pc.MaxPeerConnections)
 	case pc.SessionsPerMinute <= 0 || pc.SessionBurst < 1:
 		add("probe.sessions_per_minute (%g) must be positive and probe.session_burst (%d) at least 1", pc.SessionsPerMinute, pc.SessionBurst)
 	case pc.MaxTransferBytes < 1 || pc.MaxTransferDuration <= 0:
@@ -388,11 +392,12 @@ func (c Config) clientConfig() probe.ClientConfig {
 
 func (c Config) serverConfig() probe.ServerConfig {
 	sc := probe.ServerConfig{
-		MaxConnections:      c.Probe.MaxConnections,
-		SessionsPerMinute:   c.Probe.SessionsPerMinute,
-		SessionBurst:        c.Probe.SessionBurst,
-		MaxTransferBytes:    c.Probe.MaxTransferBytes,
-		MaxTransferDuration: time.Duration(c.Probe.MaxTransferDuration),
+		MaxConnections:        c.Probe.MaxConnections,
+		MaxConnectionsPerPeer: c.Probe.MaxPeerConnections,
+		SessionsPerMinute:     c.Probe.SessionsPerMinute,
+		SessionBurst:          c.Probe.SessionBurst,
+		MaxTransferBytes:      c.Probe.MaxTransferBytes,
+		MaxTransferDuration:   time.Duration(c.Probe.MaxTransferDuration),
 	}
 	d := probe.DefaultServerConfig()
 	sc.MaxFrame, sc.IOTimeout, sc.SessionTimeout, sc.MaxEchoes, sc.MaxTransfers, sc.MaxTrackedPeers =
@@ -536,9 +541,10 @@ echoes = {{.Probe.Echoes}}
 transfer_bytes = {{.Probe.TransferBytes}}
 transfer_duration = {{q .Probe.TransferDuration.String}}
 timeout = {{q .Probe.Timeout.String}}
-# What this agent's probe server allows: open connections, new sessions per minute per peer address (with a
-# burst), and the largest transfer it sends to one session.
+# What this agent's probe server allows: open connections (in all, and from one peer address), new sessions
+# per minute per peer address (with a burst), and the largest transfer it sends to one session.
 max_connections = {{.Probe.MaxConnections}}
+max_peer_connections = {{.Probe.MaxPeerConnections}}
 sessions_per_minute = {{.Probe.SessionsPerMinute}}
 session_burst = {{.Probe.SessionBurst}}
 max_transfer_bytes = {{.Probe.MaxTransferBytes}}

@@ -53,7 +53,7 @@ var (
 	descServerActive = prometheus.NewDesc(namespace+"_probe_server_connections",
 		"Probe sessions open on this agent's server.", nil, nil)
 	descServerSessions = prometheus.NewDesc(namespace+"_probe_server_sessions_total",
-		"Probe sessions by outcome: accepted (handshake completed), rejected_busy, rejected_rate_limited, protocol_error, timeout.",
+		"Probe sessions by outcome: accepted (handshake completed), rejected_busy, rejected_rate_limited, rejected_peer_limit, protocol_error, timeout.",
 		[]string{"result"}, nil)
 	descServerEchoes = prometheus.NewDesc(namespace+"_probe_server_echoes_total",
 		"Echoes answered.", nil, nil)
@@ -135,7 +135,7 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 			result string
 			n      uint64
 		}{
-			{"accepted", st.Sessions}, {"rejected_busy", st.RejectedBusy}, {"rejected_rate_limited", st.RejectedRateLimited},
+			{"accepted", st.Sessions}, {"rejected_busy", st.RejectedBusy}, {"rejected_rate_limited", st.RejectedRateLimited}, {"rejected_peer_limit", st.RejectedPeerLimit},
 			{"protocol_error", st.ProtocolErrors}, {"timeout", st.Timeouts},
 		} {
 			ch <- prometheus.MustNewConstMetric(descServerSessions, prometheus.CounterValue, float64(s.n), s.result)

@@ -173,7 +173,8 @@ func (m Measurement) Link(peer string, at time.Time) report.Link {
 }
 
 // Measure runs one session against addr: handshake, the echoes, then (unless disabled) one bounded transfer.
-// Every read and write has a deadline, and cancelling ctx aborts at once.
+// Every read and write has a deadline (IOTimeout), the echoes together one more (IOTimeout × (1 + echoes/10)),
+// the transfer its duration plus IOTimeout; cancelling ctx aborts at once.
 func (c *Client) Measure(ctx context.Context, addr string) (Measurement, error) {
 	m := Measurement{Address: addr}
 	d := net.Dialer{Timeout: c.cfg.DialTimeout}
@@ -222,6 +223,9 @@ func (c *Client) Measure(ctx context.Context, addr string) (Measurement, error) 
 		echoes = int(ack.limits.MaxEchoes)
 	}
 	m.RTTs = make([]time.Duration, 0, echoes)
+	// The echoes together get one IOTimeout plus a tenth of one per echo (10 echoes: 2 timeouts), so that a
+	// peer answering each echo just inside the timeout costs that, not a timeout per echo.
+	fc.end = time.Now().Add(c.cfg.IOTimeout + time.Duration(echoes)*c.cfg.IOTimeout/10)
 	var payload [8]byte
 	for i := range echoes {
 		binary.BigEndian.PutUint64(payload[:], uint64(i))
@@ -242,6 +246,7 @@ func (c *Client) Measure(ctx context.Context, addr string) (Measurement, error) 
 		}
 		m.RTTs = append(m.RTTs, rtt)
 	}
+	fc.end = time.Time{}
 
 	if !c.cfg.NoTransfer {
 		if err := c.transfer(fc, ack.limits, &m); err != nil {

@@ -460,3 +460,79 @@ func TestErrorKind(t *testing.T) {
 	require.Equal(t, "protocol", ErrorKind(&PeerError{Code: CodeVersion}))
 	require.Equal(t, "other", ErrorKind(io.ErrUnexpectedEOF))
 }
+
+// TestServerLimitsConnectionsPerPeer: one address holding MaxConnectionsPerPeer silent connections gets
+// ERROR rate-limited for the next one, while another address is still served; a freed connection makes room.
+func TestServerLimitsConnectionsPerPeer(t *testing.T) {
+	srv := startServer(t, ServerConfig{MaxConnectionsPerPeer: 2})
+	held := []net.Conn{dial(t, srv.Addr()), dial(t, srv.Addr())}
+	require.Eventually(t, func() bool { return srv.Stats().ActiveConnections == 2 }, 5*time.Second, 5*time.Millisecond)
+
+	c := newClient(t, ClientConfig{Echoes: 1, NoTransfer: true})
+	_, err := c.Measure(context.Background(), srv.Addr().String())
+	require.ErrorIs(t, err, ErrRateLimited)
+	require.ErrorContains(t, err, "127.0.0.1 has 2 probe connections open, the most one peer may")
+	require.Equal(t, uint64(1), srv.Stats().RejectedPeerLimit)
+
+	// Another loopback address (Linux routes all of 127.0.0.0/8 to lo) is not held back by the first's.
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	other, err := d.Dial("tcp", srv.Addr().String())
+	if err == nil {
+		t.Cleanup(func() { _ = other.Close() })
+		rawFrame(t, other, frameHello, helloSize, hello{version: ProtocolVersion}.marshal())
+		typ, _ := readRaw(t, other)
+		require.Equal(t, frameHelloAck, typ)
+	} else {
+		t.Logf("no second loopback address here (%v): that part is skipped", err)
+	}
+
+	require.NoError(t, held[0].Close())
+	require.Eventually(t, func() bool {
+		_, err := c.Measure(context.Background(), srv.Addr().String())
+		return err == nil
+	}, 5*time.Second, 20*time.Millisecond, "a closed connection frees the peer's slot")
+}
+
+// TestClientBoundsSlowEchoes: a peer that answers every echo just inside the I/O timeout runs into the echo
+// phase's own deadline (IOTimeout × (1 + echoes/10)), not one timeout per echo.
+func TestClientBoundsSlowEchoes(t *testing.T) {
+	const io = 300 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer func() { _ = conn.Close() }()
+		fc := newFrameConn(conn, controlFrameMax, DefaultMaxFrame, 10*time.Second)
+		if _, _, err := fc.read(); err != nil {
+			return
+		}
+		limits := Limits{MaxFrame: DefaultMaxFrame, MaxEchoes: 100, MaxTransferBytes: 1 << 20, MaxTransferDuration: time.Second}
+		if fc.write(frameHelloAck, helloAck{version: ProtocolVersion, limits: limits}.marshal()) != nil {
+			return
+		}
+		for {
+			typ, p, err := fc.read()
+			if err != nil || typ != frameEcho {
+				return
+			}
+			time.Sleep(io * 2 / 3) // inside the client's per-read timeout
+			if fc.write(frameEchoReply, p) != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+
+	// 10 echoes: the phase may take 2 × 300 ms, so the peer gets about 3 of them answered, not 10.
+	c := newClient(t, ClientConfig{Echoes: 10, NoTransfer: true, IOTimeout: io})
+	m, err := c.Measure(context.Background(), ln.Addr().String())
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	require.ErrorContains(t, err, "echo")
+	require.Less(t, len(m.RTTs), 10)
+}

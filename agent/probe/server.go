@@ -19,7 +19,10 @@ import (
 // ServerConfig bounds what the probe server spends on its peers. Zero fields take the defaults.
 type ServerConfig struct {
 	// MaxConnections is how many sessions may be open at once; more are refused with ERROR busy.
-	MaxConnections int
+	// MaxConnectionsPerPeer is how many of them one peer IP address may hold (ERROR rate-limited above), so
+	// that one host cannot fill the server with silent or slow connections.
+	MaxConnections        int
+	MaxConnectionsPerPeer int
 	// SessionsPerMinute and SessionBurst limit new sessions per peer IP address (a token bucket).
 	SessionsPerMinute float64
 	SessionBurst      int
@@ -41,17 +44,18 @@ type ServerConfig struct {
 // DefaultServerConfig returns the limits an agent serves with unless configured otherwise.
 func DefaultServerConfig() ServerConfig {
 	return ServerConfig{
-		MaxConnections:      64,
-		SessionsPerMinute:   30,
-		SessionBurst:        10,
-		MaxTrackedPeers:     4096,
-		MaxFrame:            DefaultMaxFrame,
-		IOTimeout:           10 * time.Second,
-		SessionTimeout:      60 * time.Second,
-		MaxEchoes:           100,
-		MaxTransfers:        1,
-		MaxTransferBytes:    64 << 20,
-		MaxTransferDuration: 5 * time.Second,
+		MaxConnections:        64,
+		MaxConnectionsPerPeer: 4,
+		SessionsPerMinute:     30,
+		SessionBurst:          10,
+		MaxTrackedPeers:       4096,
+		MaxFrame:              DefaultMaxFrame,
+		IOTimeout:             10 * time.Second,
+		SessionTimeout:        60 * time.Second,
+		MaxEchoes:             100,
+		MaxTransfers:          1,
+		MaxTransferBytes:      64 << 20,
+		MaxTransferDuration:   5 * time.Second,
 	}
 }
 
@@ -59,6 +63,9 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	d := DefaultServerConfig()
 	if c.MaxConnections == 0 {
 		c.MaxConnections = d.MaxConnections
+	}
+	if c.MaxConnectionsPerPeer == 0 {
+		c.MaxConnectionsPerPeer = d.MaxConnectionsPerPeer
 	}
 	if c.SessionsPerMinute == 0 {
 		c.SessionsPerMinute = d.SessionsPerMinute
@@ -98,6 +105,8 @@ func (c ServerConfig) Validate() error {
 	switch {
 	case c.MaxConnections < 1:
 		return fmt.Errorf("probe server: max connections %d must be at least 1", c.MaxConnections)
+	case c.MaxConnectionsPerPeer < 1:
+		return fmt.Errorf("probe server: max connections per peer %d must be at least 1", c.MaxConnectionsPerPeer)
 	case c.SessionsPerMinute <= 0:
 		return fmt.Errorf("probe server: sessions per minute %g must be positive", c.SessionsPerMinute)
 	case c.SessionBurst < 1:
@@ -122,6 +131,7 @@ type ServerStats struct {
 	Sessions            uint64 // handshakes completed
 	RejectedBusy        uint64
 	RejectedRateLimited uint64
+	RejectedPeerLimit   uint64 // the peer address had MaxConnectionsPerPeer open
 	ProtocolErrors      uint64 // malformed, unexpected or oversized frames, wrong versions, exceeded session limits
 	Timeouts            uint64
 	Echoes              uint64
@@ -141,12 +151,13 @@ type Server struct {
 	serving atomic.Bool
 	mu      sync.Mutex
 	conns   map[net.Conn]struct{}
+	perPeer map[string]int // open connections by peer IP address
 	closed  bool
 	wg      sync.WaitGroup
 
 	active                                                  atomic.Int64
 	sessions, busy, rateLimited, protocol, timeouts, echoes atomic.Uint64
-	bytesSent                                               atomic.Uint64
+	bytesSent, peerLimited                                  atomic.Uint64
 }
 
 // Listen binds addr (host:port; port 0 picks one) and returns a server ready to Serve.
@@ -171,6 +182,7 @@ func Listen(addr string, cfg ServerConfig, log *slog.Logger) (*Server, error) {
 		refuse:  make(chan struct{}, 16),
 		chunk:   make([]byte, cfg.MaxFrame),
 		conns:   make(map[net.Conn]struct{}),
+		perPeer: make(map[string]int),
 	}, nil
 }
 
@@ -190,6 +202,7 @@ func (s *Server) Stats() ServerStats {
 		Sessions:            s.sessions.Load(),
 		RejectedBusy:        s.busy.Load(),
 		RejectedRateLimited: s.rateLimited.Load(),
+		RejectedPeerLimit:   s.peerLimited.Load(),
 		ProtocolErrors:      s.protocol.Load(),
 		Timeouts:            s.timeouts.Load(),
 		Echoes:              s.echoes.Load(),
@@ -243,26 +256,59 @@ func (s *Server) Serve(ctx context.Context) error {
 }
 
 func (s *Server) dispatch(ctx context.Context, conn net.Conn) {
+	host := peerHost(conn.RemoteAddr())
+	if !s.openFrom(host) {
+		s.peerLimited.Add(1)
+		s.refuseWith(conn, CodeRateLimited, fmt.Sprintf("rate limited: %s has %d probe connections open, the most one peer may; retry later",
+			host, s.cfg.MaxConnectionsPerPeer))
+		return
+	}
 	select {
 	case s.slots <- struct{}{}:
 		s.spawn(conn, func() {
 			defer func() { <-s.slots }()
+			defer s.closeFrom(host)
 			s.active.Add(1)
 			defer s.active.Add(-1)
 			s.session(ctx, conn)
 		})
 	default:
+		s.closeFrom(host)
 		s.busy.Add(1)
-		select {
-		case s.refuse <- struct{}{}:
-			s.spawn(conn, func() {
-				defer func() { <-s.refuse }()
-				s.refuseBusy(conn)
-			})
-		default:
-			// Too many refusals in flight as well: drop without a word.
-			_ = conn.Close()
-		}
+		s.refuseWith(conn, CodeBusy, fmt.Sprintf("busy: the server has %d probe connections open, its maximum; retry later", s.cfg.MaxConnections))
+	}
+}
+
+// openFrom counts a new connection from host, unless host has MaxConnectionsPerPeer open.
+func (s *Server) openFrom(host string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perPeer[host] >= s.cfg.MaxConnectionsPerPeer {
+		return false
+	}
+	s.perPeer[host]++
+	return true
+}
+
+func (s *Server) closeFrom(host string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perPeer[host]--; s.perPeer[host] <= 0 {
+		delete(s.perPeer, host)
+	}
+}
+
+// refuseWith answers ERROR code on conn from a bounded set of goroutines, or closes it without a word when
+// that set is full too.
+func (s *Server) refuseWith(conn net.Conn, code ErrorCode, msg string) {
+	select {
+	case s.refuse <- struct{}{}:
+		s.spawn(conn, func() {
+			defer func() { <-s.refuse }()
+			s.refuseConn(conn, code, msg)
+		})
+	default:
+		_ = conn.Close()
 	}
 }
 
@@ -300,14 +346,14 @@ func (s *Server) shutdown() {
 	s.log.Info("probe server stopped", "addr", s.ln.Addr().String())
 }
 
-// refuseBusy reads the client's HELLO (so that closing does not reset the connection before the client reads
-// the answer) and answers ERROR busy.
-func (s *Server) refuseBusy(conn net.Conn) {
+// refuseConn reads the client's HELLO (so that closing does not reset the connection before the client reads
+// the answer) and answers ERROR code.
+func (s *Server) refuseConn(conn net.Conn, code ErrorCode, msg string) {
 	fc := newFrameConn(conn, controlFrameMax, controlFrameMax, min(s.cfg.IOTimeout, 2*time.Second))
 	if _, _, err := fc.read(); err != nil {
 		return
 	}
-	fc.writeError(CodeBusy, fmt.Sprintf("busy: the server has %d probe connections open, its maximum; retry later", s.cfg.MaxConnections))
+	fc.writeError(code, msg)
 }
 
 func (s *Server) session(ctx context.Context, conn net.Conn) {
