@@ -78,7 +78,8 @@ type Agent struct {
 	onSubmit  func(Submission)
 	proposer  *proposer.Proposer
 
-	epochs    int // epochs started; rotates which peer is probed first
+	epochs    int    // epochs started; rotates which peer is probed first
+	unmapped  string // the lease peers last logged as having no probe address (logged when it changes)
 	mu        sync.Mutex
 	last      *report.Epoch
 	closeOnce sync.Once
@@ -414,11 +415,53 @@ func (a *Agent) submitLoop(ctx context.Context) error {
 	}
 }
 
+// peersThisEpoch are the configured peers (probe.peers) to measure this epoch. With the chain (chain.submit)
+// they are those that share an ACTIVE lease with this node, read from the chain every epoch: the only links
+// the chain takes, so the others are not probed at all; lease peers without a configured address are logged
+// (when that set changes). Without the chain, or when the read fails, every configured peer is measured.
+func (a *Agent) peersThisEpoch(ctx context.Context) []Peer {
+	if a.submitter == nil {
+		return a.peers
+	}
+	mates, err := a.submitter.chain.LeasePeers(ctx, a.cfg.NodeID)
+	if err != nil {
+		a.log.Warn("could not read the nodes that share this node's leases; probing every configured peer", "error", err)
+		return a.peers
+	}
+	leased := make(map[string]bool, len(mates))
+	for _, m := range mates {
+		leased[m] = true
+	}
+	var out []Peer
+	known := map[string]bool{}
+	for _, p := range a.peers {
+		if p.NodeID != "" && leased[p.NodeID] {
+			out = append(out, p)
+			known[p.NodeID] = true
+		}
+	}
+	var unmapped []string
+	for _, m := range mates {
+		if !known[m] {
+			unmapped = append(unmapped, m)
+		}
+	}
+	if list := strings.Join(unmapped, ","); list != a.unmapped {
+		a.unmapped = list
+		if list != "" {
+			a.log.Warn("nodes share a lease with this node but have no probe address in probe.peers (node-id@host:port): their links are not measured",
+				"nodes", unmapped)
+		}
+	}
+	return out
+}
+
 // probePeers measures the peers one after another (concurrent transfers would share the NIC and understate
 // each other), starting with a different peer each epoch so that a deadline does not always starve the same
 // ones. Links are returned sorted by peer.
 func (a *Agent) probePeers(ctx, ectx context.Context) []report.Link {
-	n := len(a.peers)
+	peers := a.peersThisEpoch(ectx)
+	n := len(peers)
 	links := make([]report.Link, 0, n)
 	first := 0
 	if n > 0 {
@@ -426,7 +469,7 @@ func (a *Agent) probePeers(ctx, ectx context.Context) []report.Link {
 	}
 	a.epochs++
 	for i := range n {
-		p := a.peers[(first+i)%n]
+		p := peers[(first+i)%n]
 		at := time.Now().UTC()
 		if ectx.Err() != nil {
 			if ctx.Err() != nil {

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/consensus-nro/nro/agent/probe"
 	"github.com/consensus-nro/nro/agent/report"
 	"github.com/consensus-nro/nro/internal/chainclient"
 	audittypes "github.com/consensus-nro/nro/x/audit/types"
@@ -438,4 +440,60 @@ func TestAgentSubmitsEveryChainEpochOnce(t *testing.T) {
 	for e, n := range reported {
 		require.Equal(t, 1, n, "epoch %d submitted %d times", e, n)
 	}
+}
+
+// TestAgentProbesOnlyLeasePeers: with the chain, an epoch measures the configured peers that share an ACTIVE
+// lease with the node (read from the chain each epoch), not the others; when the chain cannot be read, all.
+func TestAgentProbesOnlyLeasePeers(t *testing.T) {
+	serve := func() string {
+		srv, err := probe.Listen("127.0.0.1:0", probe.ServerConfig{}, nil)
+		require.NoError(t, err)
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(ctx) }()
+		t.Cleanup(func() { stop(); require.NoError(t, <-done) })
+		return srv.Addr().String()
+	}
+	addrB, addrC, addrD := serve(), serve(), serve()
+	var mu sync.Mutex
+	var mates []string
+	var leaseErr error
+	f := &fakeChain{leasePeers: func(context.Context, string) ([]string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return mates, leaseErr
+	}}
+	cfg := testConfig("gpu-node-b@"+addrB, "gpu-node-c@"+addrC, addrD) // the last without a node id
+	cfg.Chain.Submit = true
+	epochs := make(chan report.Epoch, 16)
+	a, err := New(cfg, Options{Home: t.TempDir(), Chain: f, OnEpoch: func(e report.Epoch) { epochs <- e }})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, a.Close()) }()
+	peersOf := func(e report.Epoch) []string {
+		var out []string
+		for _, l := range e.Links.Links {
+			require.Empty(t, l.Error, l.Peer)
+			out = append(out, l.Peer)
+		}
+		return out
+	}
+	ctx := context.Background()
+
+	mu.Lock()
+	mates = []string{"gpu-node-b", "gpu-node-z"} // z shares a lease but has no configured address
+	mu.Unlock()
+	a.runEpoch(ctx, 20*time.Second)
+	require.Equal(t, []string{"gpu-node-b"}, peersOf(<-epochs))
+
+	mu.Lock()
+	mates = nil
+	mu.Unlock()
+	a.runEpoch(ctx, 20*time.Second)
+	require.Empty(t, peersOf(<-epochs), "no leases: nothing the chain would take")
+
+	mu.Lock()
+	leaseErr = errors.New("rpc error: code = Unavailable")
+	mu.Unlock()
+	a.runEpoch(ctx, 20*time.Second)
+	require.Equal(t, []string{addrD, "gpu-node-b", "gpu-node-c"}, peersOf(<-epochs), "the chain unreadable: every configured peer")
 }
