@@ -5,7 +5,8 @@ import (
 )
 
 // Msg turns the epoch's attestation into the chain's MsgSubmitTelemetry for epoch, signed by agent: field
-// for field, each value set with its source. A device NVML could not read at all is reported absent; a link
+// for field, each value set with its source. A value NVML did not give on a present device is sent as 0 and
+// listed in the entry's unavailable fields; a device NVML could not read at all is reported absent; a link
 // whose probe failed is left out (it was not measured); a link measured without a throughput transfer is
 // reported as SOURCE_FALLBACK with its RTT, since the chain takes a probe link only with both values.
 func (e Epoch) Msg(agent string, epoch uint64) *audittypes.MsgSubmitTelemetry {
@@ -25,6 +26,33 @@ func (e Epoch) Msg(agent string, epoch uint64) *audittypes.MsgSubmitTelemetry {
 			EccCorrected:    deref(d.ECCCorrectedVolatile),
 			EccUncorrected:  deref(d.ECCUncorrectedVolatile),
 			ThrottleReasons: deref(d.ClockEventReasons),
+			SmClockMhz:      deref(d.SMClockMHz),
+			MemoryClockMhz:  deref(d.MemoryClockMHz),
+		}
+		if src == audittypes.SOURCE_NVML && g.Present {
+			// The memory pair is one NVML call: both values, or neither.
+			if d.MemoryUsedMiB == nil || d.MemoryTotalMiB == nil {
+				g.MemoryUsedMib, g.MemoryTotalMib = 0, 0
+			}
+			// What NVML did not give is sent as 0 and named, so that no 0 passes for a measurement.
+			for _, f := range []struct {
+				field  audittypes.GpuField
+				absent bool
+			}{
+				{audittypes.GPU_FIELD_UTILIZATION, d.UtilizationGPUPct == nil},
+				{audittypes.GPU_FIELD_MEMORY, d.MemoryUsedMiB == nil || d.MemoryTotalMiB == nil},
+				{audittypes.GPU_FIELD_POWER, d.PowerMilliwatts == nil},
+				{audittypes.GPU_FIELD_TEMPERATURE, d.TemperatureC == nil},
+				{audittypes.GPU_FIELD_ECC_CORRECTED, d.ECCCorrectedVolatile == nil},
+				{audittypes.GPU_FIELD_ECC_UNCORRECTED, d.ECCUncorrectedVolatile == nil},
+				{audittypes.GPU_FIELD_THROTTLE_REASONS, d.ClockEventReasons == nil},
+				{audittypes.GPU_FIELD_SM_CLOCK, d.SMClockMHz == nil},
+				{audittypes.GPU_FIELD_MEMORY_CLOCK, d.MemoryClockMHz == nil},
+			} {
+				if f.absent {
+					g.Unavailable = append(g.Unavailable, f.field)
+				}
+			}
 		}
 		msg.Gpus = append(msg.Gpus, g)
 	}

@@ -24,6 +24,8 @@ const (
 	MaxPowerMw uint64 = 10_000_000
 	// MaxTemperatureC is 200 °C.
 	MaxTemperatureC uint32 = 200
+	// MaxClockMHz is 20 GHz.
+	MaxClockMHz uint32 = 20_000
 	// MaxRTTUs is 60 s.
 	MaxRTTUs uint64 = 60_000_000
 	// MaxThroughputKbps is 1 Tbit/s.
@@ -50,10 +52,16 @@ func (g GpuMetrics) Validate() error {
 		if g.Uuid == "" {
 			return errorsmod.Wrapf(ErrInvalidGPUMetrics, "device %d: uuid is empty; an NVML entry carries the device UUID (nvmlDeviceGetUUID)", g.DeviceIndex)
 		}
-		if g.Present && g.MemoryTotalMib == 0 {
-			return errorsmod.Wrapf(ErrInvalidGPUMetrics, "device %d: memory_total_mib is 0; a present NVML device reports its memory size", g.DeviceIndex)
+		if g.Present && g.MemoryTotalMib == 0 && !slices.Contains(g.Unavailable, GPU_FIELD_MEMORY) {
+			return errorsmod.Wrapf(ErrInvalidGPUMetrics, "device %d: memory_total_mib is 0; a present NVML device reports its memory size, or lists GPU_FIELD_MEMORY as unavailable", g.DeviceIndex)
+		}
+		if err := g.validateUnavailable(); err != nil {
+			return err
 		}
 	case SOURCE_FALLBACK:
+		if len(g.Unavailable) > 0 {
+			return errorsmod.Wrapf(ErrInvalidGPUMetrics, "device %d: unavailable is for NVML entries; no value of a SOURCE_FALLBACK entry is a measurement, so leave it empty", g.DeviceIndex)
+		}
 	default:
 		return errorsmod.Wrapf(ErrInvalidGPUMetrics, "device %d: source %s: GPU metrics come from SOURCE_NVML, or SOURCE_FALLBACK when NVML is unavailable",
 			g.DeviceIndex, telemetrySourceName(g.Source))
@@ -76,7 +84,56 @@ func (g GpuMetrics) Validate() error {
 	if g.TemperatureC > MaxTemperatureC {
 		return errorsmod.Wrapf(ErrInvalidGPUMetrics, "device %d: temperature_c %d: want at most %d", g.DeviceIndex, g.TemperatureC, MaxTemperatureC)
 	}
+	if g.SmClockMhz > MaxClockMHz || g.MemoryClockMhz > MaxClockMHz {
+		return errorsmod.Wrapf(ErrInvalidGPUMetrics, "device %d: sm_clock_mhz %d, memory_clock_mhz %d: want at most %d each", g.DeviceIndex, g.SmClockMhz, g.MemoryClockMhz, MaxClockMHz)
+	}
 	return nil
+}
+
+// validateUnavailable checks an NVML entry's unavailable list: known fields, ascending, once each, only on a
+// present device, and each of their values 0 (a value that was not read is not reported as one).
+func (g GpuMetrics) validateUnavailable() error {
+	if len(g.Unavailable) > 0 && !g.Present {
+		return errorsmod.Wrapf(ErrInvalidGPUMetrics, "device %d: unavailable lists fields of an absent device; an absent device reports no values, so leave it empty", g.DeviceIndex)
+	}
+	for i, f := range g.Unavailable {
+		v, known := g.fieldValue(f)
+		switch {
+		case !known:
+			return errorsmod.Wrapf(ErrInvalidGPUMetrics, "device %d: unavailable[%d] %s: want GPU_FIELD_UTILIZATION … GPU_FIELD_MEMORY_CLOCK", g.DeviceIndex, i, f)
+		case i > 0 && f <= g.Unavailable[i-1]:
+			return errorsmod.Wrapf(ErrInvalidGPUMetrics, "device %d: unavailable lists %s after %s; list each field once, in ascending order", g.DeviceIndex, f, g.Unavailable[i-1])
+		case v != 0:
+			return errorsmod.Wrapf(ErrInvalidGPUMetrics, "device %d: %s is listed unavailable but its value is %d; send 0 for a value that was not read", g.DeviceIndex, f, v)
+		}
+	}
+	return nil
+}
+
+// fieldValue is the value a GpuField names (for the memory pair, non-zero when either is), and whether the
+// field is known.
+func (g GpuMetrics) fieldValue(f GpuField) (uint64, bool) {
+	switch f {
+	case GPU_FIELD_UTILIZATION:
+		return uint64(g.UtilizationPct), true
+	case GPU_FIELD_MEMORY:
+		return g.MemoryUsedMib | g.MemoryTotalMib, true
+	case GPU_FIELD_POWER:
+		return g.PowerMw, true
+	case GPU_FIELD_TEMPERATURE:
+		return uint64(g.TemperatureC), true
+	case GPU_FIELD_ECC_CORRECTED:
+		return g.EccCorrected, true
+	case GPU_FIELD_ECC_UNCORRECTED:
+		return g.EccUncorrected, true
+	case GPU_FIELD_THROTTLE_REASONS:
+		return g.ThrottleReasons, true
+	case GPU_FIELD_SM_CLOCK:
+		return uint64(g.SmClockMhz), true
+	case GPU_FIELD_MEMORY_CLOCK:
+		return uint64(g.MemoryClockMhz), true
+	}
+	return 0, false
 }
 
 // Validate checks one link entry on its own.

@@ -104,3 +104,66 @@ func TestMsgSubmitTelemetryValidateBasic(t *testing.T) {
 	m.Gpus[1].Model = string(make([]byte, 129))
 	require.ErrorContains(t, m.ValidateBasic(), "uuid and model may be at most 128 bytes")
 }
+
+// TestGpuMetricsUnavailable: a value NVML could not read is listed in unavailable and sent as 0 — never a 0
+// that looks measured; the list names known fields, ascending, once each, on a present NVML device only.
+func TestGpuMetricsUnavailable(t *testing.T) {
+	nvml := func() types.GpuMetrics {
+		return types.GpuMetrics{DeviceIndex: 2, Uuid: "GPU-1", Source: types.SOURCE_NVML, Present: true, MemoryUsedMib: 1, MemoryTotalMib: 2,
+			PowerMw: 70_000, SmClockMhz: 1_410, MemoryClockMhz: 1_215}
+	}
+	g := nvml()
+	g.PowerMw = 0
+	g.Unavailable = []types.GpuField{types.GPU_FIELD_POWER}
+	require.NoError(t, g.Validate())
+
+	g = nvml()
+	g.MemoryUsedMib, g.MemoryTotalMib, g.SmClockMhz, g.MemoryClockMhz = 0, 0, 0, 0
+	g.Unavailable = []types.GpuField{types.GPU_FIELD_MEMORY, types.GPU_FIELD_SM_CLOCK, types.GPU_FIELD_MEMORY_CLOCK}
+	require.NoError(t, g.Validate(), "memory unread: its total may be 0")
+
+	for _, tc := range []struct {
+		name     string
+		edit     func(g *types.GpuMetrics)
+		contains string
+	}{
+		{"value sent anyway", func(g *types.GpuMetrics) { g.Unavailable = []types.GpuField{types.GPU_FIELD_POWER} },
+			"device 2: GPU_FIELD_POWER is listed unavailable but its value is 70000; send 0"},
+		{"memory pair, one set", func(g *types.GpuMetrics) {
+			g.MemoryUsedMib = 0
+			g.Unavailable = []types.GpuField{types.GPU_FIELD_MEMORY}
+		}, "GPU_FIELD_MEMORY is listed unavailable but its value is 2"},
+		{"memory values that wrap a sum", func(g *types.GpuMetrics) {
+			g.MemoryUsedMib, g.MemoryTotalMib = 1<<63, 1<<63
+			g.Unavailable = []types.GpuField{types.GPU_FIELD_MEMORY}
+		}, "GPU_FIELD_MEMORY is listed unavailable"},
+		{"unspecified", func(g *types.GpuMetrics) { g.Unavailable = []types.GpuField{types.GPU_FIELD_UNSPECIFIED} },
+			"unavailable[0] GPU_FIELD_UNSPECIFIED: want GPU_FIELD_UTILIZATION"},
+		{"unknown", func(g *types.GpuMetrics) { g.Unavailable = []types.GpuField{42} }, "unavailable[0] 42"},
+		{"twice", func(g *types.GpuMetrics) {
+			g.PowerMw = 0
+			g.Unavailable = []types.GpuField{types.GPU_FIELD_POWER, types.GPU_FIELD_POWER}
+		}, "lists GPU_FIELD_POWER after GPU_FIELD_POWER; list each field once, in ascending order"},
+		{"descending", func(g *types.GpuMetrics) {
+			g.PowerMw, g.TemperatureC = 0, 0
+			g.Unavailable = []types.GpuField{types.GPU_FIELD_TEMPERATURE, types.GPU_FIELD_POWER}
+		}, "in ascending order"},
+		{"absent device", func(g *types.GpuMetrics) {
+			g.Present, g.PowerMw = false, 0
+			g.Unavailable = []types.GpuField{types.GPU_FIELD_POWER}
+		}, "unavailable lists fields of an absent device"},
+		{"fallback entry", func(g *types.GpuMetrics) {
+			g.Source, g.Uuid, g.PowerMw = types.SOURCE_FALLBACK, "", 0
+			g.Unavailable = []types.GpuField{types.GPU_FIELD_POWER}
+		}, "unavailable is for NVML entries"},
+		{"clock", func(g *types.GpuMetrics) { g.SmClockMhz = types.MaxClockMHz + 1 }, "sm_clock_mhz 20001"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := nvml()
+			tc.edit(&g)
+			err := g.Validate()
+			require.ErrorIs(t, err, types.ErrInvalidGPUMetrics)
+			require.ErrorContains(t, err, tc.contains)
+		})
+	}
+}
