@@ -246,6 +246,50 @@ func TestTinyTraceByHand(t *testing.T) {
 	require.InDelta(t, 75, b.MeanJCT, 1e-6) // 100 and 50 s, no queueing
 }
 
+// TestFragmentationByHand: two 2-GPU nodes; job A (1 GPU) runs 0–100 s, job B (1 GPU) 40–60 s. Best-fit puts
+// B next to A: 0–40 s and 60–100 s one of the 3 free GPUs sits on a partly used node, 40–60 s none of the 2,
+// so fragmentation is (40/3 + 0 + 40/3) / 100 = 0.2667. Placed on the empty node instead, B would strand both
+// free GPUs for those 20 s: (40/3 + 20 + 40/3) / 100 = 0.4667.
+func TestFragmentationByHand(t *testing.T) {
+	data := tinyData(t, []TraceJob{
+		{Row: 0, Arrival: at(0), Duration: 100, GPUs: 1},
+		{Row: 1, Arrival: at(40), Duration: 20, GPUs: 1},
+	}, 2)
+	cfg := Config{Fleet: FleetConfig{Regions: []string{"aws:us-east-1"}, Nodes: 2}, Start: 0, Jobs: 2, Seed: 1}
+	m, err := NewMarket(cfg, data)
+	require.NoError(t, err)
+	res, err := m.Run(BestFit{})
+	require.NoError(t, err)
+	require.Equal(t, res.JobsDone[0].Placement.Nodes[0].NodeId, res.JobsDone[1].Placement.Nodes[0].NodeId, "best-fit packs B next to A")
+	require.InDelta(t, 80.0/300, res.Fragmentation, 1e-9)
+	require.InDelta(t, 120.0/400, res.GPUUtil, 1e-9) // 120 busy GPU-seconds of 4 GPUs × 100 s
+	require.InDelta(t, 100, res.Makespan, 1e-6)
+
+	spread, err := m.Run(spreadPlacer{})
+	require.NoError(t, err)
+	require.NotEqual(t, spread.JobsDone[0].Placement.Nodes[0].NodeId, spread.JobsDone[1].Placement.Nodes[0].NodeId)
+	require.InDelta(t, 140.0/300, spread.Fragmentation, 1e-9)
+}
+
+// spreadPlacer puts a 1-GPU job on the emptiest node.
+type spreadPlacer struct{}
+
+func (spreadPlacer) Name() string { return "spread" }
+func (spreadPlacer) Place(d *Decision) (types.Candidate, bool) {
+	best, most := -1, uint32(0)
+	for i, n := range d.Fleet.Nodes() {
+		if f := n.Gpus[0].Free(); f > most {
+			best, most = i, f
+		}
+	}
+	if best < 0 {
+		return types.Candidate{}, false
+	}
+	n := d.Fleet.Nodes()[best]
+	c, err := d.Fleet.Candidate(d.Job.Lease, d.Params, []Take{{Node: n.Id, Group: 0, GPUs: d.Job.Lease.Spec.TotalGpus}}, []string{n.Id})
+	return c, err == nil
+}
+
 func TestCrossRegionStepTime(t *testing.T) {
 	// Two 1-GPU nodes in two regions and a 2-GPU job: the ring crosses the ocean. Its step time is Pollux's
 	// "11" step with the sync part scaled by in-region over transatlantic throughput, plus one extra RTT
