@@ -531,8 +531,8 @@ memory_mib = {{.MemoryMiB}}
 # listen is where this agent answers its peers' probes. 127.0.0.1 only accepts local peers: use 0.0.0.0:26680
 # (and open the port to the other providers' nodes) when peers run on other hosts.
 listen = {{q .Probe.Listen}}
-# peers are the agents to measure, as host:port or node-id@host:port. Later the agent also finds the peers that
-# share its leases on chain; entries here are measured in addition.
+# peers are the agents to measure, as host:port or node-id@host:port. With chain.submit on, each epoch measures
+# only the node-id@ entries whose node shares an ACTIVE lease with this one (the only links the chain takes).
 peers = {{list .Probe.Peers}}
 # Each epoch, per peer: echoes timed echoes (the RTT is their median), then one transfer of at most
 # transfer_bytes or transfer_duration, whichever ends first (0 bytes: RTT only). timeout bounds connecting and

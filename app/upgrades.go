@@ -22,10 +22,14 @@ const (
 	// batches are pruned after retention_blocks, with their params, and bridged batches' totals are counted
 	// (x/lease/keeper.Migrator.Migrate1to2).
 	UpgradeLeasePruning = "lease-pruning"
+	// UpgradeGPUTelemetryFields moves x/audit from consensus version 2 to 3: telemetry GPU entries carry
+	// the SM and memory clocks and name the values NVML could not read (x/audit/keeper.Migrator.Migrate2to3;
+	// no state changes). Upgrade the chain before the agents: a version 2 chain refuses their reports.
+	UpgradeGPUTelemetryFields = "gpu-telemetry-fields"
 )
 
 // Upgrades lists the upgrade names, oldest first.
-var Upgrades = []string{UpgradeCapacityEntries, UpgradeBridgeUpkeep, UpgradeLeasePruning}
+var Upgrades = []string{UpgradeCapacityEntries, UpgradeBridgeUpkeep, UpgradeLeasePruning, UpgradeGPUTelemetryFields}
 
 // registerUpgradeHandlers sets the handler of every upgrade this binary can perform.
 func (app *App) registerUpgradeHandlers() {

@@ -113,7 +113,7 @@ func TestUpgradeBridgeUpkeep(t *testing.T) {
 	require.Equal(t, want, after)
 	versions, err := app.UpgradeKeeper.GetModuleVersionMap(ctx)
 	require.NoError(t, err)
-	require.Equal(t, uint64(2), versions[audittypes.ModuleName])
+	require.Equal(t, uint64(audit.ConsensusVersion), versions[audittypes.ModuleName], "through 2 to this binary's version")
 	require.Equal(t, uint64(allocation.ConsensusVersion), versions[allocationtypes.ModuleName], "x/allocation was at its version and did not move")
 }
 
@@ -182,4 +182,39 @@ func TestUpgradeLeasePruning(t *testing.T) {
 	versions, err := app.UpgradeKeeper.GetModuleVersionMap(ctx)
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), versions[leasetypes.ModuleName])
+}
+
+// TestUpgradeGPUTelemetryFields applies the gpu-telemetry-fields plan to a chain whose x/audit is at
+// consensus version 2: a report stored before it is unchanged (it decodes with the new fields empty and
+// stays valid), the params are unchanged, and the module is at version 3.
+func TestUpgradeGPUTelemetryFields(t *testing.T) {
+	app := Setup(t)
+	h := app.LastBlockHeight() + 1
+	ctx := app.NewUncachedContext(false, cmtproto.Header{Height: h, ChainID: TestChainID, Time: TestBlockTime(h)}) //nolint:staticcheck // a test of state
+	old := audittypes.TelemetryReport{NodeId: "gpu-node-a", Epoch: 4, Agent: benchOperator(), Height: h - 1,
+		Gpus: []audittypes.GpuMetrics{{DeviceIndex: 0, Uuid: "GPU-1", Model: "NVIDIA H100 80GB HBM3", Source: audittypes.SOURCE_NVML,
+			Present: true, MemoryUsedMib: 1, MemoryTotalMib: 81_559, PowerMw: 70_000}}}
+	key := collections.Join(old.NodeId, old.Epoch)
+	require.NoError(t, app.AuditKeeper.Reports.Set(ctx, key, old))
+	params, err := app.AuditKeeper.Params.Get(ctx)
+	require.NoError(t, err)
+	vm := app.ModuleManager.GetVersionMap()
+	require.Equal(t, uint64(3), vm[audittypes.ModuleName])
+	vm[audittypes.ModuleName] = 2
+	require.NoError(t, app.UpgradeKeeper.SetModuleVersionMap(ctx, vm))
+
+	require.NoError(t, app.UpgradeKeeper.ApplyUpgrade(ctx, upgradetypes.Plan{Name: UpgradeGPUTelemetryFields, Height: h}))
+	got, err := app.AuditKeeper.Reports.Get(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, old, got)
+	for _, g := range got.Gpus {
+		require.NoError(t, g.Validate())
+		require.Empty(t, g.Unavailable)
+	}
+	after, err := app.AuditKeeper.Params.Get(ctx)
+	require.NoError(t, err)
+	require.Equal(t, params, after)
+	versions, err := app.UpgradeKeeper.GetModuleVersionMap(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(3), versions[audittypes.ModuleName])
 }

@@ -536,3 +536,12 @@ func TestClientBoundsSlowEchoes(t *testing.T) {
 	require.ErrorContains(t, err, "echo")
 	require.Less(t, len(m.RTTs), 10)
 }
+
+func TestPeerHostGroupsIPv6By64(t *testing.T) {
+	require.Equal(t, "192.0.2.7", peerHost(&net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 40000}))
+	require.Equal(t, "192.0.2.7", peerHost(&net.TCPAddr{IP: net.ParseIP("::ffff:192.0.2.7"), Port: 40000}), "v4-mapped: the IPv4 address")
+	a := peerHost(&net.TCPAddr{IP: net.ParseIP("2001:db8:1:2:aaaa::1"), Port: 1})
+	require.Equal(t, "2001:db8:1:2::/64", a)
+	require.Equal(t, a, peerHost(&net.TCPAddr{IP: net.ParseIP("2001:db8:1:2:ffff:ffff:ffff:fffe"), Port: 2}), "the same /64")
+	require.NotEqual(t, a, peerHost(&net.TCPAddr{IP: net.ParseIP("2001:db8:1:3::1"), Port: 1}))
+}

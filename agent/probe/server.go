@@ -19,11 +19,11 @@ import (
 // ServerConfig bounds what the probe server spends on its peers. Zero fields take the defaults.
 type ServerConfig struct {
 	// MaxConnections is how many sessions may be open at once; more are refused with ERROR busy.
-	// MaxConnectionsPerPeer is how many of them one peer IP address may hold (ERROR rate-limited above), so
-	// that one host cannot fill the server with silent or slow connections.
+	// MaxConnectionsPerPeer is how many of them one peer address (IPv6: one /64) may hold (ERROR
+	// rate-limited above), so that one host cannot fill the server with silent or slow connections.
 	MaxConnections        int
 	MaxConnectionsPerPeer int
-	// SessionsPerMinute and SessionBurst limit new sessions per peer IP address (a token bucket).
+	// SessionsPerMinute and SessionBurst limit new sessions per peer address, IPv6 per /64 (a token bucket).
 	SessionsPerMinute float64
 	SessionBurst      int
 	// MaxTrackedPeers bounds the rate limiter's memory; a new address is refused while it is full of active peers.
@@ -483,12 +483,18 @@ func (s *Server) transfer(ctx context.Context, fc *frameConn, req transferReques
 	return fc.write(frameTransferEnd, end[:])
 }
 
+// peerHost is the address the server's per-peer limits count by: the peer's IPv4 address, or the /64 of an
+// IPv6 one (a host usually holds a whole /64, so counting single IPv6 addresses would not limit it).
 func peerHost(a net.Addr) string {
 	host, _, err := net.SplitHostPort(a.String())
 	if err != nil {
 		return a.String()
 	}
-	return host
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() != nil {
+		return host
+	}
+	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
 }
 
 // peerLimiter is a token bucket per peer address, with bounded memory.

@@ -1,6 +1,7 @@
 package proposer
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -145,14 +146,23 @@ func TestPlanFeaturesUseTheChainsScores(t *testing.T) {
 	}
 	require.Positive(t, crossRegion, "some candidate leaves the region")
 
-	// The simulator's own list scores the same cross-region placements by the region table.
+	// The policy decides on those scores: a network that wants the lowest RTT picks the cross-region
+	// placement over its measured 600–700 µs link, where the region table's coast-to-coast RTT (what the
+	// simulator's own list carries) would have it pick the fallback's east pair.
+	lowRTT := policy.NewNetwork(nil, 1)
+	clear(lowRTT.Layers[0].W)
+	lowRTT.Layers[0].W[slices.Index(policy.FeatureNames, "rtt_ms_log")] = -10
+	res = Plan(fleet, links, params, l, lowRTT, 1, false)
 	d := &sim.Decision{Job: &sim.Job{Lease: l}, Fleet: fleet, Params: params, Queued: 1}
-	for _, c := range sim.Candidates(d, policy.MaxCandidates) {
+	simCands := sim.Candidates(d, policy.MaxCandidates)
+	for _, c := range simCands {
 		for _, h := range c.Links {
 			if h.RegionA != h.RegionB {
-				require.Zero(t, h.MeasuredEpoch)
-				require.Greater(t, h.RttUs, uint64(10_000))
+				require.Greater(t, h.RttUs, uint64(10_000), "the simulator's list: the region table")
 			}
 		}
 	}
+	require.Equal(t, 0, argmax(lowRTT.Score(policy.Features(d, simCands, true))), "on the region table's RTT: the east pair")
+	require.NotZero(t, res.PolicyChoice, "on the chain's measured RTT: the cross-region placement")
+	require.Equal(t, argmax(lowRTT.Score(policy.Features(d, res.Scored, true))), res.PolicyChoice)
 }

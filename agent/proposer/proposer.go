@@ -217,7 +217,7 @@ func New(chain Chain, cfg Config) (*Proposer, error) {
 		minBackoff: cfg.MinBackoff, maxBackoff: cfg.MaxBackoff, log: log.With("component", "proposer"),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nro_agent_proposals_total",
-			Help: "Allocation proposals by outcome: sent (kept by the chain), won, lost, skipped (no candidate could beat the fallback), error.",
+			Help: "Allocation proposals by outcome: sent (in a block, or taken by the mempool but not seen included), won, lost, skipped (no candidate could beat the fallback), error.",
 		}, []string{"outcome"}),
 		resubscribes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "nro_agent_proposer_event_resubscriptions_total",

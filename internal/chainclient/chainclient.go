@@ -1,7 +1,7 @@
 // Package chainclient is the transaction path every off-chain daemon of Consensus-NRO shares to reach nrod:
-// a gRPC connection with the app's codecs, transactions signed by one key of a Cosmos keyring, simulated for
-// gas, broadcast (sync) and waited for until they are in a block, with one sequence guard per key, and
-// refusals returned typed by ABCI codespace and code (*ChainError). nro-relayer (relayer.Cosmos) and
+// a gRPC connection with the chain's codecs (app/params), transactions signed by one key of a Cosmos
+// keyring, simulated for gas, broadcast (sync) and waited for until they are in a block, with one sequence
+// guard per key, and refusals returned typed by ABCI codespace and code (*ChainError). nro-relayer (relayer.Cosmos) and
 // nro-agent (agent.CosmosChain) build their chain-specific queries and messages on top of it.
 package chainclient
 

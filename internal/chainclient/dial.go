@@ -16,8 +16,8 @@ import (
 	"github.com/consensus-nro/nro/app/params"
 )
 
-// Endpoint is a gRPC connection to nrod with the app's codecs, and the keyring whose keys sign for the
-// daemon. Build a Client per key with Client; Close the endpoint when done.
+// Endpoint is a gRPC connection to nrod with the chain's codecs (app/params), and the keyring whose keys
+// sign for the daemon. Build a Client per key with Client; Close the endpoint when done.
 type Endpoint struct {
 	Conn     *grpc.ClientConn
 	TxConfig client.TxConfig

@@ -29,7 +29,7 @@ import (
 )
 
 // ConsensusVersion is the state-machine version of the module; bump it with a migration.
-const ConsensusVersion = 2
+const ConsensusVersion = 3
 
 var (
 	_ module.AppModuleBasic      = AppModule{}
@@ -87,6 +87,9 @@ func (am AppModule) RegisterServices(registrar grpc.ServiceRegistrar) error {
 		m := keeper.NewMigrator(am.keeper)
 		if err := cfg.RegisterMigration(types.ModuleName, 1, m.Migrate1to2); err != nil {
 			return fmt.Errorf("register the %s migration from version 1 to 2: %w", types.ModuleName, err)
+		}
+		if err := cfg.RegisterMigration(types.ModuleName, 2, m.Migrate2to3); err != nil {
+			return fmt.Errorf("register the %s migration from version 2 to 3: %w", types.ModuleName, err)
 		}
 	}
 	return nil

@@ -48,7 +48,7 @@ func addConfigFlags(cmd *cobra.Command) {
 	f.String(flagKeyringDir, "", "keyring directory, default the agent home (config: chain.keyring_dir)")
 	addTelemetryFlags(cmd)
 	f.String(flagProbeListen, d.Probe.Listen, "probe server address; 0.0.0.0:PORT accepts peers on other hosts (config: probe.listen)")
-	f.StringSlice(flagPeers, nil, "peers to probe, host:port or node-id@host:port, comma-separated; replaces the config's list (config: probe.peers)")
+	f.StringSlice(flagPeers, nil, "peers to probe, host:port or node-id@host:port, comma-separated; replaces the config's list (config: probe.peers); with chain submission on, only those sharing a lease with the node are probed")
 	f.String(flagMetricsListen, d.Metrics.Listen, `Prometheus endpoint address, "" for none (config: metrics.listen)`)
 }
 

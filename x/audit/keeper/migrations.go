@@ -94,3 +94,10 @@ func (m Migrator) Migrate1to2(ctx sdk.Context) error {
 	}
 	return k.LastObservedBatch.Set(ctx, last)
 }
+
+// Migrate2to3 marks the GPU telemetry fields of consensus version 3: GpuMetrics carries the SM and memory
+// clocks and names the values NVML could not read (unavailable, each sent as 0), and a present NVML device
+// that lists GPU_FIELD_MEMORY may report a memory total of 0. Reports stored before the upgrade decode with
+// those fields empty and stay valid, so no state changes; what changes is what MsgSubmitTelemetry accepts
+// from the upgrade height on (a version 2 binary refuses the new fields as unknown).
+func (m Migrator) Migrate2to3(sdk.Context) error { return nil }
