@@ -314,6 +314,12 @@ func TestServerMaxConnections(t *testing.T) {
 // fakeServer answers the handshake and echoes, then runs onTransfer for the TRANSFER request.
 func fakeServer(t *testing.T, limits Limits, onTransfer func(fc *frameConn)) net.Addr {
 	t.Helper()
+	return slowFakeServer(t, limits, 0, onTransfer)
+}
+
+// slowFakeServer is fakeServer answering each echo after echoDelay.
+func slowFakeServer(t *testing.T, limits Limits, echoDelay time.Duration, onTransfer func(fc *frameConn)) net.Addr {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	var wg sync.WaitGroup
@@ -335,6 +341,7 @@ func fakeServer(t *testing.T, limits Limits, onTransfer func(fc *frameConn)) net
 			case frameHello:
 				_ = fc.write(frameHelloAck, helloAck{version: ProtocolVersion, limits: limits}.marshal())
 			case frameEcho:
+				time.Sleep(echoDelay)
 				_ = fc.write(frameEchoReply, p)
 			case frameTransfer:
 				onTransfer(fc)
@@ -497,41 +504,12 @@ func TestServerLimitsConnectionsPerPeer(t *testing.T) {
 // phase's own deadline (IOTimeout × (1 + echoes/10)), not one timeout per echo.
 func TestClientBoundsSlowEchoes(t *testing.T) {
 	const io = 300 * time.Millisecond
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer func() { _ = conn.Close() }()
-		fc := newFrameConn(conn, controlFrameMax, DefaultMaxFrame, 10*time.Second)
-		if _, _, err := fc.read(); err != nil {
-			return
-		}
-		limits := Limits{MaxFrame: DefaultMaxFrame, MaxEchoes: 100, MaxTransferBytes: 1 << 20, MaxTransferDuration: time.Second}
-		if fc.write(frameHelloAck, helloAck{version: ProtocolVersion, limits: limits}.marshal()) != nil {
-			return
-		}
-		for {
-			typ, p, err := fc.read()
-			if err != nil || typ != frameEcho {
-				return
-			}
-			time.Sleep(io * 2 / 3) // inside the client's per-read timeout
-			if fc.write(frameEchoReply, p) != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	limits := Limits{MaxFrame: DefaultMaxFrame, MaxEchoes: 100, MaxTransferBytes: 1 << 20, MaxTransferDuration: time.Second}
+	addr := slowFakeServer(t, limits, io*2/3, func(*frameConn) {}) // each echo inside the client's per-read timeout
 
 	// 10 echoes: the phase may take 2 × 300 ms, so the peer gets about 3 of them answered, not 10.
 	c := newClient(t, ClientConfig{Echoes: 10, NoTransfer: true, IOTimeout: io})
-	m, err := c.Measure(context.Background(), ln.Addr().String())
+	m, err := c.Measure(context.Background(), addr.String())
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	require.ErrorContains(t, err, "echo")
 	require.Less(t, len(m.RTTs), 10)
