@@ -433,16 +433,15 @@ func (a *Agent) peersThisEpoch(ctx context.Context) []Peer {
 		leased[m] = true
 	}
 	var out []Peer
-	known := map[string]bool{}
 	for _, p := range a.peers {
 		if p.NodeID != "" && leased[p.NodeID] {
 			out = append(out, p)
-			known[p.NodeID] = true
+			delete(leased, p.NodeID)
 		}
 	}
-	var unmapped []string
+	var unmapped []string // what is left of leased, in the chain's (sorted) order
 	for _, m := range mates {
-		if !known[m] {
+		if leased[m] {
 			unmapped = append(unmapped, m)
 		}
 	}

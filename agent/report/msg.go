@@ -31,7 +31,8 @@ func (e Epoch) Msg(agent string, epoch uint64) *audittypes.MsgSubmitTelemetry {
 		}
 		if src == audittypes.SOURCE_NVML && g.Present {
 			// The memory pair is one NVML call: both values, or neither.
-			if d.MemoryUsedMiB == nil || d.MemoryTotalMiB == nil {
+			memoryUnread := d.MemoryUsedMiB == nil || d.MemoryTotalMiB == nil
+			if memoryUnread {
 				g.MemoryUsedMib, g.MemoryTotalMib = 0, 0
 			}
 			// What NVML did not give is sent as 0 and named, so that no 0 passes for a measurement.
@@ -40,7 +41,7 @@ func (e Epoch) Msg(agent string, epoch uint64) *audittypes.MsgSubmitTelemetry {
 				absent bool
 			}{
 				{audittypes.GPU_FIELD_UTILIZATION, d.UtilizationGPUPct == nil},
-				{audittypes.GPU_FIELD_MEMORY, d.MemoryUsedMiB == nil || d.MemoryTotalMiB == nil},
+				{audittypes.GPU_FIELD_MEMORY, memoryUnread},
 				{audittypes.GPU_FIELD_POWER, d.PowerMilliwatts == nil},
 				{audittypes.GPU_FIELD_TEMPERATURE, d.TemperatureC == nil},
 				{audittypes.GPU_FIELD_ECC_CORRECTED, d.ECCCorrectedVolatile == nil},
